@@ -1,0 +1,99 @@
+"""Application wiring: build the PTB Application, start-up and shutdown work, run modes."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+
+import handlers
+from bot.settings import Settings
+from handlers.common import Services, reply, session, who
+from handlers.menus import set_default_menu, set_user_menu
+from storage.db import session_scope
+from storage.models import Liaison
+from storage.people import identify, language_of
+from storage.roster import coordinators
+
+log = logging.getLogger(__name__)
+
+
+def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
+    """The bot as production runs it; tests build the same with another base URL."""
+    app = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data["services"] = Services(settings=settings, engine=engine)
+    handlers.register(app)
+    app.add_error_handler(_on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    """Learn our username and set every user's command menu."""
+    svc: Services = app.bot_data["services"]
+    svc.bot_username = app.bot.username
+    try:
+        await set_default_menu(app.bot)
+        await refresh_all_menus(app)
+    except TelegramError:
+        log.warning("could not set command menus", exc_info=True)
+
+
+async def refresh_all_menus(app: Application) -> None:  # type: ignore[type-arg]
+    svc: Services = app.bot_data["services"]
+    with session_scope(svc.engine) as db:
+        ids = {c.telegram_id for c in coordinators(db)}
+        ids |= {lia.telegram_id for lia in db.exec(select(Liaison).where(col(Liaison.active)))}
+        people = [
+            (identify(db, i), language_of(db, i) or svc.settings.default_language) for i in ids
+        ]
+    for identity, language in people:
+        if identity.is_stranger:
+            continue
+        try:
+            await set_user_menu(app.bot, identity, language)
+        except TelegramError:
+            log.info("no menu for user %s (has not started the bot?)", identity.telegram_id)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log first, then tell the user something went wrong without losing their data."""
+    log.error("error while handling an update", exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    try:
+        with session(context) as db:
+            sender = who(update, db)
+        await reply(update, sender.text("error"))
+    except Exception:  # the error reply must never raise again
+        log.exception("could not tell the user about the error")
+
+
+def run(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """Long-poll, or serve a webhook when WEBHOOK_URL is set. SIGINT/SIGTERM stop cleanly."""
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,58 @@
+"""Reporting months and due times, in the organisation's time zone."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+class PeriodError(ValueError):
+    """A month or due time the user typed is not valid."""
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    def previous(self) -> Month:
+        return Month(self.year - 1, 12) if self.month == 1 else Month(self.year, self.month - 1)
+
+    def next(self) -> Month:
+        return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
+
+
+def parse_month(text: str) -> Month:
+    match = _MONTH.match(text.strip())
+    if not match:
+        raise PeriodError(f"month must look like 2015-10, not {text!r}")
+    year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= month <= 12 or year < 2000:
+        raise PeriodError(f"month must look like 2015-10, not {text!r}")
+    return Month(year, month)
+
+
+def parse_due(text: str, tz: ZoneInfo) -> datetime:
+    """'2015-11-05 17:00' in the organisation's zone → aware UTC."""
+    try:
+        local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise PeriodError(f"due time must look like 2015-11-05 17:00, not {text!r}") from None
+    return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def default_due(month: Month, tz: ZoneInfo) -> datetime:
+    """The 5th of the next month at 17:00, the office's usual deadline."""
+    following = month.next()
+    return datetime(following.year, following.month, 5, 17, 0, tzinfo=tz).astimezone(UTC)
+
+
+def local_text(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,128 @@
+"""The roster file (TOML): departments, key work items in document order, coordinators.
+
+Parsing only; `storage.roster` applies a parsed roster to the database.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class RosterError(Exception):
+    """The roster file is wrong; the message names the key and what is wrong."""
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class WorkItemSpec:
+    title: str
+    departments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CoordinatorSpec:
+    telegram_id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Roster:
+    organisation: str
+    timezone: str
+    departments: tuple[DepartmentSpec, ...]
+    work_items: tuple[WorkItemSpec, ...]
+    coordinators: tuple[CoordinatorSpec, ...] = field(default=())
+
+
+def _text(table: dict[str, Any], key: str, where: str, *, required: bool = True) -> str:
+    value = table.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise RosterError(f"{where}.{key}: expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _tables(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise RosterError(f"{key}: expected a list of tables ([[{key}]])")
+    return value
+
+
+def parse_roster(text: str) -> Roster:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RosterError(f"not valid TOML: {exc}") from None
+
+    org = data.get("organisation", {})
+    if not isinstance(org, dict):
+        raise RosterError("organisation: expected a table [organisation]")
+    name = _text(org, "name", "organisation", required=False)
+    timezone = _text(org, "timezone", "organisation", required=False) or "Asia/Shanghai"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RosterError(f"organisation.timezone: unknown time zone {timezone!r}") from None
+
+    departments: list[DepartmentSpec] = []
+    for i, table in enumerate(_tables(data, "departments")):
+        where = f"departments[{i}]"
+        code = _text(table, "code", where)
+        if not _CODE.match(code):
+            raise RosterError(f"{where}.code: {code!r} must be lower-case letters, digits, _ or -")
+        if any(d.code == code for d in departments):
+            raise RosterError(f"{where}.code: {code!r} appears twice")
+        departments.append(DepartmentSpec(code=code, name=_text(table, "name", where)))
+    if not departments:
+        raise RosterError("departments: the roster needs at least one [[departments]]")
+    known = {d.code for d in departments}
+
+    work_items: list[WorkItemSpec] = []
+    for i, table in enumerate(_tables(data, "work_items")):
+        where = f"work_items[{i}]"
+        title = _text(table, "title", where)
+        if any(w.title == title for w in work_items):
+            raise RosterError(f"{where}.title: {title!r} appears twice")
+        codes = table.get("departments")
+        if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
+            raise RosterError(f"{where}.departments: expected a non-empty list of department codes")
+        for code in codes:
+            if code not in known:
+                raise RosterError(f"{where}.departments: unknown department code {code!r}")
+        if len(set(codes)) != len(codes):
+            raise RosterError(f"{where}.departments: a department is listed twice")
+        work_items.append(WorkItemSpec(title=title, departments=tuple(codes)))
+    if not work_items:
+        raise RosterError("work_items: the roster needs at least one [[work_items]]")
+
+    coordinators: list[CoordinatorSpec] = []
+    for i, table in enumerate(_tables(data, "coordinators")):
+        where = f"coordinators[{i}]"
+        telegram_id = table.get("telegram_id")
+        if not isinstance(telegram_id, int) or isinstance(telegram_id, bool) or telegram_id <= 0:
+            raise RosterError(f"{where}.telegram_id: expected a positive integer")
+        coordinators.append(CoordinatorSpec(telegram_id, _text(table, "name", where)))
+
+    return Roster(name, timezone, tuple(departments), tuple(work_items), tuple(coordinators))
+
+
+def load_roster(path: Path) -> Roster:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RosterError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_roster(text)

@@ -1,0 +1,103 @@
+"""Settings from the environment and `.env`, validated once at start-up.
+
+Every setting is documented in `.env.example`; the README lists them too.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///data/huibao.db"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it and says what to do."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    bot_token: SecretStr | None = None
+    bot_api_base_url: str = "https://api.telegram.org/bot"
+    bot_api_file_url: str = "https://api.telegram.org/file/bot"
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Asia/Shanghai"
+    default_language: str = "zh-CN"
+    invite_ttl_days: int = Field(default=7, ge=1, le=365)
+    bot_username: str | None = None
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+
+    reminder_offsets: str = "-3d,-1d,0d"
+    reminder_hour: str = "09:00"
+    quiet_hours: str = "22:00-08:00"
+    reminder_grace_hours: int = Field(default=12, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _valid_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("zh-CN", "en"):
+            raise ValueError("must be zh-CN or en")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def token(self) -> str:
+        if self.bot_token is None or not self.bot_token.get_secret_value().strip():
+            raise SettingsError(
+                "BOT_TOKEN is not set. Talk to @BotFather in Telegram (/newbot), "
+                "then put BOT_TOKEN=<the token> into .env (see .env.example). "
+                "未设置 BOT_TOKEN：请在 Telegram 中向 @BotFather 发送 /newbot 获取令牌，"
+                "写入 .env。"
+            )
+        return self.bot_token.get_secret_value().strip()
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file the database URL names, so its folder can be created."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            return Path(self.database_url[len(prefix) :])
+        return None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]).upper()
+            lines.append(f"setting {name}: {error['msg']}")
+        raise SettingsError("; ".join(lines)) from None

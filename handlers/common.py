@@ -1,0 +1,76 @@
+"""What every handler needs: the services, who is writing, in which language, and replies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.settings import Settings
+from storage.db import session_scope
+from storage.people import Identity, identify, language_of
+
+
+@dataclass
+class Services:
+    """Shared by all handlers; kept in application.bot_data["services"]."""
+
+    settings: Settings
+    engine: Engine
+    bot_username: str = ""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found: Services = context.application.bot_data["services"]
+    return found
+
+
+@contextmanager
+def session(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
+    with session_scope(services(context).engine) as db:
+        yield db
+
+
+@dataclass(frozen=True)
+class Who:
+    """The sender of an update: their identity and language."""
+
+    identity: Identity
+    language: str
+    name: str
+
+    def text(self, name: str, /, **values: Any) -> str:
+        return texts.text(self.language, name, **values)
+
+    def plain(self, name: str, /, **values: Any) -> str:
+        return texts.plain(self.language, name, **values)
+
+
+def who(update: Update, db: Session) -> Who:
+    user = update.effective_user
+    assert user is not None
+    language = language_of(db, user.id) or texts.language_for(user.language_code)
+    return Who(identify(db, user.id), language, user.full_name)
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Answer in the chat the update came from."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=markup)

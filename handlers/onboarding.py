@@ -1,0 +1,205 @@
+"""Invites, /start, /help, /whoami, /lang, and the polite refusal for strangers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.invites import deep_link
+from handlers.common import Who, is_private, reply, services, session, who
+from handlers.menus import set_user_menu
+from storage.people import InviteOutcome, create_invite, identify, redeem_invite, set_language
+from storage.roster import active_departments, department_by_code
+
+log = logging.getLogger(__name__)
+
+_REFUSALS = {
+    InviteOutcome.UNKNOWN: "invite_unknown",
+    InviteOutcome.USED: "invite_used",
+    InviteOutcome.EXPIRED: "invite_expired",
+    InviteOutcome.DEPARTMENT_GONE: "invite_department_gone",
+}
+
+
+def greeting(sender: Who) -> str:
+    identity = sender.identity
+    if identity.is_liaison and identity.department is not None:
+        return sender.text("welcome_liaison", name=sender.name, department=identity.department.name)
+    if identity.is_coordinator:
+        return sender.text("welcome_coordinator", name=sender.name)
+    return sender.text("stranger")
+
+
+async def _refresh_menu(context: ContextTypes.DEFAULT_TYPE, sender: Who) -> None:
+    try:
+        await set_user_menu(context.bot, sender.identity, sender.language)
+    except TelegramError:
+        log.warning("could not set the command menu of a user", exc_info=True)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start [token]: redeem an invite, or greet by role."""
+    if not is_private(update):
+        return
+    user = update.effective_user
+    assert user is not None
+    token = context.args[0] if context.args else ""
+    with session(context) as db:
+        if token:
+            outcome, _ = redeem_invite(db, token, telegram_id=user.id, name=user.full_name)
+        sender = who(update, db)
+    if token and outcome is not InviteOutcome.BOUND:
+        await reply(update, sender.text(_REFUSALS[outcome]))
+        return
+    if token:
+        assert sender.identity.department is not None
+        name = sender.identity.department.name
+        await reply(update, sender.text("invite_bound", name=sender.name, department=name))
+    else:
+        await reply(update, greeting(sender))
+    if not sender.identity.is_stranger:
+        await _refresh_menu(context, sender)
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: what this user may do."""
+    with session(context) as db:
+        sender = who(update, db)
+    identity = sender.identity
+    parts = []
+    if identity.is_coordinator:
+        parts.append(sender.text("help_coordinator"))
+    if identity.is_liaison and identity.department is not None:
+        parts.append(sender.text("help_liaison", department=identity.department.name))
+    await reply(update, "\n\n".join(parts) or sender.text("help_stranger"))
+
+
+async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/whoami: the role the bot sees."""
+    with session(context) as db:
+        sender = who(update, db)
+    identity = sender.identity
+    await reply(
+        update,
+        sender.text(
+            "whoami",
+            name=sender.name,
+            telegram_id=identity.telegram_id,
+            coordinator=identity.is_coordinator,
+            department=identity.department.name if identity.department else None,
+        ),
+    )
+
+
+def _language_buttons(sender: Who) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(sender.plain("lang_button_zh"), callback_data="lang:zh-CN"),
+                InlineKeyboardButton(sender.plain("lang_button_en"), callback_data="lang:en"),
+            ]
+        ]
+    )
+
+
+async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lang [zh|en]: choose the language of every text."""
+    wanted = (context.args[0].lower() if context.args else "")[:5]
+    choice = {"zh": "zh-CN", "zh-cn": "zh-CN", "cn": "zh-CN", "中文": "zh-CN", "en": "en"}
+    with session(context) as db:
+        sender = who(update, db)
+        if wanted not in choice:
+            language = None
+        else:
+            language = choice[wanted]
+            set_language(db, sender.identity.telegram_id, language)
+    if language is None:
+        await reply(update, sender.text("lang_choose"), _language_buttons(sender))
+        return
+    await _language_changed(update, context, language)
+
+
+async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on 中文 / English."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    language = query.data.removeprefix("lang:")
+    if language not in texts.LANGUAGES:
+        await query.answer()
+        return
+    with session(context) as db:
+        set_language(db, query.from_user.id, language)
+    await query.answer()
+    await _language_changed(update, context, language)
+
+
+async def _language_changed(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str
+) -> None:
+    with session(context) as db:
+        sender = who(update, db)
+    await reply(update, texts.text(language, "lang_set"))
+    if not sender.identity.is_stranger and is_private(update):
+        await _refresh_menu(context, sender)
+
+
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/invite DEPT_CODE (coordinators): a single-use deep link for a liaison."""
+    svc = services(context)
+    code = context.args[0].strip().lower() if context.args else ""
+    with session(context) as db:
+        sender = who(update, db)
+        if not sender.identity.is_coordinator:
+            message = sender.text("coordinators_only")
+        else:
+            codes = [(d.code, d.name) for d in active_departments(db)]
+            department = department_by_code(db, code) if code else None
+            if not code:
+                message = sender.text("invite_usage", codes=codes)
+            elif department is None or not department.active:
+                message = sender.text("invite_no_department", code=code[:64], codes=codes)
+            else:
+                days = svc.settings.invite_ttl_days
+                token = create_invite(
+                    db, department, ttl=timedelta(days=days), created_by=sender.name
+                )
+                message = sender.text(
+                    "invite_created",
+                    department=department.name,
+                    link=deep_link(svc.bot_username, token),
+                    days=days,
+                )
+    await reply(update, message)
+
+
+async def stranger_or_idle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything no other handler took: strangers get the refusal, others a hint."""
+    if not is_private(update) or update.effective_user is None:
+        return
+    with session(context) as db:
+        sender = who(update, db)
+    if sender.identity.is_stranger:
+        await reply(update, sender.text("stranger"))
+    elif update.message and update.message.text and update.message.text.startswith("/"):
+        await reply(update, sender.text("unknown_command"))
+    else:
+        await reply(update, sender.text("idle_hint"))
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A tap on a button no flow recognises (an old message)."""
+    query = update.callback_query
+    assert query is not None
+    with session(context) as db:
+        sender = who(update, db)
+    await query.answer(sender.plain("stale_button"), show_alert=True)
+
+
+def is_known(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> bool:
+    with session(context) as db:
+        return not identify(db, telegram_id).is_stranger

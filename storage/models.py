@@ -1,0 +1,200 @@
+"""The tables: roster, people, periods, submissions and their history, invites, reminders.
+
+Times are stored as UTC (naive in the database, aware in Python) so SQLite and
+PostgreSQL agree; the organisation's time zone is applied only when showing them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, naive UTC in the column."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC was expected")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def _time(nullable: bool = True, **kw: Any) -> Any:
+    return Field(default=None, sa_column=sa.Column(UTCDateTime(), nullable=nullable, **kw))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=sa.Column(sa.JSON(), nullable=False))
+
+
+class Organisation(SQLModel, table=True):
+    """One row: the name and time zone the roster file gives."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    timezone: str = "Asia/Shanghai"
+
+
+class Department(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=64)
+    name: str
+    position: int = 0
+    active: bool = True
+
+
+class WorkItem(SQLModel, table=True):
+    """A key work item (重点工作): one row of the summary table."""
+
+    __tablename__ = "work_item"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(unique=True)
+    position: int = 0
+    active: bool = True
+
+
+class WorkItemDepartment(SQLModel, table=True):
+    """Which departments report on a key work item, in roster order."""
+
+    __tablename__ = "work_item_department"
+    work_item_id: int = Field(foreign_key="work_item.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+    position: int = 0
+
+
+class Coordinator(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), unique=True, nullable=False))
+    name: str
+    active: bool = True
+
+
+class Liaison(SQLModel, table=True):
+    """A Telegram user bound to a department by an invite."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), unique=True, nullable=False))
+    name: str
+    department_id: int = Field(foreign_key="department.id", index=True)
+    active: bool = True
+    unreachable: bool = False
+    joined_at: datetime | None = _time()
+
+
+class UserPreference(SQLModel, table=True):
+    """A user's chosen language, for anyone who wrote to the bot."""
+
+    __tablename__ = "user_preference"
+    telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    language: str = "zh-CN"
+
+
+class Invite(SQLModel, table=True):
+    """A single-use deep-link token; only its SHA-256 is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, max_length=64)
+    department_id: int = Field(foreign_key="department.id", index=True)
+    created_at: datetime | None = _time(nullable=False)
+    expires_at: datetime | None = _time(nullable=False)
+    created_by: str = ""
+    used_at: datetime | None = _time()
+    used_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+
+
+class Period(SQLModel, table=True):
+    """A reporting month with its due time."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(unique=True, max_length=7)  # "2015-10"
+    due_at: datetime | None = _time(nullable=False)
+    is_open: bool = True
+    opened_at: datetime | None = _time()
+    closed_at: datetime | None = _time()
+    reminder_offsets: str | None = None  # per-period override of the settings
+
+
+class Submission(SQLModel, table=True):
+    """What one department reports for one key work item in one period.
+
+    `progress` and `plan` hold the current items (no numbering). `version`
+    increases on every change so two editors cannot overwrite each other.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("period_id", "work_item_id", "department_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    work_item_id: int = Field(foreign_key="work_item.id")
+    department_id: int = Field(foreign_key="department.id")
+    progress: list[str] = _json(list)
+    plan: list[str] = _json(list)
+    status: str = "draft"  # draft | submitted
+    version: int = 0
+    updated_at: datetime | None = _time()
+    submitted_at: datetime | None = _time()
+    submitted_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+
+
+class SubmissionRevision(SQLModel, table=True):
+    """Every submitted version, kept forever."""
+
+    __tablename__ = "submission_revision"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", index=True)
+    version: int
+    progress: list[str] = _json(list)
+    plan: list[str] = _json(list)
+    submitted_at: datetime | None = _time(nullable=False)
+    submitted_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+
+
+class ConversationState(SQLModel, table=True):
+    """Where a user is in a chat flow, written with every accepted message."""
+
+    __tablename__ = "conversation_state"
+    telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    flow: str = ""
+    data: dict[str, Any] = _json(dict)
+    updated_at: datetime | None = _time()
+
+
+class ReminderLog(SQLModel, table=True):
+    """One row per reminder sent (or claimed) so each goes out once."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (sa.UniqueConstraint("period_id", "recipient_id", "slot"),)
+    id: int | None = Field(default=None, primary_key=True)
+    period_id: int = Field(foreign_key="period.id", index=True)
+    recipient_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    kind: str = "reminder"  # reminder | digest
+    slot: str = Field(max_length=40)  # the scheduled time, ISO, UTC
+    claimed_at: datetime | None = _time()
+    sent_at: datetime | None = _time()
+    status: str = "claimed"  # claimed | sent | failed | blocked
+
+
+class ReminderMute(SQLModel, table=True):
+    """A liaison who asked for no more reminders this period."""
+
+    __tablename__ = "reminder_mute"
+    period_id: int = Field(foreign_key="period.id", primary_key=True)
+    liaison_id: int = Field(foreign_key="liaison.id", primary_key=True)
+    muted_at: datetime | None = _time()

@@ -1,0 +1,88 @@
+"""Fixtures: a fresh database on SQLite and on PostgreSQL, and the bot running
+against the Bot API test double."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from storage.db import make_engine, upgrade
+
+if TYPE_CHECKING:
+    from tests.harness import Harness
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ROOT = Path(__file__).resolve().parent.parent
+_postgres_reason: str | None = None
+
+
+def _postgres_unavailable() -> str | None:
+    """Why PostgreSQL cannot be used here, or None when it can (asked once)."""
+    global _postgres_reason
+    if _postgres_reason is None:
+        try:
+            probe = make_engine(POSTGRES_URL)
+            with probe.connect() as connection:
+                connection.execute(sa.text("select 1"))
+            probe.dispose()
+            _postgres_reason = ""
+        except Exception as exc:
+            _postgres_reason = (
+                f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.__class__.__name__}"
+            )
+    return _postgres_reason or None
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database at the newest schema, once per backend."""
+    if request.param == "postgres":
+        reason = _postgres_unavailable()
+        if reason and os.environ.get("REQUIRE_POSTGRES"):
+            pytest.fail(f"REQUIRE_POSTGRES is set but {reason}")
+        if reason:
+            pytest.skip(reason)
+        made = make_engine(POSTGRES_URL)
+        _reset_postgres(made)
+    else:
+        made = make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")
+    upgrade(made)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
+    """The real Application, long-polling the Bot API test double, with the example roster."""
+    from tests.harness import Harness
+
+    running = Harness(engine=engine, roster=ROOT / "examples" / "roster.toml")
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    try:
+        from tests.botapi.server import TOTALS
+    except ImportError:
+        return
+
+    terminalreporter.write_line(
+        f"Bot API test double: {TOTALS.requests} requests validated, "
+        f"{TOTALS.violations} spec violations by the bot"
+    )

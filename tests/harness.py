@@ -1,0 +1,103 @@
+"""The bot as production runs it, pointed at the Bot API test double.
+
+Tests act as users through the double's driver; the harness only starts,
+restarts and stops the real Application and prepares the roster.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram.ext import Application
+
+from bot.app import build_application
+from bot.roster import load_roster
+from bot.settings import Settings, load_settings
+from storage.db import session_scope
+from storage.people import create_invite
+from storage.roster import apply_roster, department_by_code
+from tests.botapi import BotApiDouble, FakeUser
+
+COORDINATOR_ID = 123456789  # the coordinator of examples/roster.toml
+TOKEN = "123456:TEST-token"
+
+
+class Harness:
+    def __init__(self, *, engine: Engine, roster: Path, **settings: Any) -> None:
+        self.engine = engine
+        self.roster = roster
+        self.double = BotApiDouble(token=TOKEN)
+        self.extra_settings = settings
+        self.app: Application | None = None  # type: ignore[type-arg]
+        self.settings: Settings | None = None
+
+    async def start(self) -> None:
+        await self.double.start()
+        with session_scope(self.engine) as db:
+            apply_roster(db, load_roster(self.roster))
+        await self.start_bot()
+
+    def make_settings(self) -> Settings:
+        return load_settings(
+            _env_file=None,
+            bot_token=TOKEN,
+            bot_api_base_url=self.double.base_url,
+            bot_api_file_url=self.double.base_file_url,
+            database_url=str(self.engine.url),
+            **self.extra_settings,
+        )
+
+    async def start_bot(self) -> None:
+        """Start the Application as `huibao run` does (long polling)."""
+        self.settings = self.make_settings()
+        app = build_application(self.settings, self.engine)
+        await app.initialize()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        self.app = app
+
+    async def stop_bot(self) -> None:
+        app, self.app = self.app, None
+        if app is None:
+            return
+        assert app.updater is not None
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def restart(self) -> None:
+        """A bot restart: a new Application on the same database and Bot API server."""
+        await self.stop_bot()
+        await self.start_bot()
+
+    async def close(self) -> None:
+        try:
+            await self.stop_bot()
+        finally:
+            await self.double.stop()
+        assert not self.double.violations, f"Bot API spec violations: {self.double.violations}"
+
+    # --- people -------------------------------------------------------------
+
+    def coordinator(self, language_code: str = "zh-hans") -> FakeUser:
+        return self.double.user(COORDINATOR_ID, "李明", language_code=language_code)
+
+    def invite_token(self, dept_code: str, ttl: timedelta = timedelta(days=7)) -> str:
+        with session_scope(self.engine) as db:
+            department = department_by_code(db, dept_code)
+            assert department is not None
+            return create_invite(db, department, ttl=ttl, created_by="test")
+
+    async def liaison(
+        self, dept_code: str, user_id: int, name: str, language_code: str = "zh-hans"
+    ) -> FakeUser:
+        """A user who redeemed an invite for the department."""
+        user = self.double.user(user_id, name, language_code=language_code)
+        await user.send(f"/start {self.invite_token(dept_code)}")
+        return user
