@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -16,6 +17,7 @@ from telegram.ext import ContextTypes
 from bot import texts
 from bot.settings import Settings
 from storage.db import session_scope
+from storage.models import utcnow
 from storage.people import Identity, identify, language_of
 
 
@@ -26,6 +28,7 @@ class Services:
     settings: Settings
     engine: Engine
     bot_username: str = ""
+    now: Callable[[], datetime] = utcnow  # tests replace the clock
     extras: dict[str, Any] = field(default_factory=dict)
 
 

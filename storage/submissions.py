@@ -1,0 +1,171 @@
+"""Submissions: who owes what in a period, drafts, submitting, and the revision history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlmodel import Session, col, select
+
+from bot.periods import parse_month
+from storage.models import Department, Period, Submission, SubmissionRevision, utcnow
+from storage.periods import get_period
+from storage.roster import WorkItemView, work_items
+
+
+class State(Enum):
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    SUBMITTED_LATE = "submitted_late"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One department's part of one key work item in a period."""
+
+    work_item: WorkItemView
+    department: Department
+    submission: Submission | None
+    due_at: datetime
+
+    @property
+    def state(self) -> State:
+        sub = self.submission
+        if sub is None:
+            return State.NOT_STARTED
+        if sub.status != "submitted" or sub.submitted_at is None:
+            return State.DRAFT
+        return State.SUBMITTED_LATE if sub.submitted_at > self.due_at else State.SUBMITTED
+
+    @property
+    def submitted(self) -> bool:
+        return self.state in (State.SUBMITTED, State.SUBMITTED_LATE)
+
+    def late(self, now: datetime) -> bool:
+        if self.submitted:
+            return self.state is State.SUBMITTED_LATE
+        return now > self.due_at
+
+
+def assignments(
+    session: Session, period: Period, *, department_id: int | None = None
+) -> list[Assignment]:
+    """Every key work item × responsible department, in document then roster order."""
+    submissions = {
+        (s.work_item_id, s.department_id): s
+        for s in session.exec(select(Submission).where(Submission.period_id == period.id))
+    }
+    assert period.due_at is not None
+    found = []
+    for item in work_items(session):
+        for department in item.departments:
+            if department_id is not None and department.id != department_id:
+                continue
+            key = (item.id, department.id or 0)
+            found.append(Assignment(item, department, submissions.get(key), period.due_at))
+    return found
+
+
+def pending_by_department(session: Session, period: Period) -> dict[int, list[Assignment]]:
+    """Departments that still owe items, with what they owe."""
+    owed: dict[int, list[Assignment]] = {}
+    for assignment in assignments(session, period):
+        if not assignment.submitted:
+            owed.setdefault(assignment.department.id or 0, []).append(assignment)
+    return owed
+
+
+def submission_for(
+    session: Session, period: Period, work_item_id: int, department_id: int
+) -> Submission:
+    """The department's submission for the item, created empty on first use."""
+    found = session.exec(
+        select(Submission).where(
+            Submission.period_id == period.id,
+            Submission.work_item_id == work_item_id,
+            Submission.department_id == department_id,
+        )
+    ).first()
+    if found is None:
+        found = Submission(
+            period_id=period.id or 0,
+            work_item_id=work_item_id,
+            department_id=department_id,
+            updated_at=utcnow(),
+        )
+        session.add(found)
+        session.flush()
+    return found
+
+
+class Conflict(Exception):
+    """Someone else saved this submission since it was read."""
+
+    def __init__(self, current: Submission) -> None:
+        super().__init__("the submission changed since it was read")
+        self.current = current
+
+
+def submit(
+    session: Session,
+    submission: Submission,
+    *,
+    progress: list[str],
+    plan: list[str],
+    by: int,
+    read_version: int,
+    now: datetime | None = None,
+) -> Submission:
+    """Store a new submitted version, unless another editor saved one since `read_version`."""
+    session.refresh(submission, with_for_update=True)
+    if submission.version != read_version:
+        raise Conflict(submission)
+    now = now or utcnow()
+    submission.progress, submission.plan = list(progress), list(plan)
+    submission.status = "submitted"
+    submission.version += 1
+    submission.updated_at = submission.submitted_at = now
+    submission.submitted_by = by
+    session.add(submission)
+    session.add(
+        SubmissionRevision(
+            submission_id=submission.id or 0,
+            version=submission.version,
+            progress=list(progress),
+            plan=list(plan),
+            submitted_at=now,
+            submitted_by=by,
+        )
+    )
+    session.flush()
+    return submission
+
+
+def revisions(session: Session, submission: Submission) -> list[SubmissionRevision]:
+    return list(
+        session.exec(
+            select(SubmissionRevision)
+            .where(SubmissionRevision.submission_id == submission.id)
+            .order_by(col(SubmissionRevision.version))
+        )
+    )
+
+
+def previous_plan(
+    session: Session, period: Period, work_item_id: int, department_id: int
+) -> list[str]:
+    """Last month's next-step items for the same key work item: this month's starting point."""
+    before = get_period(session, str(parse_month(period.month).previous()))
+    if before is None:
+        return []
+    found = session.exec(
+        select(Submission).where(
+            Submission.period_id == before.id,
+            Submission.work_item_id == work_item_id,
+            Submission.department_id == department_id,
+            Submission.status == "submitted",
+        )
+    ).first()
+    return list(found.plan) if found else []
