@@ -1,0 +1,331 @@
+"""Assemble and render the monthly summary table ``{M}月份重点工作推进情况汇总表``.
+
+Pure core: no Telegram, no database. The layout (page setup, fonts, title, header
+row, the wording of ``（未报送）`` …) lives in the Word template
+``templates/document/summary.docx`` that a clerk may edit; this module only fills
+it in with docxtpl (Jinja2 inside the .docx).
+
+Template fields (see ``templates/document/README.md``):
+
+========================  =========  ==============================================
+field                     required   meaning
+========================  =========  ==============================================
+``title``                 yes        "10月份重点工作推进情况汇总表"
+``draft``                 yes        true while the period is open or incomplete
+``rows``                  yes        the table rows, looped with ``{%tr for r in rows %}``
+``r.no``                  yes        row number 1..n (序号)
+``r.title``               yes        key work item (重点工作)
+``r.progress``            yes        paragraphs of 本月份推进情况 (empty: not submitted)
+``r.plan``                yes        paragraphs of 下一步推进计划 (empty: not submitted)
+``organisation``          no         organisation name, may be ""
+``r.missing``             no         departments of a partly submitted row that have
+                                     not submitted, joined with "、" ("" otherwise)
+``year``, ``month``       no         the period
+========================  =========  ==============================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docxtpl import DocxTemplate
+from jinja2 import nodes
+
+__all__ = [
+    "DEFAULT_TEMPLATE",
+    "OPTIONAL_FIELDS",
+    "REQUIRED_FIELDS",
+    "Contribution",
+    "Summary",
+    "SummaryRow",
+    "TemplateError",
+    "cell_paragraphs",
+    "check_template",
+    "render_summary",
+    "summary_filename",
+    "summary_title",
+]
+
+DEFAULT_TEMPLATE: Path = (
+    Path(__file__).resolve().parent.parent / "templates" / "document" / "summary.docx"
+)
+
+#: Top-level fields and fields of a row (``r.<name>``) the template must use.
+REQUIRED_FIELDS: tuple[str, ...] = (
+    "title",
+    "draft",
+    "rows",
+    "r.no",
+    "r.title",
+    "r.progress",
+    "r.plan",
+)
+#: Fields the template may use.
+OPTIONAL_FIELDS: tuple[str, ...] = ("organisation", "year", "month", "r.missing")
+
+_ROW_FIELDS = frozenset(f[2:] for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if f.startswith("r."))
+_TOP_FIELDS = frozenset(f for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if not f.startswith("r."))
+
+
+class TemplateError(Exception):
+    """The summary template cannot be used (missing or unknown fields, bad syntax)."""
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One department's submitted items for one key work item.
+
+    Items carry no numbering; an item may contain "\\n" (several paragraphs).
+    A contribution with neither progress nor plan stands for a department that
+    is responsible for the item but has not submitted.
+    """
+
+    department: str
+    progress: list[str]
+    plan: list[str]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    title: str
+    contributions: list[Contribution]  # roster order; empty = nothing submitted
+
+
+@dataclass(frozen=True)
+class Summary:
+    year: int
+    month: int
+    organisation: str  # may be "" (then no organisation line)
+    rows: list[SummaryRow]  # roster (document) order
+    draft: bool  # period still open or incomplete → visible draft mark
+
+
+# --------------------------------------------------------------------------- text
+
+# Characters XML 1.0 cannot carry (and \f, \v, \a that docxtpl would turn into
+# page or paragraph breaks).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
+
+
+def _clean(text: str) -> str:
+    return _XML_ILLEGAL.sub("", text)
+
+
+def _one_line(text: str) -> str:
+    """Title-like text: one line, collapsed whitespace, no control characters."""
+    return " ".join(_clean(text).split())
+
+
+def _item_lines(item: str) -> list[str]:
+    lines = (line.strip() for line in _LINE_BREAK.split(_clean(item).expandtabs(1)))
+    return [line for line in lines if line]
+
+
+def cell_paragraphs(items: Sequence[str]) -> list[str]:
+    """Merged items → the paragraphs a table cell shows.
+
+    Items are numbered "1.", "2.", … (only when there is more than one item); the
+    further lines of an item become their own, unnumbered paragraphs. Blank items
+    and blank lines are dropped; surrounding whitespace is stripped.
+
+    >>> cell_paragraphs(["甲", "乙\\n乙续"])
+    ['1.甲', '2.乙', '乙续']
+    >>> cell_paragraphs(["甲\\n甲续"])
+    ['甲', '甲续']
+    """
+    split = [lines for lines in map(_item_lines, items) if lines]
+    if len(split) == 1:
+        return split[0]
+    out: list[str] = []
+    for n, (first, *rest) in enumerate(split, 1):
+        out.append(f"{n}.{first}")
+        out.extend(rest)
+    return out
+
+
+def summary_title(summary: Summary) -> str:
+    """Return the document title, e.g. "10月份重点工作推进情况汇总表"."""
+    return f"{summary.month}月份重点工作推进情况汇总表"
+
+
+def summary_filename(summary: Summary) -> str:
+    """Return the file name, e.g. "2015年10月重点工作推进情况汇总表.docx"."""
+    return f"{summary.year}年{summary.month}月重点工作推进情况汇总表.docx"
+
+
+# ----------------------------------------------------------------------- context
+
+
+@dataclass(frozen=True, slots=True)
+class _RowView:
+    no: int
+    title: str
+    progress: list[str]
+    plan: list[str]
+    missing: str
+
+
+def _row_view(no: int, row: SummaryRow) -> _RowView:
+    progress = cell_paragraphs([i for c in row.contributions for i in c.progress])
+    plan = cell_paragraphs([i for c in row.contributions for i in c.plan])
+    silent = [
+        _one_line(c.department)
+        for c in row.contributions
+        if not _item_lines("\n".join(c.progress)) and not _item_lines("\n".join(c.plan))
+    ]
+    # Only a partly submitted row names who is missing; a row nobody submitted
+    # already reads （未报送） in both cells.
+    missing = "、".join(d for d in silent if d) if (progress or plan) else ""
+    return _RowView(
+        no=no, title=_one_line(row.title), progress=progress, plan=plan, missing=missing
+    )
+
+
+def _context(summary: Summary) -> dict[str, Any]:
+    return {
+        "title": summary_title(summary),
+        "draft": summary.draft,
+        "organisation": _one_line(summary.organisation),
+        "year": summary.year,
+        "month": summary.month,
+        "rows": [_row_view(n, row) for n, row in enumerate(summary.rows, 1)],
+    }
+
+
+def _jinja_env() -> jinja2.Environment:
+    # docxtpl's default (autoescape=False) silently truncates text holding "&" or "<".
+    return jinja2.Environment(autoescape=True)
+
+
+# ---------------------------------------------------------------------- template
+
+
+def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
+    yield node
+    for child in node.iter_child_nodes():
+        yield from _walk(child)
+
+
+def _row_fields_used(ast: nodes.Template) -> set[str]:
+    """Attributes read from the loop variable of every ``for … in rows`` loop."""
+    used: set[str] = set()
+    for loop in ast.find_all(nodes.For):
+        if not (isinstance(loop.iter, nodes.Name) and loop.iter.name == "rows"):
+            continue
+        if not isinstance(loop.target, nodes.Name):
+            continue
+        var = loop.target.name
+        for body_node in loop.body:
+            for node in _walk(body_node):
+                if (
+                    isinstance(node, nodes.Getattr)
+                    and isinstance(node.node, nodes.Name)
+                    and node.node.name == var
+                ):
+                    used.add(node.attr)
+                elif (
+                    isinstance(node, nodes.Getitem)
+                    and isinstance(node.node, nodes.Name)
+                    and node.node.name == var
+                    and isinstance(node.arg, nodes.Const)
+                    and isinstance(node.arg.value, str)
+                ):
+                    used.add(node.arg.value)
+    return used
+
+
+def _template_source(tpl: DocxTemplate) -> str:
+    """The Jinja source docxtpl renders: body, headers and footers, patched."""
+    docx = tpl.get_docx()
+    xml: str = tpl.patch_xml(tpl.xml_to_string(docx._element.body))
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _rel_key, part in tpl.get_headers_footers(uri):
+            xml += tpl.patch_xml(tpl.get_part_xml(part))
+    return xml
+
+
+_checked: dict[tuple[str, int, int], None] = {}
+
+
+def check_template(path: Path) -> None:
+    """Raise :class:`TemplateError` if the template at ``path`` cannot be rendered.
+
+    The message names every required field the template lost (e.g. ``r.progress``
+    after the clerk deleted that placeholder) and every field it does not know.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise TemplateError(f"summary template {path} cannot be read: {exc}") from exc
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key in _checked:
+        return
+    env = _jinja_env()
+    try:
+        tpl = DocxTemplate(path)
+        top = set(tpl.get_undeclared_template_variables(jinja_env=env))
+        ast = env.parse(_template_source(tpl))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(
+            f"summary template {path.name}: broken placeholder ({exc.message}); "
+            "check the {{ }} and {% %} fields against templates/document/README.md"
+        ) from exc
+    except Exception as exc:  # not a .docx, damaged zip, …
+        raise TemplateError(f"summary template {path.name} cannot be opened: {exc}") from exc
+    row = _row_fields_used(ast)
+
+    missing = [
+        f for f in REQUIRED_FIELDS if (f[2:] not in row if f.startswith("r.") else f not in top)
+    ]
+    unknown = sorted(top - _TOP_FIELDS) + sorted(f"r.{a}" for a in row - _ROW_FIELDS)
+    problems = []
+    if missing:
+        problems.append("missing field(s): " + ", ".join(missing))
+    if unknown:
+        problems.append("unknown field(s): " + ", ".join(unknown))
+    if problems:
+        raise TemplateError(
+            f"summary template {path.name}: "
+            + "; ".join(problems)
+            + " (see templates/document/README.md for the fields it must keep)"
+        )
+    _checked[key] = None
+
+
+# ------------------------------------------------------------------------ render
+
+
+def render_summary(summary: Summary, template: Path | None = None) -> bytes:
+    """Render ``summary`` into the template; return the .docx bytes."""
+    path = Path(template) if template is not None else DEFAULT_TEMPLATE
+    check_template(path)
+    tpl = DocxTemplate(path)
+    env = _jinja_env()
+    tpl.render(_context(summary), jinja_env=env, autoescape=True)
+
+    props = tpl.docx.core_properties
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
+    author = _one_line(summary.organisation) or "huibao"
+    props.title = summary_title(summary) + ("（草稿）" if summary.draft else "")
+    props.subject = f"{summary.year}年{summary.month}月重点工作推进情况"
+    props.author = author
+    props.last_modified_by = author
+    props.comments = ""
+    props.keywords = ""
+    props.language = "zh-CN"
+    props.created = now
+    props.modified = now
+    props.revision = 1
+
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()

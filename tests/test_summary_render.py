@@ -1,0 +1,76 @@
+"""Render the sample month with LibreOffice (when installed) and read the PDF back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from bot.summary import Contribution, Summary, SummaryRow, render_summary, summary_title
+from tests.sample_month import SAMPLE_ROWS, SAMPLE_TITLES
+
+FONTCONFIG = Path(__file__).resolve().parent.parent / "templates" / "document" / "fontconfig.conf"
+
+
+def _sample(draft: bool) -> Summary:
+    rows = [
+        SummaryRow(t, [Contribution("办公室", *SAMPLE_ROWS[n])] if n in SAMPLE_ROWS else [])
+        for n, t in enumerate(SAMPLE_TITLES, 1)
+    ]
+    return Summary(2015, 10, "共青团广东省委员会", rows, draft=draft)
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_libreoffice_converts_summary_to_pdf(tmp_path: Path, draft: bool) -> None:
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip(
+            "LibreOffice (soffice) is not installed: cannot check that the summary "
+            "renders (apt-get install libreoffice-writer-nogui poppler-utils fonts-noto-cjk)"
+        )
+    summary = _sample(draft)
+    docx = tmp_path / "summary.docx"
+    docx.write_bytes(render_summary(summary))
+    profile = Path("/tmp") / f"lo_{uuid.uuid4().hex}"
+    env = dict(os.environ)
+    if FONTCONFIG.is_file():
+        env["FONTCONFIG_FILE"] = str(FONTCONFIG)
+    try:
+        proc = subprocess.run(
+            [
+                soffice,
+                f"-env:UserInstallation={profile.as_uri()}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                str(tmp_path),
+                str(docx),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+            check=False,
+        )
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    pdf = tmp_path / "summary.pdf"
+    assert pdf.is_file() and pdf.stat().st_size > 0, proc.stdout + proc.stderr
+
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        return
+    text = subprocess.run(
+        [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    flat = "".join(text.split())
+    assert summary_title(summary) in flat
+    assert "下一步推进计划" in flat
+    assert "（未报送）" in flat
+    assert ("草稿" in flat) is draft
+    assert "—1—" in flat  # page number in the footer
