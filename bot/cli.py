@@ -23,7 +23,13 @@ from bot.settings import Settings, SettingsError, load_settings
 from storage import periods as period_store
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope, upgrade
 from storage.people import create_invite
-from storage.roster import apply_roster, department_by_code, organisation, work_items
+from storage.roster import (
+    apply_roster,
+    department_by_code,
+    organisation,
+    organisation_zone,
+    work_items,
+)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -120,8 +126,8 @@ def roster() -> None:
 def roster_load(file: Path) -> None:
     """Load or update the roster from a TOML file (idempotent; nothing is deleted)."""
     parsed = load_roster(file)
-    with database() as (_, session):
-        change = apply_roster(session, parsed)
+    with database() as (settings, session):
+        change = apply_roster(session, parsed, settings.timezone)
     click.echo(
         f"roster loaded: {len(parsed.departments)} departments, "
         f"{len(parsed.work_items)} key work items, {len(parsed.coordinators)} coordinators "
@@ -179,10 +185,11 @@ def period() -> None:
 def period_open(month: str, due: str | None) -> None:
     """Open (or reopen) a month for reporting."""
     parsed = parse_month(month)
-    with database() as (settings, session):
-        due_at = parse_due(due, settings.tz) if due else default_due(parsed, settings.tz)
+    with database() as (_, session):
+        tz = organisation_zone(session)
+        due_at = parse_due(due, tz) if due else default_due(parsed, tz)
         opened = period_store.open_period(session, str(parsed), due_at)
-        click.echo(f"period {opened.month} is open, due {local_text(due_at, settings.tz)}")
+        click.echo(f"period {opened.month} is open, due {local_text(due_at, tz)}")
 
 
 @period.command("close")
@@ -202,11 +209,12 @@ def period_close(month: str) -> None:
 @period.command("list")
 def period_list() -> None:
     """List periods with due time and state."""
-    with database() as (settings, session):
+    with database() as (_, session):
+        tz = organisation_zone(session)
         for found in period_store.all_periods(session):
             state = "open" if found.is_open else "closed"
             assert found.due_at is not None
-            click.echo(f"{found.month}  due {local_text(found.due_at, settings.tz)}  {state}")
+            click.echo(f"{found.month}  due {local_text(found.due_at, tz)}  {state}")
 
 
 if __name__ == "__main__":

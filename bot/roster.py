@@ -40,7 +40,7 @@ class CoordinatorSpec:
 @dataclass(frozen=True)
 class Roster:
     organisation: str
-    timezone: str
+    timezone: str  # "" when the file does not say: the TIMEZONE setting applies
     departments: tuple[DepartmentSpec, ...]
     work_items: tuple[WorkItemSpec, ...]
     coordinators: tuple[CoordinatorSpec, ...] = field(default=())
@@ -72,9 +72,10 @@ def parse_roster(text: str) -> Roster:
     if not isinstance(org, dict):
         raise RosterError("organisation: expected a table [organisation]")
     name = _text(org, "name", "organisation", required=False)
-    timezone = _text(org, "timezone", "organisation", required=False) or "Asia/Shanghai"
+    timezone = _text(org, "timezone", "organisation", required=False)
     try:
-        ZoneInfo(timezone)
+        if timezone:
+            ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise RosterError(f"organisation.timezone: unknown time zone {timezone!r}") from None
 

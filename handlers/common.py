@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -19,6 +20,7 @@ from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.people import Identity, identify, language_of
+from storage.roster import organisation_zone
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Who:
     identity: Identity
     language: str
     name: str
+    tz: ZoneInfo  # the organisation's
 
     def text(self, name: str, /, **values: Any) -> str:
         return texts.text(self.language, name, **values)
@@ -62,7 +65,7 @@ def who(update: Update, db: Session) -> Who:
     user = update.effective_user
     assert user is not None
     language = language_of(db, user.id) or texts.language_for(user.language_code)
-    return Who(identify(db, user.id), language, user.full_name)
+    return Who(identify(db, user.id), language, user.full_name, organisation_zone(db))
 
 
 def is_private(update: Update) -> bool:

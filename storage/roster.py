@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
@@ -17,11 +18,11 @@ class RosterChange:
     deactivated: int
 
 
-def apply_roster(session: Session, roster: Roster) -> RosterChange:
+def apply_roster(session: Session, roster: Roster, default_timezone: str) -> RosterChange:
     added = updated = deactivated = 0
 
     org = session.exec(select(Organisation)).first() or Organisation()
-    org.name, org.timezone = roster.organisation, roster.timezone
+    org.name, org.timezone = roster.organisation, roster.timezone or default_timezone
     session.add(org)
 
     departments = {d.code: d for d in session.exec(select(Department))}
@@ -128,6 +129,11 @@ def work_items(session: Session) -> list[WorkItemView]:
 
 def organisation(session: Session) -> Organisation:
     return session.exec(select(Organisation)).first() or Organisation()
+
+
+def organisation_zone(session: Session) -> ZoneInfo:
+    """The zone every due time and reminder is shown and scheduled in."""
+    return ZoneInfo(organisation(session).timezone or "Asia/Shanghai")
 
 
 def coordinators(session: Session) -> list[Coordinator]:

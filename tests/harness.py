@@ -37,7 +37,7 @@ class Harness:
     async def start(self) -> None:
         await self.double.start()
         with session_scope(self.engine) as db:
-            apply_roster(db, load_roster(self.roster))
+            apply_roster(db, load_roster(self.roster), "Asia/Shanghai")
         await self.start_bot()
 
     def make_settings(self) -> Settings:

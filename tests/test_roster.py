@@ -75,23 +75,23 @@ def test_errors_name_the_key(broken: str, key: str) -> None:
 def test_loading_twice_changes_nothing(engine: Engine) -> None:
     roster = parse_roster(MINIMAL)
     with session_scope(engine) as db:
-        first = apply_roster(db, roster)
+        first = apply_roster(db, roster, "Asia/Shanghai")
     with session_scope(engine) as db:
-        second = apply_roster(db, roster)
+        second = apply_roster(db, roster, "Asia/Shanghai")
     assert first.added == 4
     assert (second.added, second.updated, second.deactivated) == (0, 0, 0)
 
 
 def test_a_removed_department_is_deactivated_not_deleted(engine: Engine) -> None:
     with session_scope(engine) as db:
-        apply_roster(db, parse_roster(MINIMAL))
+        apply_roster(db, parse_roster(MINIMAL), "Asia/Shanghai")
         department = db.exec(select(Department).where(Department.code == "b")).one()
         db.add(Liaison(telegram_id=7, name="联络员", department_id=department.id or 0))
     changed = MINIMAL.replace('[[departments]]\ncode = "b"\nname = "乙部"\n', "").replace(
         '["a", "b"]', '["a"]'
     )
     with session_scope(engine) as db:
-        change = apply_roster(db, parse_roster(changed))
+        change = apply_roster(db, parse_roster(changed), "Asia/Shanghai")
         assert change.deactivated == 1
         assert [d.code for d in active_departments(db)] == ["a"]
         kept = db.exec(select(Department).where(Department.code == "b")).one()
@@ -102,8 +102,8 @@ def test_a_removed_department_is_deactivated_not_deleted(engine: Engine) -> None
 
 def test_renamed_department_is_updated_by_code(engine: Engine) -> None:
     with session_scope(engine) as db:
-        apply_roster(db, parse_roster(MINIMAL))
+        apply_roster(db, parse_roster(MINIMAL), "Asia/Shanghai")
     with session_scope(engine) as db:
-        change = apply_roster(db, parse_roster(MINIMAL.replace("甲部", "甲处")))
+        change = apply_roster(db, parse_roster(MINIMAL.replace("甲部", "甲处")), "Asia/Shanghai")
         assert change.updated == 1
         assert active_departments(db)[0].name == "甲处"
