@@ -6,7 +6,6 @@ import logging
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -15,11 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 import handlers
 from bot.settings import Settings
 from handlers.common import Services, reply, session, who
-from handlers.menus import set_default_menu, set_user_menu
-from storage.db import session_scope
-from storage.models import Liaison
-from storage.people import identify, language_of
-from storage.roster import coordinators
+from handlers.menus import set_default_menu
 
 log = logging.getLogger(__name__)
 
@@ -43,31 +38,17 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
 
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
-    """Learn our username and set every user's command menu."""
+    """Learn our username and set the strangers' command menu.
+
+    A user's own menu is set when they /start or change language: Telegram
+    refuses a chat scope for a user who has never written to the bot.
+    """
     svc: Services = app.bot_data["services"]
     svc.bot_username = app.bot.username
     try:
         await set_default_menu(app.bot)
-        await refresh_all_menus(app)
     except TelegramError:
-        log.warning("could not set command menus", exc_info=True)
-
-
-async def refresh_all_menus(app: Application) -> None:  # type: ignore[type-arg]
-    svc: Services = app.bot_data["services"]
-    with session_scope(svc.engine) as db:
-        ids = {c.telegram_id for c in coordinators(db)}
-        ids |= {lia.telegram_id for lia in db.exec(select(Liaison).where(col(Liaison.active)))}
-        people = [
-            (identify(db, i), language_of(db, i) or svc.settings.default_language) for i in ids
-        ]
-    for identity, language in people:
-        if identity.is_stranger:
-            continue
-        try:
-            await set_user_menu(app.bot, identity, language)
-        except TelegramError:
-            log.info("no menu for user %s (has not started the bot?)", identity.telegram_id)
+        log.warning("could not set the default command menu", exc_info=True)
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

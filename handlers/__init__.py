@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import onboarding
+from handlers import onboarding, report
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -15,7 +15,16 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("lang", onboarding.lang))
     app.add_handler(CommandHandler("invite", onboarding.invite))
     app.add_handler(CallbackQueryHandler(onboarding.lang_button, pattern=r"^lang:"))
+    app.add_handler(CommandHandler("report", report.report_command))
+    app.add_handler(CommandHandler("cancel", report.cancel_command))
+    app.add_handler(CallbackQueryHandler(report.on_button, pattern=r"^rp:"))
+    # Any private non-command message: input to an open report draft, else the fallback.
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))
+    app.add_handler(
+        MessageHandler(filters.ChatType.GROUPS & ~filters.COMMAND, report.group_message)
+    )
 
-    # Last group: whatever nothing above took (strangers, old buttons, stray input).
-    app.add_handler(MessageHandler(filters.ALL, onboarding.stranger_or_idle), group=9)
-    app.add_handler(CallbackQueryHandler(onboarding.stale_button), group=9)
+    # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
+    # so exactly one handler answers each update.
+    app.add_handler(MessageHandler(filters.ALL, onboarding.stranger_or_idle))
+    app.add_handler(CallbackQueryHandler(onboarding.stale_button))

@@ -39,10 +39,26 @@ def _postgres_unavailable() -> str | None:
     return _postgres_reason or None
 
 
-def _reset_postgres(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(sa.text("CREATE SCHEMA public"))
+# Each test process works in its own schema, so runs side by side do not collide.
+SCHEMA = f"huibao_test_{os.getpid()}"
+
+
+def _fresh_postgres() -> Engine:
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        connection.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return make_engine(f"{POSTGRES_URL}{separator}options=-csearch_path%3D{SCHEMA}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _postgres_reason == "":
+        admin = make_engine(POSTGRES_URL)
+        with admin.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -54,8 +70,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
             pytest.fail(f"REQUIRE_POSTGRES is set but {reason}")
         if reason:
             pytest.skip(reason)
-        made = make_engine(POSTGRES_URL)
-        _reset_postgres(made)
+        made = _fresh_postgres()
     else:
         made = make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")
     upgrade(made)

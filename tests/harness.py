@@ -46,7 +46,7 @@ class Harness:
             bot_token=TOKEN,
             bot_api_base_url=self.double.base_url,
             bot_api_file_url=self.double.base_file_url,
-            database_url=str(self.engine.url),
+            database_url=self.engine.url.render_as_string(hide_password=False),
             **self.extra_settings,
         )
 
@@ -54,10 +54,13 @@ class Harness:
         """Start the Application as `huibao run` does (long polling)."""
         self.settings = self.make_settings()
         app = build_application(self.settings, self.engine)
+        # The same order as Application.run_polling.
         await app.initialize()
-        await app.start()
+        if app.post_init:
+            await app.post_init(app)
         assert app.updater is not None
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await app.start()
         self.app = app
 
     async def stop_bot(self) -> None:
@@ -69,7 +72,11 @@ class Harness:
             await app.updater.stop()
         if app.running:
             await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
         await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
 
     async def restart(self) -> None:
         """A bot restart: a new Application on the same database and Bot API server."""
