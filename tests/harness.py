@@ -6,7 +6,7 @@ restarts and stops the real Application and prepares the roster.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from bot.app import build_application
 from bot.roster import load_roster
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
+from storage.models import utcnow
 from storage.people import create_invite
 from storage.roster import apply_roster, department_by_code
 from tests.botapi import BotApiDouble, FakeUser
@@ -31,6 +32,7 @@ class Harness:
         self.roster = roster
         self.double = BotApiDouble(token=TOKEN)
         self.extra_settings = settings
+        self.now: datetime | None = None  # a fixed clock for the bot; None = real time
         self.app: Application | None = None  # type: ignore[type-arg]
         self.settings: Settings | None = None
 
@@ -54,6 +56,7 @@ class Harness:
         """Start the Application as `huibao run` does (long polling)."""
         self.settings = self.make_settings()
         app = build_application(self.settings, self.engine)
+        app.bot_data["services"].now = self.clock
         # The same order as Application.run_polling.
         await app.initialize()
         if app.post_init:
@@ -62,6 +65,9 @@ class Harness:
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         await app.start()
         self.app = app
+
+    def clock(self) -> datetime:
+        return self.now or utcnow()
 
     async def stop_bot(self) -> None:
         app, self.app = self.app, None

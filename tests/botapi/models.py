@@ -40,6 +40,7 @@ class Stats:
     requests: int = 0
     flood_429: int = 0
     forbidden: int = 0
+    chat_not_found: int = 0  # sends to users who never wrote to the bot
     # monotonic timestamps of every accepted message send (sendMessage, sendDocument, ...)
     send_times: list[float] = field(default_factory=list)
 

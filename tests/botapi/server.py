@@ -771,7 +771,9 @@ class BotApiDouble:
                     if c.user is not None and c.user.username == chat_id[1:]:
                         chat = c
         if chat is None or not chat.known:
-            raise bad_request("chat not found")
+            # Not a malformed request: the user never wrote to the bot (as on Telegram).
+            self.stats.chat_not_found += 1
+            raise ApiError(400, "Bad Request: chat not found", violation=False)
         if for_send:
             if chat.user is not None and chat.user.blocked:
                 self.stats.forbidden += 1

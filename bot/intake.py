@@ -1,0 +1,235 @@
+"""The liaison's draft for one key work item, and what each input does to it.
+
+Telegram-free: handlers/report.py turns messages and taps into these calls
+and renders the result. The draft is a plain dict in the database
+(storage.models.ConversationState) so it survives restarts and days of silence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.items import clean_item, split_items
+
+MAX_MESSAGE_CHARS = 4096  # what Telegram delivers in one message
+MAX_ITEM_CHARS = 3000  # one item must fit one message with its number and markup
+MAX_ITEMS = 30  # per cell; more would not fit a keyboard of item numbers
+
+
+class Part(StrEnum):
+    PROGRESS = "progress"
+    PLAN = "plan"
+
+
+class Step(StrEnum):
+    COLLECT = "collect"  # adding items to the current part
+    EDIT = "edit"  # choosing an item of the current part to change
+    ITEM = "item"  # choosing what to do with the selected item
+    REPLACE = "replace"  # the next message replaces the selected item
+    INSERT = "insert"  # the next message is inserted after the selected item
+    PREVIEW = "preview"  # both cells as the document shows them
+    CONFIRM_CANCEL = "confirm_cancel"
+    CONFLICT = "conflict"  # someone else submitted since this draft began
+
+
+class Rejection(StrEnum):
+    """Why a message was not taken; the draft is unchanged."""
+
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    ITEM_TOO_LONG = "item_too_long"
+    TOO_MANY = "too_many"
+
+
+@dataclass
+class Draft:
+    period_id: int
+    work_item_id: int
+    department_id: int
+    read_version: int  # the submission's version when this draft began
+    progress: list[str] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+    part: Part = Part.PROGRESS
+    step: Step = Step.COLLECT
+    selected: int | None = None
+    seq: int = 0  # bumped on every change; buttons carry it so old ones are recognised
+    previous_plan: list[str] = field(default_factory=list)
+    step_before_cancel: Step | None = None
+
+    # --- storage ------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Draft:
+        draft = cls(**data)
+        draft.part = Part(draft.part)
+        draft.step = Step(draft.step)
+        if draft.step_before_cancel is not None:
+            draft.step_before_cancel = Step(draft.step_before_cancel)
+        return draft
+
+    # --- reading ------------------------------------------------------------
+
+    @property
+    def items(self) -> list[str]:
+        return self.progress if self.part is Part.PROGRESS else self.plan
+
+    @property
+    def empty(self) -> bool:
+        return not (self.progress or self.plan)
+
+    @property
+    def repeats_last_month(self) -> bool:
+        return bool(self.previous_plan) and self.progress == self.previous_plan
+
+    # --- changing -----------------------------------------------------------
+
+    def _changed(self, step: Step | None = None) -> None:
+        self.seq += 1
+        if step is not None:
+            self.step = step
+
+    def take(self, text: str) -> Rejection | None:
+        """A text message in the current step: add, replace or insert items."""
+        items = accept(text, one=self.step is Step.REPLACE)
+        if isinstance(items, Rejection):
+            return items
+        current = self.items
+        if self.step is Step.REPLACE and self.selected is not None:
+            current[self.selected] = items[0]
+        elif self.step is Step.INSERT and self.selected is not None:
+            if len(current) + len(items) > MAX_ITEMS:
+                return Rejection.TOO_MANY
+            current[self.selected + 1 : self.selected + 1] = items
+        else:
+            if len(current) + len(items) > MAX_ITEMS:
+                return Rejection.TOO_MANY
+            current.extend(items)
+        self.selected = None
+        self._changed(Step.COLLECT)
+        return None
+
+    def undo(self) -> bool:
+        if not self.items:
+            return False
+        self.items.pop()
+        self._changed(Step.COLLECT)
+        return True
+
+    def carry_forward(self) -> None:
+        """Start this month's progress from last month's plan."""
+        self.progress = list(self.previous_plan)
+        self.part = Part.PROGRESS
+        self._changed(Step.COLLECT)
+
+    def finish_part(self) -> bool:
+        """Done with this cell: progress → plan → preview. An empty cell cannot be finished."""
+        if not self.items:
+            return False
+        if self.part is Part.PROGRESS and not self.plan:
+            self.part = Part.PLAN
+            self._changed(Step.COLLECT)
+        else:
+            self._changed(Step.PREVIEW)
+        return True
+
+    def change(self, part: Part) -> None:
+        """From the preview back to one cell."""
+        self.part = part
+        self._changed(Step.COLLECT)
+
+    def edit(self) -> None:
+        self.selected = None
+        self._changed(Step.EDIT)
+
+    def select(self, index: int) -> bool:
+        if not 0 <= index < len(self.items):
+            return False
+        self.selected = index
+        self._changed(Step.ITEM)
+        return True
+
+    def start_replace(self) -> None:
+        self._changed(Step.REPLACE)
+
+    def start_insert(self) -> None:
+        self._changed(Step.INSERT)
+
+    def delete(self) -> None:
+        if self.selected is not None and self.selected < len(self.items):
+            del self.items[self.selected]
+        self.selected = None
+        self._changed(Step.EDIT if self.items else Step.COLLECT)
+
+    def move(self, delta: int) -> None:
+        index = self.selected
+        items = self.items
+        if index is None or not 0 <= index + delta < len(items):
+            return
+        items[index], items[index + delta] = items[index + delta], items[index]
+        self.selected = index + delta
+        self._changed(Step.ITEM)
+
+    def back(self) -> None:
+        """Leave editing for collecting (or the preview when both cells are done)."""
+        self.selected = None
+        self._changed(Step.COLLECT)
+
+    def ask_cancel(self) -> None:
+        self.step_before_cancel = self.step
+        self._changed(Step.CONFIRM_CANCEL)
+
+    def keep_going(self) -> None:
+        self._changed(self.step_before_cancel or Step.COLLECT)
+        self.step_before_cancel = None
+
+    def conflict(self, version: int) -> None:
+        self.read_version = version
+        self._changed(Step.CONFLICT)
+
+    def take_theirs(self, progress: list[str], plan: list[str]) -> None:
+        self.progress, self.plan = list(progress), list(plan)
+        self._changed(Step.PREVIEW)
+
+
+def accept(text: str, *, one: bool = False) -> list[str] | Rejection:
+    """The items in a message, or why it cannot be taken.
+
+    A message with numbering is split into items; without, it is one item.
+    `one` (replacing an item) keeps the whole message as that item.
+    """
+    if len(text) > MAX_MESSAGE_CHARS:
+        return Rejection.TOO_LONG
+    items = [clean_item(text)] if one else split_items(text)
+    items = [item for item in items if item]
+    if not items:
+        return Rejection.EMPTY
+    if any(len(item) > MAX_ITEM_CHARS for item in items):
+        return Rejection.ITEM_TOO_LONG
+    if len(items) > MAX_ITEMS:
+        return Rejection.TOO_MANY
+    return items
+
+
+def pack(blocks: list[str], limit: int = 3800) -> list[str]:
+    """Join blocks into messages under `limit` characters, never splitting a block.
+
+    Blocks are whole items (already rendered), so a long list is split between
+    items. A block is at most MAX_ITEM_CHARS plus markup, well under the limit.
+    """
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}\n{block}" if current else block
+        if current and len(candidate) > limit:
+            messages.append(current)
+            current = block
+        else:
+            current = candidate
+    if current:
+        messages.append(current)
+    return messages
