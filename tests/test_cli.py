@@ -74,3 +74,16 @@ def test_bad_input_is_one_clear_line(cli: CliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "2015-10" in result.output
     result = cli.invoke(main, ["period", "open", "2015-10", "--due", "tomorrow"])
     assert result.exit_code == 2 and "2015-11-05 17:00" in result.output
+
+
+def test_a_database_of_another_version_is_refused(cli: CliRunner, tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from storage.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = 'f00d'"))
+    result = cli.invoke(main, ["roster", "show"])
+    assert result.exit_code == 2
+    assert "huibao db upgrade" in result.output or "f00d" in result.output

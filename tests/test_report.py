@@ -337,3 +337,20 @@ async def test_user_text_is_escaped(harness: Harness) -> None:
     await start_item(liaison, "基层服务型")
     replies = await liaison.send("<b>A&B</b> <script>")
     assert "<b>A&B</b> <script>" in replies.last.text
+
+
+async def test_long_cells_are_split_between_items_never_inside_one(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("publicity", 3014, "褚九")
+    await start_item(liaison, "宣传思想")
+    items = [f"第{n}项" + "内容" * 600 + f"结束{n}" for n in range(1, 8)]
+    for item in items:
+        await liaison.send(item)
+    replies = await liaison.send("/report")
+    assert len(replies) >= 3
+    shown = "\n".join(replies.texts)
+    for item in items:
+        assert item in shown  # every item whole, in one message
+        assert sum(item in text for text in replies.texts) == 1
+    assert all(len(text) <= 4096 for text in replies.texts)
+    assert replies.last.buttons[0] == DONE
