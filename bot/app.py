@@ -15,6 +15,7 @@ import handlers
 from bot.settings import Settings
 from handlers.common import Services, reply, session, who
 from handlers.menus import set_default_menu
+from handlers.reminders import start_reminders
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         await set_default_menu(app.bot)
     except TelegramError:
         log.warning("could not set the default command menu", exc_info=True)
+    start_reminders(app)  # a pass now (catch-up after downtime), then every minute
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,8 +9,10 @@ import re
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot import schedule
 
 DEFAULT_DATABASE_URL = "sqlite:///data/huibao.db"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -43,6 +45,7 @@ class Settings(BaseSettings):
     reminder_hour: str = "09:00"
     quiet_hours: str = "22:00-08:00"
     reminder_grace_hours: int = Field(default=12, ge=0)
+    reminders_enabled: bool = True  # false: no scheduled reminders (e.g. a staging copy)
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -53,6 +56,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
         return value
+
+    @field_validator("reminder_offsets", "reminder_hour", "quiet_hours")
+    @classmethod
+    def _valid_schedule(cls, value: str, info: ValidationInfo) -> str:
+        """Fail at start-up, naming the bad piece, rather than at the first reminder."""
+        parse = {
+            "reminder_offsets": schedule.parse_offsets,
+            "reminder_hour": lambda text: schedule.parse_clock(text, "reminder hour"),
+            "quiet_hours": schedule.parse_quiet,
+        }[str(info.field_name)]
+        parse(value)
+        return value.strip()
 
     @field_validator("webhook_secret")
     @classmethod

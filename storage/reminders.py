@@ -1,0 +1,232 @@
+"""The reminder log (each reminder claimed once, ever) and the per-period mutes.
+
+`claim` is the only gate: a row per (period, recipient, slot) under a unique
+constraint, committed before the message is sent. Whoever inserts it first
+sends; everyone else (a second pass, a restarted bot, another process on the
+same database) gets False. A crash between claim and send loses that one
+message rather than ever sending it twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.models import (
+    Department,
+    Liaison,
+    Period,
+    ReminderLog,
+    ReminderMute,
+    Submission,
+    WorkItem,
+    WorkItemDepartment,
+    utcnow,
+)
+from storage.roster import WorkItemView
+from storage.submissions import Assignment
+
+CLAIMED, SENT, FAILED, BLOCKED, SKIPPED = "claimed", "sent", "failed", "blocked", "skipped"
+
+
+def slot_key(kind: str, slot: datetime) -> str:
+    """'reminder:2015-11-05T01:00Z': the kind is part of the key, so one person can get
+    both a reminder and a digest at the same minute."""
+    return f"{kind}:{slot.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+
+
+def claim(
+    session: Session,
+    period_id: int,
+    recipient_id: int,
+    slot: datetime,
+    kind: str,
+    *,
+    status: str = CLAIMED,
+    now: datetime | None = None,
+) -> bool:
+    """Insert the log row; False if it exists. The session stays usable either way."""
+    now = now or utcnow()
+    try:
+        with session.begin_nested():
+            session.add(
+                ReminderLog(
+                    period_id=period_id,
+                    recipient_id=recipient_id,
+                    kind=kind,
+                    slot=slot_key(kind, slot),
+                    claimed_at=now,
+                    status=status,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def skip(
+    session: Session,
+    period_id: int,
+    kind: str,
+    pairs: Iterable[tuple[int, datetime]],
+    *,
+    now: datetime | None = None,
+) -> int:
+    """Record (recipient, slot) pairs as skipped, in one statement; rows already there stay
+    as they are. Returns how many were new."""
+    pairs = list(pairs)
+    rows = [
+        {"period_id": period_id, "recipient_id": recipient, "kind": kind,
+         "slot": slot_key(kind, slot), "claimed_at": now or utcnow(), "status": SKIPPED}
+        for recipient, slot in pairs
+    ]  # fmt: skip
+    if not rows:
+        return 0
+    table = ReminderLog.metadata.tables[str(ReminderLog.__tablename__)]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = pg_insert(table).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    else:  # any other database: one savepoint a row
+        return sum(
+            claim(session, period_id, r, slot, kind, status=SKIPPED, now=now) for r, slot in pairs
+        )
+    # RETURNING lists only the rows that went in (rowcount is unreliable for many rows)
+    inserted = session.execute(statement.returning(table.c.id), rows).all()
+    return len(inserted)
+
+
+def mark(
+    session: Session,
+    outcomes: Iterable[tuple[int, int, datetime, str, str]],
+    *,
+    now: datetime | None = None,
+) -> None:
+    """Record how claimed sends ended, (period, recipient, slot, kind, status) each:
+    sent, failed or blocked. One UPDATE per period, slot and status, so a fan-out of a
+    thousand costs a few statements."""
+    groups: dict[tuple[int, str, str], list[int]] = {}
+    for period_id, recipient, slot, kind, status in outcomes:
+        groups.setdefault((period_id, slot_key(kind, slot), status), []).append(recipient)
+    for (period_id, key, status), recipients in groups.items():
+        values: dict[str, Any] = {"status": status}
+        if status == SENT:
+            values["sent_at"] = now or utcnow()
+        session.execute(
+            sa.update(ReminderLog)
+            .where(
+                col(ReminderLog.period_id) == period_id,
+                col(ReminderLog.slot) == key,
+                col(ReminderLog.recipient_id).in_(recipients),
+            )
+            .values(**values)
+        )
+
+
+def claimed(
+    session: Session, period_id: int, kind: str, slots: Iterable[datetime]
+) -> set[tuple[int, str]]:
+    """(recipient, slot key) pairs already in the log for these slots."""
+    keys = [slot_key(kind, s) for s in slots]
+    if not keys:
+        return set()
+    rows = session.exec(
+        select(ReminderLog.recipient_id, ReminderLog.slot).where(
+            ReminderLog.period_id == period_id, col(ReminderLog.slot).in_(keys)
+        )
+    )
+    return {(recipient, key) for recipient, key in rows}
+
+
+def due_slots(
+    session: Session,
+    period_id: int,
+    kind: str,
+    recipients: Iterable[int],
+    due: list[datetime],
+    missed: list[datetime],
+) -> tuple[dict[int, datetime], list[tuple[int, datetime]]]:
+    """Per recipient, the newest due slot not yet claimed; and every (recipient, slot)
+    to record as skipped: missed beyond the grace, or older than the one being sent."""
+    done = claimed(session, period_id, kind, [*due, *missed])
+    send: dict[int, datetime] = {}
+    skip: list[tuple[int, datetime]] = []
+    for recipient in recipients:
+        open_slots = [s for s in [*missed, *due] if (recipient, slot_key(kind, s)) not in done]
+        if due and due[-1] in open_slots:
+            send[recipient] = due[-1]
+            open_slots.remove(due[-1])
+        skip.extend((recipient, s) for s in open_slots)
+    return send, skip
+
+
+def mute(session: Session, period_id: int, liaison_id: int, now: datetime | None = None) -> bool:
+    """Mute one liaison for one period; False if already muted."""
+    if session.get(ReminderMute, (period_id, liaison_id)) is not None:
+        return False
+    session.add(ReminderMute(period_id=period_id, liaison_id=liaison_id, muted_at=now or utcnow()))
+    session.flush()
+    return True
+
+
+def unmute(session: Session, period_id: int, liaison_id: int) -> bool:
+    found = session.get(ReminderMute, (period_id, liaison_id))
+    if found is None:
+        return False
+    session.delete(found)
+    session.flush()
+    return True
+
+
+def muted(session: Session, period_id: int) -> set[int]:
+    """Liaison ids (not Telegram ids) muted for the period."""
+    rows = session.exec(select(ReminderMute.liaison_id).where(ReminderMute.period_id == period_id))
+    return set(rows)
+
+
+def set_unreachable(session: Session, telegram_id: int, unreachable: bool) -> bool:
+    """Flag a liaison who blocked the bot, or clear the flag; True if it changed."""
+    liaison = session.exec(select(Liaison).where(Liaison.telegram_id == telegram_id)).first()
+    if liaison is None or liaison.unreachable == unreachable:
+        return False
+    liaison.unreachable = unreachable
+    session.add(liaison)
+    return True
+
+
+def owed_by(session: Session, period: Period, department_id: int) -> list[Assignment]:
+    """What one department has not submitted, in document order: one query, because a
+    fan-out asks this once per liaison (storage.submissions.assignments reads the roster)."""
+    assert period.due_at is not None
+    rows = session.exec(
+        select(WorkItem, Department, Submission)
+        .join(WorkItemDepartment, col(WorkItemDepartment.work_item_id) == col(WorkItem.id))
+        .join(Department, col(Department.id) == col(WorkItemDepartment.department_id))
+        .outerjoin(
+            Submission,
+            sa.and_(
+                col(Submission.work_item_id) == col(WorkItem.id),
+                col(Submission.department_id) == department_id,
+                col(Submission.period_id) == period.id,
+            ),
+        )
+        .where(
+            col(WorkItemDepartment.department_id) == department_id,
+            col(WorkItem.active),
+            col(Department.active),
+        )
+        .order_by(col(WorkItem.position))
+    )
+    found = [
+        Assignment(WorkItemView(item.id or 0, item.title, [dept]), dept, sub, period.due_at)
+        for item, dept, sub in rows
+    ]
+    return [a for a in found if not a.submitted]

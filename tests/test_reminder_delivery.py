@@ -1,0 +1,147 @@
+"""Sending: retries on 429 and network errors, 403 means blocked, pacing, and one failure
+never stopping the others (the core with a fake `deliver`, no Telegram)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+import handlers.reminders as telegram_side
+from bot import texts
+from bot.reminders import Message, Outcome, Pacer, run_pass
+from bot.roster import load_roster
+from bot.settings import load_settings
+from storage.db import session_scope
+from storage.models import Liaison, ReminderLog
+from storage.periods import open_period
+from storage.roster import apply_roster, department_by_code
+
+ROSTER = Path(__file__).resolve().parent.parent / "examples" / "roster.toml"
+DUE = datetime(2015, 11, 5, 9, 0, tzinfo=UTC)
+NOW = datetime(2015, 11, 4, 1, 1, tzinfo=UTC)  # a minute after the -1d reminder
+
+
+class FakeBot:
+    """send_message raises the queued errors first, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.attempts = 0
+        self.sent: list[tuple[int, str, Any]] = []
+
+    async def send_message(self, chat_id: int, text: str, reply_markup: Any = None) -> None:
+        self.attempts += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        self.sent.append((chat_id, text, reply_markup))
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(telegram_side, "BACKOFF", (0.0,))
+
+
+async def _deliver(bot: FakeBot) -> Outcome:
+    deliver = telegram_side.deliverer(bot)  # type: ignore[arg-type]
+    return await deliver(Message(42, "提醒", ()))
+
+
+async def test_retry_after_then_delivered() -> None:
+    bot = FakeBot(RetryAfter(0), RetryAfter(0))
+    assert await _deliver(bot) is Outcome.SENT
+    assert bot.attempts == 3 and len(bot.sent) == 1
+
+
+async def test_network_errors_retry_with_a_bound() -> None:
+    bot = FakeBot(TimedOut(), NetworkError("connection reset"))
+    assert await _deliver(bot) is Outcome.SENT
+    bot = FakeBot(*[TimedOut() for _ in range(10)])
+    assert await _deliver(bot) is Outcome.FAILED
+    assert bot.attempts == telegram_side.MAX_ATTEMPTS and bot.sent == []
+
+
+async def test_forbidden_is_blocked_and_bad_request_is_not_retried() -> None:
+    bot = FakeBot(Forbidden("Forbidden: bot was blocked by the user"))
+    assert await _deliver(bot) is Outcome.BLOCKED
+    assert bot.attempts == 1
+    bot = FakeBot(BadRequest("Chat not found"))
+    assert await _deliver(bot) is Outcome.FAILED
+    assert bot.attempts == 1
+
+
+async def test_pacer_spaces_sends_evenly() -> None:
+    pacer = Pacer(rate=100.0)
+    started = time.monotonic()
+    stamps = []
+
+    async def one() -> None:
+        await pacer.wait()
+        stamps.append(time.monotonic())
+
+    await asyncio.gather(*(one() for _ in range(21)))
+    assert time.monotonic() - started >= 0.2 - 0.005
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert min(gaps) >= 0.005  # never two at once (half an interval at least)
+
+
+async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
+    with session_scope(engine) as db:
+        apply_roster(db, load_roster(ROSTER), "Asia/Shanghai")
+        open_period(db, "2015-10", DUE)
+        for n, code in enumerate(["office", "org", "youth", "school", "rights"]):
+            dept = department_by_code(db, code)
+            assert dept is not None
+            db.add(Liaison(telegram_id=3000 + n, name=f"联络员{n}", department_id=dept.id or 0))
+    sent: list[int] = []
+
+    async def deliver(message: Message) -> Outcome:
+        if message.chat_id == 3001:
+            raise RuntimeError("a bug in one send")
+        if message.chat_id == 3002:
+            return Outcome.BLOCKED
+        if message.chat_id == 3003:
+            return Outcome.FAILED
+        sent.append(message.chat_id)
+        return Outcome.SENT
+
+    settings = load_settings(_env_file=None)
+    report = await run_pass(engine, settings, NOW, deliver, Pacer(1000.0))
+    assert sorted(sent) == [3000, 3004]
+    assert (report.sent, report.blocked, report.failed, report.errors) == (2, 1, 1, 1)
+    with session_scope(engine) as db:
+        status = {r.recipient_id: r.status for r in db.exec(select(ReminderLog))
+                  if r.status != "skipped"}  # fmt: skip
+        blocked = db.exec(select(Liaison).where(Liaison.telegram_id == 3002)).one()
+    assert status == {3000: "sent", 3001: "claimed", 3002: "blocked", 3003: "failed",
+                      3004: "sent"}  # fmt: skip
+    assert blocked.unreachable
+    # the one that crashed stays claimed: never sent twice, not even by the next pass
+    again = await run_pass(engine, settings, NOW + timedelta(minutes=1), deliver, Pacer(1000.0))
+    assert again.sent == again.errors == 0 and sorted(sent) == [3000, 3004]
+
+
+def test_reminder_texts_exist_in_both_languages() -> None:
+    ours = {n for n in texts.names("zh-CN")
+            if n.startswith(("reminder_", "digest_", "mute_", "remind_"))}  # fmt: skip
+    assert ours == {n for n in texts.names("en")
+                    if n.startswith(("reminder_", "digest_", "mute_", "remind_"))}  # fmt: skip
+    assert {"reminder_text", "reminder_button", "digest_text", "mute_done", "mute_off",
+            "mute_no_period", "remind_done", "remind_no_period"} <= ours  # fmt: skip
+    late = [{"department": "办公室<b>", "owed": [{"title": "团的制度建设", "draft": True}],
+             "no_liaison": False, "unreachable": ["王芳"], "muted": []}]  # fmt: skip
+    for language in ("zh-CN", "en"):
+        full = texts.text(language, "digest_text", month="2015-10", due="2015-11-05 17:00",
+                          late=late, compact=False)  # fmt: skip
+        short = texts.text(language, "digest_text", month="2015-10", due="2015-11-05 17:00",
+                           late=late, compact=True)  # fmt: skip
+        assert "办公室&lt;b&gt;" in full and "团的制度建设" in full and "王芳" in full
+        assert "团的制度建设" not in short and "王芳" in short
