@@ -15,12 +15,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from bot.console import PeriodAction, PeriodCommand
 from bot.invites import deep_link
 from bot.logs import setup_logging
-from bot.periods import PeriodError, default_due, local_text, parse_due, parse_month
+from bot.periods import PeriodError, local_text, parse_due, parse_month
 from bot.roster import RosterError, load_roster
 from bot.settings import Settings, SettingsError, load_settings
+from bot.summary import TemplateError, render_summary, summary_filename
 from storage import periods as period_store
+from storage.console import Outcome, change_period
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope, upgrade
 from storage.people import create_invite
 from storage.roster import (
@@ -30,6 +33,7 @@ from storage.roster import (
     organisation_zone,
     work_items,
 )
+from storage.summary import build_summary
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -178,18 +182,53 @@ def period() -> None:
     """Reporting periods (months)."""
 
 
+def _change(command: PeriodCommand) -> None:
+    """Apply a period change as /period does in chat, and say what happened in one line."""
+    with database() as (_, session):
+        tz = organisation_zone(session)
+        change = change_period(session, command, tz)
+        found = change.period
+        if found is None:
+            fail(f"there is no period {change.month} (see `huibao period list`)", 2)
+        assert found.due_at is not None
+        due = local_text(found.due_at, tz)
+    said = {
+        Outcome.OPENED: f"is open, due {due}",
+        Outcome.REOPENED: f"is open again, due {due}",
+        Outcome.ALREADY_OPEN: f"is already open, due {due}",
+        Outcome.DUE_CHANGED: f"is now due {due}" + ("" if found.is_open else " (closed)"),
+        Outcome.CLOSED: "is closed",
+        Outcome.ALREADY_CLOSED: "is already closed",
+    }[change.outcome]
+    click.echo(f"period {change.month} {said}")
+
+
 @period.command("open")
 @click.argument("month")
 @click.option("--due", help='Due time in the organisation\'s zone, e.g. "2015-11-05 17:00".')
 @friendly(PeriodError)
 def period_open(month: str, due: str | None) -> None:
-    """Open (or reopen) a month for reporting."""
-    parsed = parse_month(month)
+    """Open a month for reporting (default due: the 5th of the next month, 17:00).
+
+    Opening a closed month reopens it. Unlike /period open in chat, this does not
+    message the liaisons (it needs no bot token).
+    """
     with database() as (_, session):
         tz = organisation_zone(session)
-        due_at = parse_due(due, tz) if due else default_due(parsed, tz)
-        opened = period_store.open_period(session, str(parsed), due_at)
-        click.echo(f"period {opened.month} is open, due {local_text(due_at, tz)}")
+    parsed = parse_month(month)
+    _change(PeriodCommand(PeriodAction.OPEN, parsed, parse_due(due, tz) if due else None))
+
+
+@period.command("due")
+@click.argument("month")
+@click.argument("due")
+@friendly(PeriodError)
+def period_due(month: str, due: str) -> None:
+    """Change a month's due time, e.g. period due 2015-10 "2015-11-06 17:00"."""
+    with database() as (_, session):
+        tz = organisation_zone(session)
+    parsed = parse_month(month)
+    _change(PeriodCommand(PeriodAction.DUE, parsed, parse_due(due, tz)))
 
 
 @period.command("close")
@@ -197,13 +236,15 @@ def period_open(month: str, due: str | None) -> None:
 @friendly(PeriodError)
 def period_close(month: str) -> None:
     """Close a month: submissions become read-only."""
-    parsed = parse_month(month)
-    with database() as (_, session):
-        found = period_store.get_period(session, str(parsed))
-        if found is None:
-            fail(f"there is no period {parsed}", 2)
-        period_store.close_period(session, found)
-    click.echo(f"period {parsed} is closed")
+    _change(PeriodCommand(PeriodAction.CLOSE, parse_month(month)))
+
+
+@period.command("reopen")
+@click.argument("month")
+@friendly(PeriodError)
+def period_reopen(month: str) -> None:
+    """Reopen a closed month, keeping its due time (change it with `period due`)."""
+    _change(PeriodCommand(PeriodAction.REOPEN, parse_month(month)))
 
 
 @period.command("list")
@@ -215,6 +256,69 @@ def period_list() -> None:
             state = "open" if found.is_open else "closed"
             assert found.due_at is not None
             click.echo(f"{found.month}  due {local_text(found.due_at, tz)}  {state}")
+
+
+@main.command("compile")
+@click.argument("month")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="The .docx to write, or a folder for it. Default: ./out/<the document's file name>.",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A Word template to use instead of templates/document/summary.docx (to try an "
+    "edited one).",
+)
+@friendly(PeriodError, TemplateError)
+def compile_summary(month: str, out: Path | None, template: Path | None) -> None:
+    """Compile a month's summary table (.docx), as /compile does in chat."""
+    parsed = parse_month(month)
+    with database() as (_, session):
+        found = period_store.get_period(session, str(parsed))
+        if found is None:
+            fail(f"there is no period {parsed} (see `huibao period list`)", 2)
+        summary, tally = build_summary(session, found)
+    content = render_summary(summary, template)
+    name = summary_filename(summary)
+    path = out if out is not None else Path("out") / name
+    if path.is_dir():
+        path = path / name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc}", 2)
+    click.echo(str(path))
+    line = f"submitted {tally.submitted}/{tally.total} key work items"
+    if tally.missing:
+        line += "; not submitted: " + "、".join(tally.missing)
+    click.echo(line + (" (draft)" if summary.draft else ""))
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    default="out",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the compiled document.",
+)
+def demo(out_dir: Path) -> None:
+    """An offline tour: simulated liaisons report a month in chat and the coordinator
+    compiles it. No token, no network; needs a source checkout with the dev extras."""
+    from bot.demo import DemoError, run_demo
+
+    click.echo("huibao demo: the real bot against a local Bot API test double (offline)")
+    try:
+        result = run_demo(out_dir, echo=lambda line: click.echo(f"  {line}"))
+    except DemoError as exc:
+        fail(str(exc), 2)
+    except OSError as exc:
+        fail(f"cannot write the demo's document: {exc}", 2)
+    click.echo(f"wrote {result.path} ({result.rows} rows)")
 
 
 if __name__ == "__main__":

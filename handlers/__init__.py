@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
-from handlers import onboarding, report
+from handlers import console, onboarding, reminders, report
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -24,7 +32,22 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         MessageHandler(filters.ChatType.GROUPS & ~filters.COMMAND, report.group_message)
     )
 
+    # Reminders (handlers/reminders.py): /mute for liaisons, /remind for coordinators
+    # (block=False: a large fan-out must not hold up other updates).
+    app.add_handler(CommandHandler("mute", reminders.mute))
+    app.add_handler(CommandHandler("remind", reminders.remind, block=False))
+
+    # Coordinator console (handlers/console.py), private chat or group. /compile renders in a
+    # thread and uploads; block=False so other users' updates are not held up meanwhile.
+    app.add_handler(CommandHandler("compile", console.compile_command, block=False))
+    app.add_handler(CommandHandler("status", console.status_command))
+    app.add_handler(CommandHandler("period", console.period_command))
+
     # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
     # so exactly one handler answers each update.
     app.add_handler(MessageHandler(filters.ALL, onboarding.stranger_or_idle))
     app.add_handler(CallbackQueryHandler(onboarding.stale_button))
+
+    # Group -1, before everything, never answers: a liaison marked unreachable (blocked the
+    # bot) who writes or taps again is reachable again (handlers/reminders.py).
+    app.add_handler(TypeHandler(Update, reminders.seen), group=-1)

@@ -31,7 +31,9 @@ class Harness:
         self.engine = engine
         self.roster = roster
         self.double = BotApiDouble(token=TOKEN)
-        self.extra_settings = settings
+        # The minute reminder job is off unless a test asks for it (reminders_enabled=True):
+        # with a fixed clock it would otherwise send reminders in the middle of other tests.
+        self.extra_settings = {"reminders_enabled": False, **settings}
         self.now: datetime | None = None  # a fixed clock for the bot; None = real time
         self.app: Application | None = None  # type: ignore[type-arg]
         self.settings: Settings | None = None

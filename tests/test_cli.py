@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from docx import Document
 
 from bot.cli import main
+from bot.summary import DEFAULT_TEMPLATE
+from tests.test_summary import rewrite_part
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +40,11 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         ["period"],
         ["period", "open"],
         ["period", "close"],
+        ["period", "due"],
+        ["period", "reopen"],
         ["period", "list"],
+        ["compile"],
+        ["demo"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:
@@ -87,3 +94,67 @@ def test_a_database_of_another_version_is_refused(cli: CliRunner, tmp_path: Path
     result = cli.invoke(main, ["roster", "show"])
     assert result.exit_code == 2
     assert "huibao db upgrade" in result.output or "f00d" in result.output
+
+
+def test_period_due_and_reopen_match_the_chat(cli: CliRunner) -> None:
+    cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
+    cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
+    result = cli.invoke(main, ["period", "open", "2015-10"])
+    assert result.output.strip() == "period 2015-10 is already open, due 2015-11-05 17:00"
+    result = cli.invoke(main, ["period", "due", "2015-10", "2015-11-06 17:30"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "period 2015-10 is now due 2015-11-06 17:30"
+    assert cli.invoke(main, ["period", "close", "2015-10"]).exit_code == 0
+    result = cli.invoke(main, ["period", "close", "2015-10"])
+    assert result.output.strip() == "period 2015-10 is already closed"
+    result = cli.invoke(main, ["period", "reopen", "2015-10"])
+    assert result.output.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert "2015-10  due 2015-11-06 17:30  open" in cli.invoke(main, ["period", "list"]).output
+
+    for args, expected in (
+        (["period", "reopen", "2015-09"], "there is no period 2015-09"),
+        (["period", "due", "2015-09", "2015-10-05 17:00"], "there is no period 2015-09"),
+        (["period", "due", "2015-10", "next friday"], "2015-11-05 17:00"),
+        (["period", "close", "15-10"], "2015-10"),
+    ):
+        result = cli.invoke(main, args)
+        assert result.exit_code == 2 and expected in result.output, (args, result.output)
+
+
+def test_compile_writes_the_summary(cli: CliRunner, tmp_path: Path) -> None:
+    cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
+    cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
+    out = tmp_path / "reports" / "october.docx"
+    result = cli.invoke(main, ["compile", "2015-10", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    path_line, tally_line = result.output.strip().splitlines()
+    assert path_line == str(out)
+    assert tally_line.startswith("submitted 0/13 key work items; not submitted: 团的制度建设、")
+    assert tally_line.endswith("(draft)")
+    table = Document(str(out)).tables[0]
+    assert len(table.rows) == 1 + 13
+    assert [p.text for p in table.rows[13].cells[2].paragraphs] == ["（未报送）"]
+
+    default = cli.invoke(main, ["compile", "2015-10"])  # ./out/<the document's name>
+    assert default.exit_code == 0, default.output
+    written = tmp_path / "out" / "2015年10月重点工作推进情况汇总表.docx"
+    assert default.output.splitlines()[0] == str(Path("out") / written.name)
+    assert Document(str(written)).tables[0].rows[1].cells[1].text == "团的制度建设"
+    into_folder = cli.invoke(main, ["compile", "2015-10", "--out", str(tmp_path / "reports")])
+    assert (tmp_path / "reports" / written.name).is_file(), into_folder.output
+
+
+def test_compile_refuses_unknown_months_and_broken_templates(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
+    cli.invoke(main, ["period", "open", "2015-10"])
+    result = cli.invoke(main, ["compile", "2015-09"])
+    assert result.exit_code == 2 and "there is no period 2015-09" in result.output
+    result = cli.invoke(main, ["compile", "October"])
+    assert result.exit_code == 2 and "2015-10" in result.output
+    broken = tmp_path / "broken.docx"
+    rewrite_part(DEFAULT_TEMPLATE, broken, "word/document.xml", "{{ r.title }}", "{{ r.titel }}")
+    result = cli.invoke(main, ["compile", "2015-10", "--template", str(broken)])
+    assert result.exit_code == 2 and "r.titel" in result.output
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,134 @@
+"""The coordinator console without Telegram: reading /period arguments, fitting captions.
+
+handlers/console.py turns these into chat answers; the CLI shares the period rules.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.periods import Month, PeriodError, parse_due, parse_month
+
+CAPTION_LIMIT = 1024  # Telegram's limit for a document caption, in UTF-16 code units
+_TAG = re.compile(r"<[^>]*>")
+
+
+class PeriodAction(StrEnum):
+    LIST = "list"
+    HELP = "help"
+    OPEN = "open"
+    DUE = "due"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+class PeriodInputError(ValueError):
+    """What is wrong with the words after /period: their shape, the month or the due time.
+
+    `kind` is "usage", "month" or "due"; `text` the offending words (for the answer).
+    """
+
+    def __init__(self, kind: str, text: str = "") -> None:
+        super().__init__(f"{kind}: {text}")
+        self.kind = kind
+        self.text = text[:64]
+
+
+@dataclass(frozen=True)
+class PeriodCommand:
+    action: PeriodAction
+    month: Month | None = None
+    due_at: datetime | None = None  # aware UTC; None: keep (or, on open, the default)
+
+
+def _month(text: str) -> Month:
+    try:
+        return parse_month(text)
+    except PeriodError:
+        raise PeriodInputError("month", text) from None
+
+
+def _due(text: str, tz: ZoneInfo) -> datetime:
+    try:
+        return parse_due(text, tz)
+    except PeriodError:
+        raise PeriodInputError("due", text) from None
+
+
+def parse_period_command(args: Sequence[str], tz: ZoneInfo) -> PeriodCommand:
+    """`/period [open|due|close|reopen] [YYYY-MM] [YYYY-MM-DD HH:MM]` → what to do.
+
+    Raises PeriodInputError saying whether the shape, the month or the due time was
+    wrong, so the answer can say so in the user's language.
+    """
+    words = [w for w in args if w.strip()]
+    if not words:
+        return PeriodCommand(PeriodAction.LIST)
+    try:
+        action = PeriodAction(words[0].lower())
+    except ValueError:
+        raise PeriodInputError("usage", words[0]) from None
+    if action in (PeriodAction.LIST, PeriodAction.HELP):
+        return PeriodCommand(action)
+    if len(words) < 2:
+        raise PeriodInputError("usage", words[0])
+    month = _month(words[1])
+    rest = " ".join(words[2:])
+    if action is PeriodAction.OPEN:
+        return PeriodCommand(action, month, _due(rest, tz) if rest else None)
+    if action is PeriodAction.DUE:
+        if not rest:
+            raise PeriodInputError("usage", " ".join(words))
+        return PeriodCommand(action, month, _due(rest, tz))
+    if rest:
+        raise PeriodInputError("usage", " ".join(words))
+    return PeriodCommand(action, month)
+
+
+def visible_length(text: str) -> int:
+    """What Telegram counts against a limit: UTF-16 units of the text without HTML tags."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
+
+
+def fit_list(
+    render: Callable[[list[str], int], str], names: Sequence[str], limit: int = CAPTION_LIMIT
+) -> str:
+    """The rendering that shows as many of `names` as fit in `limit`.
+
+    `render(shown, more)` makes the text with the first names and a count of the rest
+    ("…等 N 项"). The longest fitting prefix is found by bisection; if even none fits,
+    the text with none is cut to the limit so the send never fails.
+    """
+    names = list(names)
+    full = render(names, 0)
+    if visible_length(full) <= limit:
+        return full
+    low, high = 0, len(names) - 1  # the answer is in [low, high]; `low` names may not fit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if visible_length(render(names[:middle], len(names) - middle)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    text = render(names[:low], len(names) - low)
+    if visible_length(text) <= limit:
+        return text
+    units = html.unescape(_TAG.sub("", text)).encode("utf-16-le")[: 2 * (limit - 1)]
+    return html.escape(units.decode("utf-16-le", errors="ignore") + "…", quote=False)
+
+
+__all__ = [
+    "CAPTION_LIMIT",
+    "PeriodAction",
+    "PeriodCommand",
+    "PeriodInputError",
+    "fit_list",
+    "parse_period_command",
+    "visible_length",
+]

@@ -1,0 +1,302 @@
+"""`huibao demo`: an offline tour of a reporting month, with no token and no network.
+
+The real Application runs against the Bot API test double of the repository's
+tests/botapi/ (an in-process loopback server), on a throw-away SQLite database.
+Simulated people do what they would on their phones: the coordinator invites one
+liaison per department and opens October 2015; the liaisons report through /report
+(the 组织部 pastes rows 1–3 of the real October 2015 table, the others a short
+placeholder item each); the coordinator asks for /status and /compile, and the
+document the bot sent is written under ./out/.
+
+The double is test code, so it is imported at run time: from a source checkout
+(the editable install does not put tests/ on the path; this module adds the
+checkout's root) and with the dev extras (aiohttp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import io
+import logging
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+
+from bot import texts
+from bot.periods import parse_due
+from bot.roster import load_roster
+from bot.settings import load_settings
+from storage.db import make_engine, session_scope, upgrade
+from storage.roster import apply_roster, coordinators, organisation, organisation_zone, work_items
+
+ROOT = Path(__file__).resolve().parent.parent
+ROSTER = ROOT / "examples" / "roster.toml"
+TOKEN = "123456:DEMO-token"
+MONTH, DUE = "2015-10", "2015-11-05 17:00"
+CLOCK = "2015-11-02 10:00"  # the bot's clock during the tour: before the due time
+SAMPLE_DEPARTMENT = "org"  # pastes rows 1–3 of the sample; the others leave those rows
+LIAISON_NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄勇", "周婷", "吴刚")
+QUIET = 0.01  # the driver's quiet spell; steps also wait for the answer they expect
+NOISY_LOGGERS = ("telegram", "httpx", "httpcore", "apscheduler", "aiohttp")
+
+
+class DemoError(Exception):
+    """The tour cannot run here; the message says why and what to do."""
+
+
+@dataclass
+class DemoResult:
+    path: Path
+    caption: str
+    rows: int
+    lines: list[str] = field(default_factory=list)
+
+
+def _import(name: str) -> Any:
+    """A module of the repository's tests/ package, found from a source checkout."""
+    if (ROOT / "tests" / "botapi" / "__init__.py").is_file() and str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise DemoError(
+            f"huibao demo needs the Bot API test double ({name}, in tests/botapi/ of the "
+            "huibao repository) and the dev extras; run it from a source checkout after "
+            f"`pip install -e '.[dev]'` (or `make demo`). Import failed: {exc}"
+        ) from exc
+
+
+async def _until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise DemoError(f"the demo bot did not answer in time ({what})")
+        await asyncio.sleep(0.02)
+
+
+class Person:
+    """A simulated user who waits, as a person would, for the answer before going on."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    def _newest(self) -> int:
+        messages = self.user.messages
+        return int(messages[-1].message_id) if messages else 0
+
+    async def step(self, action: Callable[[], Awaitable[Any]], what: str) -> Any:
+        """Act, then wait for a new message with buttons (every report screen ends with one)."""
+        before = self._newest()
+        replies = await action()
+        await _until(
+            lambda: any(m.message_id > before and m.buttons for m in self.user.messages), what
+        )
+        return replies
+
+    async def send(self, text: str, *, expect: int = 1) -> list[str]:
+        """Write, then wait for `expect` new messages; return the texts of all new ones."""
+        before = self._newest()
+        await self.user.send(text, quiet=QUIET)
+        await _until(lambda: sum(m.message_id > before for m in self.user.messages) >= expect, text)
+        await asyncio.sleep(QUIET)
+        return [m.content for m in self.user.messages if m.message_id > before]
+
+    async def report(self, title: str, progress: str, plan: str) -> None:
+        """/report → the item → progress → done → plan → done → submit."""
+        done = texts.plain("zh-CN", "btn_done")
+        submit = texts.plain("zh-CN", "btn_submit")
+        await self.step(lambda: self.user.send("/report", quiet=QUIET), "/report")
+        button = next(b for b in self.user.last.buttons if title[:20] in b)
+        await self.step(lambda: self.user.tap(button, quiet=QUIET), title)
+        await self.step(lambda: self.user.send(progress, quiet=QUIET), "progress")
+        await self.step(lambda: self.user.tap(done, quiet=QUIET), "done")
+        await self.step(lambda: self.user.send(plan, quiet=QUIET), "plan")
+        await self.step(lambda: self.user.tap(done, quiet=QUIET), "preview")
+        await self.step(lambda: self.user.tap(submit, quiet=QUIET), "submit")
+        if not any("已提交" in m.content for m in self.user.messages[-3:]):
+            raise DemoError(f"the report of {title} was not accepted: {self.user.last.content}")
+
+
+async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> DemoResult:
+    botapi = _import("tests.botapi")
+    sample = _import("tests.sample_month")
+    from bot.app import build_application  # the real bot, as `huibao run` builds it
+
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        echo(line)
+
+    with tempfile.TemporaryDirectory(prefix="huibao-demo-") as scratch:
+        database = Path(scratch) / "demo.db"
+        engine = make_engine(f"sqlite:///{database}")
+        upgrade(engine)
+        with session_scope(engine) as db:
+            parsed = load_roster(roster)
+            apply_roster(db, parsed, "Asia/Shanghai")
+            tz = organisation_zone(db)
+            org_name = organisation(db).name
+            items = [(i.title, [(d.code, d.name) for d in i.departments]) for i in work_items(db)]
+            coordinator_row = next(iter(coordinators(db)), None)
+        if coordinator_row is None:
+            raise DemoError(f"the roster {roster} names no coordinator")
+        departments = [(d.code, d.name) for d in parsed.departments]
+        say(f"throw-away database: {database} (deleted afterwards)")
+        say(
+            f"roster: {org_name} — {len(departments)} departments, {len(items)} key work "
+            f"items, coordinator {coordinator_row.name}"
+        )
+
+        double = botapi.BotApiDouble(token=TOKEN)
+        await double.start()
+        app = None
+        try:
+            settings = load_settings(
+                _env_file=None,
+                bot_token=TOKEN,
+                bot_api_base_url=double.base_url,
+                bot_api_file_url=double.base_file_url,
+                database_url=f"sqlite:///{database}",
+                reminders_enabled=False,
+            )
+            clock = parse_due(CLOCK, tz)
+            app = build_application(settings, engine)
+            app.bot_data["services"].now = lambda: clock
+            await app.initialize()
+            if app.post_init:
+                await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            await app.start()
+            say(f"bot @{double.bot_username} started against the Bot API test double")
+            result = await _month(
+                double, sample, say, coordinator_row, departments, items, out_dir, clock
+            )
+        finally:
+            if app is not None:
+                await _stop(app)
+            await double.stop()
+            engine.dispose()
+    result.lines = lines
+    return result
+
+
+async def _stop(app: Any) -> None:
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+async def _month(
+    double: Any,
+    sample: Any,
+    say: Callable[[str], None],
+    coordinator_row: Any,
+    departments: list[tuple[str, str]],
+    items: list[tuple[str, list[tuple[str, str]]]],
+    out_dir: Path,
+    clock: datetime,
+) -> DemoResult:
+    coordinator = Person(double.user(coordinator_row.telegram_id, coordinator_row.name))
+    await coordinator.send("/start")
+
+    liaisons: dict[str, Person] = {}
+    for number, (code, _name) in enumerate(departments):
+        answer = "\n".join(await coordinator.send(f"/invite {code}"))
+        link = re.search(r"\?start=([A-Za-z0-9_-]+)", answer)
+        if link is None:
+            raise DemoError(f"/invite {code} gave no link: {answer}")
+        person = double.user(5001 + number, LIAISON_NAMES[number % len(LIAISON_NAMES)])
+        liaisons[code] = Person(person)
+        await liaisons[code].send(f"/start {link.group(1)}")
+    say(f"{len(liaisons)} liaisons joined through the links of /invite, one per department")
+
+    say(f"{coordinator_row.name}: /period open {MONTH} {DUE}")
+    for text in await coordinator.send(f"/period open {MONTH} {DUE}", expect=2):
+        say(f"  bot: {text}")
+
+    sample_rows = sorted(sample.SAMPLE_RAW)
+    for row, (title, owners) in enumerate(items, 1):
+        for code, name in owners:
+            if row in sample_rows:
+                if code == SAMPLE_DEPARTMENT:
+                    progress, plan = sample.SAMPLE_RAW[row]
+                    await liaisons[code].report(title, progress, plan)
+                continue
+            await liaisons[code].report(
+                title,
+                f"{name}本月围绕“{title}”按计划推进各项工作。",
+                f"{name}下月继续推进“{title}”相关工作。",
+            )
+    org_name = dict(departments).get(SAMPLE_DEPARTMENT, SAMPLE_DEPARTMENT)
+    say(
+        f"{org_name} pasted rows {sample_rows[0]}–{sample_rows[-1]} of the October 2015 "
+        "sample through /report; every other row got one placeholder item per department; "
+        "the other departments of the sample rows did not report"
+    )
+
+    say(f"{coordinator_row.name}: /status")
+    status = await coordinator.send("/status")
+    for text in status[0].splitlines()[:2]:
+        say(f"  bot: {text}")
+
+    say(f"{coordinator_row.name}: /compile")
+    before = coordinator._newest()
+    await coordinator.user.send("/compile", quiet=QUIET)
+    await _until(
+        lambda: any(
+            m.message_id > before and m.document is not None for m in coordinator.user.messages
+        ),
+        "/compile",
+        timeout=60.0,
+    )
+    sent = next(m for m in reversed(coordinator.user.messages) if m.document is not None)
+    actions = double.chat(coordinator.user.id).actions
+    document = sent.document
+    say(
+        f"  bot: sendChatAction {actions[-1] if actions else '(none)'}, then sendDocument "
+        f"{document.filename} ({len(document.content) // 1024} KB)"
+    )
+    for text in (sent.caption or "").splitlines():
+        say(f"  caption: {text}")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / document.filename
+    path.write_bytes(document.content)
+    rows = _data_rows(document.content)
+    return DemoResult(path=path, caption=sent.caption or "", rows=rows)
+
+
+def _data_rows(content: bytes) -> int:
+    table = Document(io.BytesIO(content)).tables[0]
+    return len(table.rows) - 1
+
+
+def run_demo(
+    out_dir: Path = Path("out"),
+    echo: Callable[[str], None] = print,
+    roster: Path = ROSTER,
+) -> DemoResult:
+    """Run the tour (own event loop); return where the document went and what happened."""
+    if not roster.is_file():
+        raise DemoError(f"the demo needs the example roster {roster} (from the repository)")
+    levels = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        return asyncio.run(_tour(out_dir, echo, roster))
+    finally:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
