@@ -13,7 +13,14 @@ from bot import texts
 from bot.invites import deep_link
 from handlers.common import Who, is_private, reply, services, session, who
 from handlers.menus import set_user_menu
-from storage.people import InviteOutcome, create_invite, identify, redeem_invite, set_language
+from storage.people import (
+    InviteOutcome,
+    create_invite,
+    identify,
+    language_of,
+    redeem_invite,
+    set_language,
+)
 from storage.roster import active_departments, department_by_code
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if token:
             outcome, _ = redeem_invite(db, token, telegram_id=user.id, name=user.full_name)
         sender = who(update, db)
+        if not sender.identity.is_stranger and language_of(db, user.id) is None:
+            # Remember the client's language: reminders are sent outside any update.
+            set_language(db, user.id, sender.language)
     if token and outcome is not InviteOutcome.BOUND:
         await reply(update, sender.text(_REFUSALS[outcome]))
         return

@@ -296,8 +296,7 @@ async def test_remind_nudges_pending_liaisons_now_and_is_logged(harness: Harness
 
 async def test_english_liaison_reads_an_english_reminder(harness: Harness) -> None:
     open_month(harness)
-    intl = await harness.liaison("intl", 3011, "Alex", language_code="en")
-    await intl.send("/lang en")
+    intl = await harness.liaison("intl", 3011, "Alex", language_code="en")  # no /lang needed
     await tick(harness, MINUS_1D + MINUTE)
     [reminder] = reminders(intl)
     assert "Reminder" in reminder.text and "has not yet submitted" in reminder.text
