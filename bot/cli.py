@@ -9,13 +9,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.console import PeriodAction, PeriodCommand
+from bot.console import PeriodAction, PeriodCommand, PeriodInputError, parse_period_command
 from bot.invites import deep_link
 from bot.logs import setup_logging
 from bot.periods import PeriodError, local_text, parse_due, parse_month
@@ -199,6 +200,8 @@ def _change(command: PeriodCommand) -> None:
         Outcome.DUE_CHANGED: f"is now due {due}" + ("" if found.is_open else " (closed)"),
         Outcome.CLOSED: "is closed",
         Outcome.ALREADY_CLOSED: "is already closed",
+        Outcome.REMINDERS_CHANGED: "reminds at "
+        + (found.reminder_offsets or "the default offsets (REMINDER_OFFSETS)"),
     }[change.outcome]
     click.echo(f"period {change.month} {said}")
 
@@ -245,6 +248,24 @@ def period_close(month: str) -> None:
 def period_reopen(month: str) -> None:
     """Reopen a closed month, keeping its due time (change it with `period due`)."""
     _change(PeriodCommand(PeriodAction.REOPEN, parse_month(month)))
+
+
+@period.command("remind")
+@click.argument("month")
+@click.option(
+    "--offsets",
+    required=True,
+    help='Relative to the due time, e.g. "-2d,-4h,0d" (d, h, m; negative = before); '
+    '"default" goes back to REMINDER_OFFSETS.',
+)
+def period_remind(month: str, offsets: str) -> None:
+    """Set a month's own reminder times, e.g. period remind 2015-10 --offsets -2d,-4h,0d"""
+    try:
+        command = parse_period_command(["remind", month, offsets], ZoneInfo("UTC"))
+    except PeriodInputError as exc:
+        wanted = "2015-10" if exc.kind == "month" else "-3d,-1d,0d (d, h or m; negative = before)"
+        fail(f"{exc.text!r} should look like {wanted}", 2)
+    _change(command)
 
 
 @period.command("list")

@@ -14,6 +14,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.periods import Month, PeriodError, parse_due, parse_month
+from bot.schedule import parse_offsets
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a document caption, in UTF-16 code units
 _TAG = re.compile(r"<[^>]*>")
@@ -26,6 +27,7 @@ class PeriodAction(StrEnum):
     DUE = "due"
     CLOSE = "close"
     REOPEN = "reopen"
+    REMIND = "remind"  # the period's own reminder offsets
 
 
 class PeriodInputError(ValueError):
@@ -45,6 +47,7 @@ class PeriodCommand:
     action: PeriodAction
     month: Month | None = None
     due_at: datetime | None = None  # aware UTC; None: keep (or, on open, the default)
+    offsets: str | None = None  # REMIND: "-2d,0d", or "" to go back to the settings
 
 
 def _month(text: str) -> Month:
@@ -59,6 +62,20 @@ def _due(text: str, tz: ZoneInfo) -> datetime:
         return parse_due(text, tz)
     except PeriodError:
         raise PeriodInputError("due", text) from None
+
+
+def _offsets(text: str) -> str:
+    """Reminder offsets as the settings write them; "default" (or 默认) clears them."""
+    cleaned = text.replace(" ", "").replace("，", ",")
+    if cleaned.lower() in ("default", "默认"):
+        return ""
+    if not cleaned:
+        raise PeriodInputError("usage", text)
+    try:
+        parse_offsets(cleaned)
+    except ValueError:
+        raise PeriodInputError("offsets", text) from None
+    return cleaned
 
 
 def parse_period_command(args: Sequence[str], tz: ZoneInfo) -> PeriodCommand:
@@ -86,6 +103,8 @@ def parse_period_command(args: Sequence[str], tz: ZoneInfo) -> PeriodCommand:
         if not rest:
             raise PeriodInputError("usage", " ".join(words))
         return PeriodCommand(action, month, _due(rest, tz))
+    if action is PeriodAction.REMIND:
+        return PeriodCommand(action, month, offsets=_offsets(rest))
     if rest:
         raise PeriodInputError("usage", " ".join(words))
     return PeriodCommand(action, month)

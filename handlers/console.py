@@ -234,6 +234,10 @@ def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetim
         text = sender.text("period_already_closed", month=month)
     elif change.outcome is Outcome.ALREADY_OPEN:
         text = sender.text("period_already_open", month=month, due=due)
+    elif change.outcome is Outcome.REMINDERS_CHANGED:
+        text = sender.text(
+            "period_reminders_changed", month=month, offsets=period.reminder_offsets or ""
+        )
     elif change.outcome is Outcome.DUE_CHANGED:
         text = sender.text("period_due_changed", month=month, due=due, past_due=past_due)
     else:

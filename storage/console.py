@@ -142,7 +142,8 @@ class Outcome(StrEnum):
     DUE_CHANGED = "due_changed"
     CLOSED = "closed"
     ALREADY_CLOSED = "already_closed"
-    UNKNOWN = "unknown"  # no such period (due, close, reopen)
+    REMINDERS_CHANGED = "reminders_changed"
+    UNKNOWN = "unknown"  # no such period (due, close, reopen, remind)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def change_period(session: Session, command: PeriodCommand, tz: ZoneInfo) -> Per
         PeriodAction.DUE,
         PeriodAction.CLOSE,
         PeriodAction.REOPEN,
+        PeriodAction.REMIND,
     )
     month = str(command.month)
     found = get_period(session, month)
@@ -178,6 +180,10 @@ def change_period(session: Session, command: PeriodCommand, tz: ZoneInfo) -> Per
         return PeriodChange(Outcome.OPENED, month, open_period(session, month, due_at))
     if found is None:
         return PeriodChange(Outcome.UNKNOWN, month, None)
+    if action is PeriodAction.REMIND:
+        found.reminder_offsets = command.offsets or None
+        session.add(found)
+        return PeriodChange(Outcome.REMINDERS_CHANGED, month, found)
     if action is PeriodAction.CLOSE:
         if not found.is_open:
             return PeriodChange(Outcome.ALREADY_CLOSED, month, found)

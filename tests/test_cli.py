@@ -38,6 +38,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         ["roster", "show"],
         ["invite"],
         ["period"],
+        ["period", "remind"],
         ["period", "open"],
         ["period", "close"],
         ["period", "due"],
@@ -158,3 +159,14 @@ def test_compile_refuses_unknown_months_and_broken_templates(
     result = cli.invoke(main, ["compile", "2015-10", "--template", str(broken)])
     assert result.exit_code == 2 and "r.titel" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_period_reminder_offsets(cli: CliRunner) -> None:
+    cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
+    cli.invoke(main, ["period", "open", "2015-10"])
+    result = cli.invoke(main, ["period", "remind", "2015-10", "--offsets", "-2d,-4h,0d"])
+    assert result.exit_code == 0 and "reminds at -2d,-4h,0d" in result.output
+    result = cli.invoke(main, ["period", "remind", "2015-10", "--offsets", "-3w"])
+    assert result.exit_code == 2 and "-3d,-1d,0d" in result.output
+    result = cli.invoke(main, ["period", "remind", "2015-10", "--offsets", "default"])
+    assert "default offsets" in result.output

@@ -330,6 +330,8 @@ async def test_period_bad_input_changes_nothing(harness: Harness) -> None:
         "/period frob 2015-10": "没看懂",
         "/period close": "没看懂",
         "/period close 2015-10 now": "没看懂",
+        "/period remind 2015-10 -3w": "提醒时间“-3w”的格式不对",
+        "/period remind 2015-10": "没看懂",
     }
     for command, expected in cases.items():
         replies = await coordinator.send(command)
@@ -344,6 +346,14 @@ async def test_period_bad_input_changes_nothing(harness: Harness) -> None:
         assert period is not None and period.is_open
         assert period.due_at == local("2015-11-05 17:00")
         assert get_period(db, "2015-11") is None
+
+    replies = await coordinator.send("/period remind 2015-10 -2d, -4h, 0d")
+    assert "-2d,-4h,0d" in replies.last.text
+    with session_scope(harness.engine) as db:
+        period = get_period(db, "2015-10")
+        assert period is not None and period.reminder_offsets == "-2d,-4h,0d"
+    replies = await coordinator.send("/period remind 2015-10 default")
+    assert "恢复为默认" in replies.last.text
 
     liaison = await harness.liaison("org", 3001, "王芳")
     replies = await liaison.send("/period close 2015-10")
