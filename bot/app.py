@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
+from bot.ordering import PerUserOrder
 from bot.settings import Settings
 from handlers.common import Services, reply, session, who
 from handlers.menus import set_default_menu
@@ -28,7 +29,14 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # No overall pacing of replies (PTB's default would queue every reply behind a
+        # 30 messages/s bucket: with many liaisons at once, seconds of waiting). Replies
+        # follow the users' own messages; the reminder fan-out paces itself at Telegram's
+        # broadcast rate (bot/reminders.py Pacer). Groups keep 20 a minute, and a 429 is
+        # still waited out and retried.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        # Different users' updates side by side, each user's in order (bot/ordering.py).
+        .concurrent_updates(PerUserOrder())
         .post_init(_post_init)
         .build()
     )

@@ -373,14 +373,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None and query.data is not None
     parts = query.data.split(":")
     notice: str | None = None
-    with session(context) as db:
+    screen: Screen | None = None
+    with session(context) as db:  # nothing awaited inside: the connection is back at once
         sender = who(update, db)
         refusal = _liaison_check(update, sender)
+        state, draft = ({}, None) if refusal else _load(db, sender.identity.telegram_id)
         if refusal:
-            await query.answer(sender.plain(refusal)[:200], show_alert=True)
-            return
-        state, draft = _load(db, sender.identity.telegram_id)
-        if parts[1] == "o" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+            pass
+        elif parts[1] == "o" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
             screen = _open_item(sender, db, state, int(parts[2]), int(parts[3]))
         elif parts[1] == "l":
             period = current_period(db)
@@ -399,6 +399,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             arg = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
             screen = _act_on(sender, db, state, draft, parts[2], arg, services(context).now)
+    if refusal:
+        await query.answer(sender.plain(refusal)[:200], show_alert=True)
+        return
+    assert screen is not None
     await query.answer(notice[:200] if notice else None)
     await show(update, screen)
 
