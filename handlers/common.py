@@ -19,8 +19,7 @@ from bot import texts
 from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow
-from storage.people import Identity, identify, language_of
-from storage.roster import organisation_zone
+from storage.people import Identity, identify_sender
 
 
 @dataclass
@@ -64,8 +63,9 @@ class Who:
 def who(update: Update, db: Session) -> Who:
     user = update.effective_user
     assert user is not None
-    language = language_of(db, user.id) or texts.language_for(user.language_code)
-    return Who(identify(db, user.id), language, user.full_name, organisation_zone(db))
+    identity, chosen, zone = identify_sender(db, user.id)
+    language = chosen or texts.language_for(user.language_code)
+    return Who(identity, language, user.full_name, ZoneInfo(zone))
 
 
 def is_private(update: Update) -> bool:

@@ -110,17 +110,25 @@ def department_by_code(session: Session, code: str) -> Department | None:
     return session.exec(select(Department).where(Department.code == code)).first()
 
 
-def work_items(session: Session) -> list[WorkItemView]:
-    """Active key work items in document order, each with its departments in roster order."""
-    items = session.exec(
-        select(WorkItem).where(col(WorkItem.active)).order_by(col(WorkItem.position))
-    ).all()
-    links = session.exec(
+def work_items(session: Session, *, department_id: int | None = None) -> list[WorkItemView]:
+    """Active key work items in document order, each with its departments in roster order;
+    with `department_id`, only the items that department shares in (a liaison's /report
+    reads a handful of rows, not the whole roster)."""
+    item_query = select(WorkItem).where(col(WorkItem.active)).order_by(col(WorkItem.position))
+    link_query = (
         select(WorkItemDepartment, Department)
         .join(Department, col(Department.id) == col(WorkItemDepartment.department_id))
         .where(col(Department.active))
         .order_by(col(WorkItemDepartment.position))
-    ).all()
+    )
+    if department_id is not None:
+        shared = select(WorkItemDepartment.work_item_id).where(
+            WorkItemDepartment.department_id == department_id
+        )
+        item_query = item_query.where(col(WorkItem.id).in_(shared))
+        link_query = link_query.where(col(WorkItemDepartment.work_item_id).in_(shared))
+    items = session.exec(item_query).all()
+    links = session.exec(link_query).all()
     by_item: dict[int, list[Department]] = {}
     for link, dept in links:
         by_item.setdefault(link.work_item_id, []).append(dept)

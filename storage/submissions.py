@@ -52,14 +52,15 @@ class Assignment:
 def assignments(
     session: Session, period: Period, *, department_id: int | None = None
 ) -> list[Assignment]:
-    """Every key work item × responsible department, in document then roster order."""
-    submissions = {
-        (s.work_item_id, s.department_id): s
-        for s in session.exec(select(Submission).where(Submission.period_id == period.id))
-    }
+    """Every key work item × responsible department, in document then roster order
+    (only `department_id`'s, when given: read from the database, not filtered after)."""
+    query = select(Submission).where(Submission.period_id == period.id)
+    if department_id is not None:
+        query = query.where(Submission.department_id == department_id)
+    submissions = {(s.work_item_id, s.department_id): s for s in session.exec(query)}
     assert period.due_at is not None
     found = []
-    for item in work_items(session):
+    for item in work_items(session, department_id=department_id):
         for department in item.departments:
             if department_id is not None and department.id != department_id:
                 continue
