@@ -69,7 +69,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         if reason and os.environ.get("REQUIRE_POSTGRES"):
             pytest.fail(f"REQUIRE_POSTGRES is set but {reason}")
         if reason:
-            pytest.skip(reason)
+            pytest.skip(reason=reason)
         made = _fresh_postgres()
     else:
         made = make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")

@@ -28,10 +28,11 @@ def _sample(draft: bool) -> Summary:
 def test_libreoffice_converts_summary_to_pdf(tmp_path: Path, draft: bool) -> None:
     soffice = shutil.which("soffice")
     if soffice is None:
-        pytest.skip(
+        why = (
             "LibreOffice (soffice) is not installed: cannot check that the summary "
             "renders (apt-get install libreoffice-writer-nogui poppler-utils fonts-noto-cjk)"
         )
+        pytest.skip(reason=why)
     summary = _sample(draft)
     docx = tmp_path / "summary.docx"
     docx.write_bytes(render_summary(summary))
