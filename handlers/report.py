@@ -371,40 +371,35 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every `rp:` button: open an item, show the list, or act on the draft."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    notice: str | None = None
-    screen: Screen | None = None
     with session(context) as db:  # nothing awaited inside: the connection is back at once
         sender = who(update, db)
         refusal = _liaison_check(update, sender)
-        state, draft = ({}, None) if refusal else _load(db, sender.identity.telegram_id)
-        if refusal:
-            pass
-        elif parts[1] == "o" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
-            screen = _open_item(sender, db, state, int(parts[2]), int(parts[3]))
-        elif parts[1] == "l":
-            period = current_period(db)
-            screen = (
-                list_screen(sender, db, period, state["drafts"])
-                if period
-                else Screen([_no_period_text(sender, db)])
-            )
-        elif draft is None or not parts[1].isdigit() or int(parts[1]) != draft.seq:
-            notice = sender.plain("stale_button")
-            screen = (
-                draft_screen(sender, draft, _title(db, draft.work_item_id))
-                if draft
-                else Screen([sender.text("stale_button")])
-            )
-        else:
-            arg = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
-            screen = _act_on(sender, db, state, draft, parts[2], arg, services(context).now)
-    if refusal:
+        if refusal is None:
+            screen, notice = _tapped(sender, db, query.data.split(":"), services(context).now)
+    if refusal is not None:
         await query.answer(sender.plain(refusal)[:200], show_alert=True)
         return
-    assert screen is not None
     await query.answer(notice[:200] if notice else None)
     await show(update, screen)
+
+
+def _tapped(sender: Who, db: Session, parts: list[str], now: Any) -> tuple[Screen, str | None]:
+    """What a liaison's tap shows, and the short notice for the tap itself (old buttons)."""
+    state, draft = _load(db, sender.identity.telegram_id)
+    if parts[1] == "o" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+        return _open_item(sender, db, state, int(parts[2]), int(parts[3])), None
+    if parts[1] == "l":
+        period = current_period(db)
+        if period is None:
+            return Screen([_no_period_text(sender, db)]), None
+        return list_screen(sender, db, period, state["drafts"]), None
+    if draft is None:
+        return Screen([sender.text("stale_button")]), sender.plain("stale_button")
+    if not parts[1].isdigit() or int(parts[1]) != draft.seq:
+        screen = draft_screen(sender, draft, _title(db, draft.work_item_id))
+        return screen, sender.plain("stale_button")
+    arg = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
+    return _act_on(sender, db, state, draft, parts[2], arg, now), None
 
 
 def _act_on(
@@ -421,10 +416,7 @@ def _act_on(
     title = _title(db, draft.work_item_id)
     period = db.get(Period, draft.period_id)
     if period is None or not period.is_open:
-        _drop(db, telegram_id, state, draft)
-        blocks = [sender.text("period_closed_draft", month=period.month if period else "?")]
-        blocks += preview_blocks(sender, title, draft.progress, draft.plan)
-        return Screen(pack(blocks))
+        return _closed(sender, db, state, draft, title, period)
     notice: str | None = None
     if action == "done":
         if not draft.finish_part():
@@ -470,6 +462,21 @@ def _act_on(
     if notice:
         screen.texts.insert(0, sender.text(notice))
     return screen
+
+
+def _closed(
+    sender: Who,
+    db: Session,
+    state: dict[str, Any],
+    draft: Draft,
+    title: str,
+    period: Period | None,
+) -> Screen:
+    """The period closed under an open draft: leave the flow, and show the draft to keep."""
+    _drop(db, sender.identity.telegram_id, state, draft)
+    blocks = [sender.text("period_closed_draft", month=period.month if period else "?")]
+    blocks += preview_blocks(sender, title, draft.progress, draft.plan)
+    return Screen(pack(blocks))
 
 
 def _submit(
@@ -540,7 +547,7 @@ def _take_message(
     title = _title(db, draft.work_item_id)
     period = db.get(Period, draft.period_id)
     if period is None or not period.is_open:
-        return _act_on(sender, db, state, draft, "none", None, None)
+        return _closed(sender, db, state, draft, title, period)
     if text is None:
         return Screen([sender.text("not_text")])
     if draft.step not in (Step.COLLECT, Step.REPLACE, Step.INSERT):
