@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -59,6 +60,7 @@ class Harness:
         self.settings = self.make_settings()
         app = build_application(self.settings, self.engine)
         app.bot_data["services"].now = self.clock
+        self._track_handling(app)
         # The same order as Application.run_polling.
         await app.initialize()
         if app.post_init:
@@ -67,6 +69,23 @@ class Harness:
         await app.updater.start_polling(poll_interval=0.0, timeout=1)
         await app.start()
         self.app = app
+
+    def _track_handling(self, app: Application) -> None:  # type: ignore[type-arg]
+        """Tell the double when the bot has finished with each update, so that a test's
+        action returns once the bot is done rather than after a guessed quiet spell."""
+        process_update = app.process_update
+
+        async def process_and_report(update: object) -> None:
+            try:
+                await process_update(update)
+            finally:
+                if isinstance(update, Update):
+                    self.double.handled(update.update_id)
+
+        setattr(app, "process_update", process_and_report)  # noqa: B010 (a method, not a field)
+        # Handlers with block=False, concurrent updates and jobs run as Application tasks.
+        tasks: set[object] = getattr(app, "_Application__create_task_tasks")  # noqa: B009
+        self.double.track_handling(lambda: bool(tasks))
 
     def clock(self) -> datetime:
         return self.now or utcnow()
@@ -85,6 +104,7 @@ class Harness:
         await app.shutdown()
         if app.post_shutdown:
             await app.post_shutdown(app)
+        self.double.forget_unhandled()
 
     async def restart(self) -> None:
         """A bot restart: a new Application on the same database and Bot API server."""

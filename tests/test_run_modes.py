@@ -61,6 +61,11 @@ async def wait_for(condition: object, timeout: float = 20.0) -> None:
         await asyncio.sleep(0.05)
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 async def stop(process: asyncio.subprocess.Process, sig: int) -> str:
     process.send_signal(sig)
     output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
@@ -96,6 +101,8 @@ async def test_webhook_needs_the_secret_and_stops_cleanly_on_sigterm(engine: Eng
         )
         try:
             await wait_for(lambda: double.calls_to("setWebhook"))
+            # PTB registers the webhook a moment before its server listens (Telegram retries).
+            await wait_for(lambda: listening(port))
             assert double.calls_to("setWebhook")[-1].params["url"] == url
             stranger = double.user(9002, "访客")
             message = double.user_message(9002, stranger.state, {"text": "你好"})

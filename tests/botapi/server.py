@@ -284,6 +284,12 @@ class BotApiDouble:
         self._poll_generation = 0
         self._inflight = 0
         self._last_activity = time.monotonic()
+        # Set by a harness that runs the bot in this process (track_handling): the updates
+        # handed to the bot whose handling has not finished, and a probe for the bot's
+        # background work. With them settle() knows the bot is done instead of inferring it
+        # from a quiet spell, which a loaded machine can stretch.
+        self._unhandled: set[int] | None = None
+        self._bot_busy: Callable[[], bool] = lambda: False
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._global_bucket = _Bucket(30, 30)
@@ -508,13 +514,42 @@ class BotApiDouble:
         task.add_done_callback(self._tasks.discard)
         return update_id
 
+    def track_handling(self, bot_busy: Callable[[], bool]) -> None:
+        """Let settle() wait for the bot to finish each update it was handed (the harness
+        reports that with handled()) and for ``bot_busy()`` to turn false."""
+        self._unhandled = set()
+        self._bot_busy = bot_busy
+
+    def handled(self, update_id: int) -> None:
+        if self._unhandled is not None:
+            self._unhandled.discard(update_id)
+            self._last_activity = time.monotonic()
+
+    def forget_unhandled(self) -> None:
+        """The bot stopped: updates it fetched but did not handle never will be."""
+        if self._unhandled is not None:
+            self._unhandled.clear()
+
+    def _delivered(self, update_id: int) -> None:
+        self._undelivered.discard(update_id)
+        if self._unhandled is not None:
+            self._unhandled.add(update_id)
+
+    def _bot_done(self) -> bool:
+        return not self._unhandled and not self._bot_busy()
+
     async def settle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:
-        """Wait until every queued update was fetched by the bot and the bot has made no
-        request other than getUpdates for ``quiet`` seconds."""
+        """Wait until every queued update was fetched (and, when tracked, handled) by the
+        bot and the bot has made no request other than getUpdates for ``quiet`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             now = time.monotonic()
-            if not self._undelivered and self._inflight == 0 and now - self._last_activity >= quiet:
+            if (
+                not self._undelivered
+                and self._inflight == 0
+                and self._bot_done()
+                and now - self._last_activity >= quiet
+            ):
                 return
             if now > deadline:
                 if self._undelivered:
@@ -523,8 +558,8 @@ class BotApiDouble:
                         f"{timeout}s (is the Application running and polling?)"
                     )
                 raise TimeoutError(
-                    f"the bot did not settle within {timeout}s "
-                    f"({self._inflight} requests in flight)"
+                    f"the bot did not settle within {timeout}s ({self._inflight} requests "
+                    f"in flight, updates {sorted(self._unhandled or ())} not handled)"
                 )
             await asyncio.sleep(0.01)
 
@@ -537,9 +572,9 @@ class BotApiDouble:
         start = len(chat.touches)
         self.queue_update(body)
         await self.settle(quiet=quiet, timeout=timeout)
-        # On a loaded machine a handler can stay silent longer than `quiet` before its
-        # first reply: wait a little longer for one before concluding there is none.
-        deadline = time.monotonic() + min(timeout, 3.0)
+        # Untracked, a handler on a loaded machine can stay silent longer than `quiet` before
+        # its first reply: wait a little longer for one before concluding there is none.
+        deadline = time.monotonic() + (0.0 if self._unhandled is not None else min(timeout, 3.0))
         while len(chat.touches) == start and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         if len(chat.touches) > start:
@@ -995,7 +1030,7 @@ class BotApiDouble:
         if generation != self._poll_generation and not result:
             return []
         for u in result:
-            self._undelivered.discard(u["update_id"])
+            self._delivered(u["update_id"])
         if result:
             self._last_activity = time.monotonic()
         return result
@@ -1079,7 +1114,7 @@ class BotApiDouble:
                 if ok:
                     if self._pending and self._pending[0] is update:
                         self._pending.pop(0)
-                    self._undelivered.discard(update["update_id"])
+                    self._delivered(update["update_id"])
                     self._last_activity = time.monotonic()
                 else:
                     await asyncio.sleep(0.1)
