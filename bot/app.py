@@ -14,6 +14,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 import handlers
 from bot.ordering import PerUserOrder
 from bot.settings import Settings
+from bot.transport import AiohttpRequest
 from handlers.common import Services, reply, session, who
 from handlers.menus import set_default_menu
 from handlers.reminders import start_reminders
@@ -35,6 +36,8 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         # broadcast rate (bot/reminders.py Pacer). Groups keep 20 a minute, and a 429 is
         # still waited out and retried.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         # Different users' updates side by side, each user's in order (bot/ordering.py).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)

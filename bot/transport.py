@@ -1,0 +1,112 @@
+"""The bot's HTTP client for the Bot API, on aiohttp instead of PTB's default httpx.
+
+Under load the bot makes a Bot API request or two for every update, and httpx (with
+httpcore and anyio beneath it) spent more CPU per request than the bot's own work;
+aiohttp's client does the same in a fraction of it. PTB keeps everything above the
+wire (JSON, error mapping, retries, rate limiting): this class only moves bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+DefaultTimeout = Any  # a float, None, or PTB's DEFAULT_NONE sentinel
+_DEFAULT = type(BaseRequest.DEFAULT_NONE)
+
+
+class AiohttpRequest(BaseRequest):
+    """A pool of keep-alive connections to the Bot API server.
+
+    Timeouts mean what they mean for PTB's HTTPXRequest: ``read_timeout`` for the
+    answer, ``connect_timeout`` to connect, ``pool_timeout`` to wait for a free
+    connection, ``write_timeout`` (``media_write_timeout`` with files) to send.
+    """
+
+    def __init__(
+        self,
+        connection_pool_size: int = 64,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._pool_size),
+                headers={"User-Agent": self.USER_AGENT},
+                # Environment proxies, as httpx honours them by default.
+                trust_env=True,
+            )
+
+    async def shutdown(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: DefaultTimeout = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else None
+        write = self._pick(
+            write_timeout, self._media_write_timeout if files else self._write_timeout
+        )
+        read = self._pick(read_timeout, self._read_timeout)
+        # aiohttp has no separate write timeout: the request may take both together.
+        total = None if read is None or write is None else read + write
+        timeout = aiohttp.ClientTimeout(
+            total=total,
+            connect=self._pick(pool_timeout, self._pool_timeout),
+            sock_connect=self._pick(connect_timeout, self._connect_timeout),
+            sock_read=read,
+        )
+        body: aiohttp.FormData | dict[str, str] | None = fields
+        if files:
+            # Raw UTF-8 file names (as httpx sends them): quoting would percent-encode
+            # 2015年10月….docx into the name the user sees.
+            form = aiohttp.FormData(quote_fields=False)
+            for name, value in (fields or {}).items():
+                form.add_field(name, value)
+            for name, (filename, content, mime) in files.items():
+                form.add_field(name, content, filename=filename, content_type=mime)
+            body = form
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as res:
+                return res.status, await res.read()
+        except TimeoutError as err:
+            raise TimedOut from err
+        except (aiohttp.ClientError, OSError) as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
+
+    @staticmethod
+    def _pick(value: DefaultTimeout, default: float | None) -> float | None:
+        if isinstance(value, _DEFAULT):
+            return default
+        return value  # type: ignore[no-any-return]

@@ -1,0 +1,116 @@
+"""The Bot API client on aiohttp: what PTB expects of a transport, against a loopback server.
+
+Everything else (JSON, 429/403 handling, retries) is PTB's and is exercised end to end
+through the Bot API test double.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from telegram import InputFile
+from telegram.error import NetworkError, TimedOut
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter  # no public constructor
+
+from bot.transport import AiohttpRequest
+from tests.test_run_modes import free_port
+
+Received = list[dict[str, str]]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, Received]]:
+    received: Received = []
+
+    async def echo(request: web.Request) -> web.Response:
+        fields: dict[str, str] = {}
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            async for part in reader:
+                assert isinstance(part, aiohttp.BodyPartReader)
+                value = (await part.read()).decode()
+                fields[part.name or ""] = value
+                if part.filename:
+                    fields[f"{part.name}.filename"] = part.filename
+        else:
+            fields = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        fields["user-agent"] = request.headers.get("User-Agent", "")
+        received.append(fields)
+        return web.json_response({"ok": True, "result": True}, status=200)
+
+    async def slow(_: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/echo", echo)
+    app.router.add_post("/slow", slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}", received
+    finally:
+        await runner.cleanup()
+
+
+async def test_form_fields_reach_the_server(server: tuple[str, Received]) -> None:
+    base, received = server
+    data = RequestData(
+        [
+            RequestParameter.from_input("chat_id", 42),
+            RequestParameter.from_input("text", "你好 <b>"),
+        ]
+    )
+    async with AiohttpRequest() as request:
+        status, body = await request.do_request(f"{base}/echo", "POST", data)
+    assert status == 200 and b'"ok": true' in body
+    assert received[0]["chat_id"] == "42" and received[0]["text"] == "你好 <b>"
+    assert received[0]["user-agent"].startswith("python-telegram-bot")
+
+
+async def test_files_go_as_multipart_with_their_chinese_name(server: tuple[str, Received]) -> None:
+    base, received = server
+    document = InputFile(b"PK-docx-bytes", filename="2015年10月重点工作推进情况汇总表.docx")
+    data = RequestData(
+        [
+            RequestParameter.from_input("chat_id", 42),
+            RequestParameter.from_input("document", document),
+        ]
+    )
+    async with AiohttpRequest() as request:
+        status, _ = await request.do_request(f"{base}/echo", "POST", data)
+    assert status == 200
+    fields = received[0]
+    assert fields["chat_id"] == "42"
+    assert fields["document.filename"] == "2015年10月重点工作推进情况汇总表.docx"
+    assert fields["document"] == "PK-docx-bytes"
+
+
+async def test_a_server_that_is_down_is_a_network_error() -> None:
+    async with AiohttpRequest(connect_timeout=1) as request:
+        with pytest.raises(NetworkError):
+            await request.do_request(f"http://127.0.0.1:{free_port()}/x", "POST")
+
+
+async def test_a_server_that_does_not_answer_in_time_is_a_timeout(
+    server: tuple[str, Received],
+) -> None:
+    base, _ = server
+    async with AiohttpRequest(read_timeout=0.2) as request:
+        with pytest.raises(TimedOut):
+            await request.do_request(f"{base}/slow", "POST")
+        # A longer per-call read timeout (as getUpdates' long poll passes) is honoured.
+        status, _ = await request.do_request(f"{base}/slow", "POST", read_timeout=5)
+    assert status == 200
+
+
+async def test_requests_before_initialize_are_refused() -> None:
+    with pytest.raises(RuntimeError):
+        await AiohttpRequest().do_request("http://127.0.0.1:1/x", "POST")
