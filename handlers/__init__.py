@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -47,7 +45,3 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # so exactly one handler answers each update.
     app.add_handler(MessageHandler(filters.ALL, onboarding.stranger_or_idle))
     app.add_handler(CallbackQueryHandler(onboarding.stale_button))
-
-    # Group -1, before everything, never answers: a liaison marked unreachable (blocked the
-    # bot) who writes or taps again is reachable again (handlers/reminders.py).
-    app.add_handler(TypeHandler(Update, reminders.seen), group=-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.people import Identity, identify_sender
+from storage.reminders import mark_reachable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -64,6 +68,10 @@ def who(update: Update, db: Session) -> Who:
     user = update.effective_user
     assert user is not None
     identity, chosen, zone = identify_sender(db, user.id)
+    if identity.liaison is not None and identity.liaison.unreachable and is_private(update):
+        # Writing to the bot proves a liaison marked unreachable (blocked it) unblocked it.
+        mark_reachable(db, identity.liaison)
+        log.info("liaison %s is reachable again", user.id)
     language = chosen or texts.language_for(user.language_code)
     return Who(identity, language, user.full_name, ZoneInfo(zone))
 

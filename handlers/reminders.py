@@ -17,7 +17,7 @@ from telegram.ext import Application, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import reminders as core
-from handlers.common import Services, is_private, reply, services, session, who
+from handlers.common import Services, reply, services, session, who
 from storage import reminders as reminder_log
 from storage.periods import current_period
 
@@ -171,16 +171,3 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             failed=report.failed + report.blocked + report.errors,
         ),
     )
-
-
-async def seen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any update from a liaison marked unreachable proves they unblocked the bot.
-
-    Registered in group -1 so it runs before everything else and never answers.
-    """
-    user = update.effective_user
-    if user is None or not is_private(update):
-        return
-    with session(context) as db:
-        if reminder_log.set_unreachable(db, user.id, False):
-            log.info("liaison %s is reachable again", user.id)

@@ -78,9 +78,7 @@ def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str |
             Coordinator,
             sa.and_(col(Coordinator.telegram_id) == telegram_id, col(Coordinator.active)),
         )
-        .outerjoin(
-            Liaison, sa.and_(col(Liaison.telegram_id) == telegram_id, col(Liaison.active))
-        )
+        .outerjoin(Liaison, sa.and_(col(Liaison.telegram_id) == telegram_id, col(Liaison.active)))
         .outerjoin(
             Department,
             sa.and_(col(Department.id) == col(Liaison.department_id), col(Department.active)),
