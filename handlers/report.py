@@ -34,7 +34,7 @@ from handlers.common import Who, is_private, reply, services, session, who
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
 from storage.models import Period, WorkItem
-from storage.periods import current_period, latest_period
+from storage.periods import current_period, latest_period, period_and_title
 from storage.submissions import (
     Assignment,
     Conflict,
@@ -288,9 +288,10 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             screen = Screen([sender.text(refusal)])
         else:
             state, draft = _load(db, sender.identity.telegram_id)
-            period = db.get(Period, draft.period_id) if draft else None
+            period, title = (
+                period_and_title(db, draft.period_id, draft.work_item_id) if draft else (None, "")
+            )
             if draft is not None and period is not None and period.is_open:
-                title = _title(db, draft.work_item_id)
                 screen = draft_screen(sender, draft, title)
                 screen.texts.insert(0, sender.text("resume", title=title))
             else:
@@ -413,8 +414,7 @@ def _act_on(
 ) -> Screen:
     """Apply one tap to the draft, save it, and say what to show next."""
     telegram_id = sender.identity.telegram_id
-    title = _title(db, draft.work_item_id)
-    period = db.get(Period, draft.period_id)
+    period, title = period_and_title(db, draft.period_id, draft.work_item_id)
     if period is None or not period.is_open:
         return _closed(sender, db, state, draft, title, period)
     notice: str | None = None
@@ -544,8 +544,7 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 def _take_message(
     sender: Who, db: Session, state: dict[str, Any], draft: Draft, text: str | None
 ) -> Screen:
-    title = _title(db, draft.work_item_id)
-    period = db.get(Period, draft.period_id)
+    period, title = period_and_title(db, draft.period_id, draft.work_item_id)
     if period is None or not period.is_open:
         return _closed(sender, db, state, draft, title, period)
     if text is None:

@@ -1,40 +1,66 @@
-"""Where each user is in a chat flow, saved with every accepted message."""
+"""Where each user is in a chat flow, saved with every accepted message.
+
+Read and written on every step of a report, so with statements built once and without
+the ORM's unit of work: a plain SELECT and a plain UPDATE (or INSERT the first time).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session
 
 from storage.models import ConversationState, utcnow
 
 _KEPT = "conversation_states"
 
+# Core statements on the table: no ORM bookkeeping for a row that is only ever read
+# and written here.
+TABLE: sa.Table = ConversationState.__table__  # type: ignore[attr-defined]
+_LOAD = sa.select(TABLE.c.flow, TABLE.c.data).where(TABLE.c.telegram_id == sa.bindparam("who"))
+# SET takes its columns from the parameters given (flow, data, updated_at).
+_UPDATE = sa.update(TABLE).where(TABLE.c.telegram_id == sa.bindparam("who"))
+_INSERT = sa.insert(TABLE)
 
-def _row(session: Session, telegram_id: int) -> ConversationState | None:
-    """The user's row, read at most once per session. The session's identity map holds
-    objects weakly: without the reference kept in session.info, the save after a load
-    would read the row a second time."""
-    kept: dict[int, ConversationState] = session.info.setdefault(_KEPT, {})
-    state = kept.get(telegram_id)
-    if state is None:
-        state = session.get(ConversationState, telegram_id)
-        if state is not None:
-            kept[telegram_id] = state
-    return state
+
+@dataclass
+class Kept:
+    """A user's row as this session last read or wrote it."""
+
+    exists: bool
+    flow: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def remember(session: Session, telegram_id: int, kept: Kept) -> None:
+    """Keep a row read along with something else (storage.people.identify_sender), so the
+    flow's load in the same session needs no query of its own."""
+    session.info.setdefault(_KEPT, {})[telegram_id] = kept
+
+
+def _row(session: Session, telegram_id: int) -> Kept:
+    """The user's row, read at most once per session."""
+    kept: dict[int, Kept] = session.info.setdefault(_KEPT, {})
+    if telegram_id not in kept:
+        row = session.execute(_LOAD, {"who": telegram_id}).first()
+        kept[telegram_id] = Kept(True, row.flow, row.data) if row else Kept(False)
+    return kept[telegram_id]
 
 
 def load(session: Session, telegram_id: int, flow: str) -> dict[str, Any]:
     state = _row(session, telegram_id)
-    if state is None or state.flow != flow:
+    if not state.exists or state.flow != flow:
         return {}
     return dict(state.data)
 
 
 def save(session: Session, telegram_id: int, flow: str, data: dict[str, Any]) -> None:
     state = _row(session, telegram_id)
-    if state is None:
-        state = ConversationState(telegram_id=telegram_id)
-        session.info.setdefault(_KEPT, {})[telegram_id] = state
-    state.flow, state.data, state.updated_at = flow, data, utcnow()
-    session.add(state)
+    values = {"flow": flow, "data": data, "updated_at": utcnow()}
+    if state.exists:
+        session.execute(_UPDATE, {"who": telegram_id, **values})
+    else:
+        session.execute(_INSERT, {"telegram_id": telegram_id, **values})
+    state.exists, state.flow, state.data = True, flow, data

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.invites import new_token, token_hash
+from storage import conversations
 from storage.models import (
     Coordinator,
     Department,
@@ -56,7 +58,7 @@ def identify(session: Session, telegram_id: int) -> Identity:
     return Identity(telegram_id, coordinator, liaison, department)
 
 
-def _sender_query() -> sa.Select[tuple[Coordinator, Liaison, Department, str, str]]:
+def _sender_query() -> sa.Select[Any]:
     telegram_id: sa.BindParameter[int] = sa.bindparam("telegram_id")
     language = (
         sa.select(col(UserPreference.language))
@@ -70,8 +72,18 @@ def _sender_query() -> sa.Select[tuple[Coordinator, Liaison, Department, str, st
         .scalar_subquery()
     )
     anchor = sa.select(sa.literal(1).label("one")).subquery()
+    state = conversations.TABLE
     return (
-        sa.select(Coordinator, Liaison, Department, language, timezone)
+        sa.select(
+            Coordinator,
+            Liaison,
+            Department,
+            language,
+            timezone,
+            state.c.telegram_id.label("state_of"),
+            state.c.flow,
+            state.c.data,
+        )
         .select_from(anchor)
         .outerjoin(
             Coordinator,
@@ -82,6 +94,7 @@ def _sender_query() -> sa.Select[tuple[Coordinator, Liaison, Department, str, st
             Department,
             sa.and_(col(Department.id) == col(Liaison.department_id), col(Department.active)),
         )
+        .outerjoin(state, state.c.telegram_id == telegram_id)
     )
 
 
@@ -91,10 +104,15 @@ _SENDER = _sender_query()
 
 
 def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str | None, str]:
-    """identify(), language_of() and the organisation's time zone name in one query: what
-    every update needs to know about its sender (four round trips otherwise)."""
-    row = session.execute(_SENDER, {"telegram_id": telegram_id}).first()
-    coordinator, liaison, department, chosen, zone = row if row else (None,) * 5
+    """identify(), language_of(), the organisation's time zone name and where the user is
+    in a chat flow, in one query: what every update needs to know about its sender (five
+    round trips otherwise). The flow's state is kept in the session for
+    storage.conversations."""
+    row = session.execute(_SENDER, {"telegram_id": telegram_id}).one()
+    coordinator, liaison, department, chosen, zone, state_of, flow, data = row
+    conversations.remember(
+        session, telegram_id, conversations.Kept(state_of is not None, flow or "", data or {})
+    )
     if department is None:  # as identify(): a liaison of an inactive department is none
         liaison = None
     return (

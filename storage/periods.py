@@ -4,13 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import Period, utcnow
+from storage.models import Period, WorkItem, utcnow
+
+# Every step of a liaison's report needs both; one statement, built once.
+_PERIOD_AND_TITLE = (
+    sa.select(Period, col(WorkItem.title))
+    .outerjoin(WorkItem, col(WorkItem.id) == sa.bindparam("work_item_id"))
+    .where(col(Period.id) == sa.bindparam("period_id"))
+)
 
 
 def get_period(session: Session, month: str) -> Period | None:
     return session.exec(select(Period).where(Period.month == month)).first()
+
+
+def period_and_title(
+    session: Session, period_id: int, work_item_id: int
+) -> tuple[Period | None, str]:
+    """A draft's period and the title of its key work item ("?" if the item is gone)."""
+    row = session.execute(
+        _PERIOD_AND_TITLE, {"period_id": period_id, "work_item_id": work_item_id}
+    ).first()
+    if row is None:
+        return None, "?"
+    return row[0], row[1] or "?"
 
 
 def open_period(session: Session, month: str, due_at: datetime) -> Period:
