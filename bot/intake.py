@@ -215,7 +215,7 @@ def accept(text: str, *, one: bool = False) -> list[str] | Rejection:
     return items
 
 
-def pack(blocks: list[str], limit: int = 3800) -> list[str]:
+def pack(blocks: list[str], limit: int = 3800, separator: str = "\n") -> list[str]:
     """Join blocks into messages under `limit` characters, never splitting a block.
 
     Blocks are whole items (already rendered), so a long list is split between
@@ -224,7 +224,7 @@ def pack(blocks: list[str], limit: int = 3800) -> list[str]:
     messages: list[str] = []
     current = ""
     for block in blocks:
-        candidate = f"{current}\n{block}" if current else block
+        candidate = f"{current}{separator}{block}" if current else block
         if current and len(candidate) > limit:
             messages.append(current)
             current = block

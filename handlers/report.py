@@ -251,9 +251,11 @@ def preview_blocks(sender: Who, title: str, progress: list[str], plan: list[str]
 
 
 async def show(update: Update, screen: Screen) -> None:
+    """As few messages as fit (a notice and the screen it leads into arrive as one)."""
     markup = InlineKeyboardMarkup(screen.keyboard) if screen.keyboard else None
-    for index, text in enumerate(screen.texts):
-        await reply(update, text, markup if index == len(screen.texts) - 1 else None)
+    texts = pack(screen.texts, separator="\n\n")
+    for index, text in enumerate(texts):
+        await reply(update, text, markup if index == len(texts) - 1 else None)
 
 
 # --- entry ------------------------------------------------------------------------
