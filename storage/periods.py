@@ -17,8 +17,12 @@ _PERIOD_AND_TITLE = (
 )
 
 
+_BY_MONTH = select(Period).where(Period.month == sa.bindparam("month"))
+_OPEN = select(Period).where(col(Period.is_open)).order_by(col(Period.month))
+
+
 def get_period(session: Session, month: str) -> Period | None:
-    return session.exec(select(Period).where(Period.month == month)).first()
+    return session.exec(_BY_MONTH, params={"month": month}).first()
 
 
 def period_and_title(
@@ -54,7 +58,7 @@ def set_due(session: Session, period: Period, due_at: datetime) -> None:
 
 
 def open_periods(session: Session) -> list[Period]:
-    return list(session.exec(select(Period).where(col(Period.is_open)).order_by(col(Period.month))))
+    return list(session.exec(_OPEN))
 
 
 def current_period(session: Session) -> Period | None:

@@ -6,12 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.periods import parse_month
 from storage.models import Department, Period, Submission, SubmissionRevision, utcnow
 from storage.periods import get_period
 from storage.roster import WorkItemView, work_items
+
+# Built once: every /report, opened item and submit reads submissions like this.
+_PERIOD_SUBMISSIONS = select(Submission).where(Submission.period_id == sa.bindparam("period_id"))
+_DEPARTMENT_SUBMISSIONS = _PERIOD_SUBMISSIONS.where(
+    Submission.department_id == sa.bindparam("department_id")
+)
+_ONE_SUBMISSION = _DEPARTMENT_SUBMISSIONS.where(
+    Submission.work_item_id == sa.bindparam("work_item_id")
+)
 
 
 class State(Enum):
@@ -54,10 +64,13 @@ def assignments(
 ) -> list[Assignment]:
     """Every key work item × responsible department, in document then roster order
     (only `department_id`'s, when given: read from the database, not filtered after)."""
-    query = select(Submission).where(Submission.period_id == period.id)
-    if department_id is not None:
-        query = query.where(Submission.department_id == department_id)
-    submissions = {(s.work_item_id, s.department_id): s for s in session.exec(query)}
+    if department_id is None:
+        rows = session.exec(_PERIOD_SUBMISSIONS, params={"period_id": period.id})
+    else:
+        rows = session.exec(
+            _DEPARTMENT_SUBMISSIONS, params={"period_id": period.id, "department_id": department_id}
+        )
+    submissions = {(s.work_item_id, s.department_id): s for s in rows}
     assert period.due_at is not None
     found = []
     for item in work_items(session, department_id=department_id):
@@ -83,11 +96,12 @@ def submission_for(
 ) -> Submission:
     """The department's submission for the item, created empty on first use."""
     found = session.exec(
-        select(Submission).where(
-            Submission.period_id == period.id,
-            Submission.work_item_id == work_item_id,
-            Submission.department_id == department_id,
-        )
+        _ONE_SUBMISSION,
+        params={
+            "period_id": period.id,
+            "work_item_id": work_item_id,
+            "department_id": department_id,
+        },
     ).first()
     if found is None:
         found = Submission(
@@ -162,11 +176,11 @@ def previous_plan(
     if before is None:
         return []
     found = session.exec(
-        select(Submission).where(
-            Submission.period_id == before.id,
-            Submission.work_item_id == work_item_id,
-            Submission.department_id == department_id,
-            Submission.status == "submitted",
-        )
+        _ONE_SUBMISSION,
+        params={
+            "period_id": before.id,
+            "work_item_id": work_item_id,
+            "department_id": department_id,
+        },
     ).first()
-    return list(found.plan) if found else []
+    return list(found.plan) if found and found.status == "submitted" else []
