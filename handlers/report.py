@@ -40,6 +40,7 @@ from storage.submissions import (
     Conflict,
     State,
     assignments,
+    owned_item,
     previous_plan,
     submission_for,
     submit,
@@ -314,17 +315,12 @@ def _open_item(
     sender: Who, db: Session, state: dict[str, Any], period_id: int, work_item_id: int
 ) -> Screen:
     """Start or resume the draft for one key work item."""
-    period = db.get(Period, period_id)
     department = sender.identity.department
     assert department is not None
-    owned = {
-        a.work_item.id: a
-        for a in (assignments(db, period, department_id=department.id) if period else [])
-    }
-    if period is None or work_item_id not in owned:
+    owned = owned_item(db, period_id, work_item_id, department.id or 0)
+    if owned is None:
         return Screen([sender.text("stale_item")])
-    title = owned[work_item_id].work_item.title
-    submission = owned[work_item_id].submission
+    period, title, submission = owned
     if not period.is_open:
         blocks = [sender.text("period_closed", month=period.month)]
         if submission is not None and submission.status == "submitted":

@@ -10,8 +10,15 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.periods import parse_month
-from storage.models import Department, Period, Submission, SubmissionRevision, utcnow
-from storage.periods import get_period
+from storage.models import (
+    Department,
+    Period,
+    Submission,
+    SubmissionRevision,
+    WorkItem,
+    WorkItemDepartment,
+    utcnow,
+)
 from storage.roster import WorkItemView, work_items
 
 # Built once: every /report, opened item and submit reads submissions like this.
@@ -21,6 +28,45 @@ _DEPARTMENT_SUBMISSIONS = _PERIOD_SUBMISSIONS.where(
 )
 _ONE_SUBMISSION = _DEPARTMENT_SUBMISSIONS.where(
     Submission.work_item_id == sa.bindparam("work_item_id")
+)
+
+
+# One liaison opening one key work item: the period, the item's title if the department
+# shares in it, and its submission if any.
+_OWNED = (
+    select(Period, WorkItem.title, Submission)
+    .select_from(Period)
+    .join(
+        WorkItem,
+        sa.and_(col(WorkItem.id) == sa.bindparam("work_item_id"), col(WorkItem.active)),
+    )
+    .join(
+        WorkItemDepartment,
+        sa.and_(
+            col(WorkItemDepartment.work_item_id) == col(WorkItem.id),
+            col(WorkItemDepartment.department_id) == sa.bindparam("department_id"),
+        ),
+    )
+    .outerjoin(
+        Submission,
+        sa.and_(
+            col(Submission.period_id) == col(Period.id),
+            col(Submission.work_item_id) == col(WorkItem.id),
+            col(Submission.department_id) == col(WorkItemDepartment.department_id),
+        ),
+    )
+    .where(col(Period.id) == sa.bindparam("period_id"))
+)
+# Last month's submission of the same item by the same department.
+_PREVIOUS = (
+    select(Submission)
+    .join(Period, col(Period.id) == col(Submission.period_id))
+    .where(
+        Period.month == sa.bindparam("month"),
+        Submission.work_item_id == sa.bindparam("work_item_id"),
+        Submission.department_id == sa.bindparam("department_id"),
+        Submission.status == "submitted",
+    )
 )
 
 
@@ -80,6 +126,22 @@ def assignments(
             key = (item.id, department.id or 0)
             found.append(Assignment(item, department, submissions.get(key), period.due_at))
     return found
+
+
+def owned_item(
+    session: Session, period_id: int, work_item_id: int, department_id: int
+) -> tuple[Period, str, Submission | None] | None:
+    """The period, the item's title and the department's submission, or None when the
+    period is gone or the department does not (or no longer) report on the item."""
+    row = session.exec(
+        _OWNED,
+        params={
+            "period_id": period_id,
+            "work_item_id": work_item_id,
+            "department_id": department_id,
+        },
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def pending_by_department(session: Session, period: Period) -> dict[int, list[Assignment]]:
@@ -172,15 +234,12 @@ def previous_plan(
     session: Session, period: Period, work_item_id: int, department_id: int
 ) -> list[str]:
     """Last month's next-step items for the same key work item: this month's starting point."""
-    before = get_period(session, str(parse_month(period.month).previous()))
-    if before is None:
-        return []
     found = session.exec(
-        _ONE_SUBMISSION,
+        _PREVIOUS,
         params={
-            "period_id": before.id,
+            "month": str(parse_month(period.month).previous()),
             "work_item_id": work_item_id,
             "department_id": department_id,
         },
     ).first()
-    return list(found.plan) if found and found.status == "submitted" else []
+    return list(found.plan) if found else []
