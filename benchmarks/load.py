@@ -66,7 +66,7 @@ from telegram.ext import (  # noqa: E402
     filters,
 )
 
-from bot.app import build_application  # noqa: E402
+from bot.app import build_application, start_polling, stop_polling  # noqa: E402
 from bot.periods import parse_due  # noqa: E402
 from bot.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -341,25 +341,6 @@ def build_huibao(double: BotApiDouble, engine: Engine) -> Application:  # type: 
     return app
 
 
-async def start(app: Application) -> None:  # type: ignore[type-arg]
-    """As tests/harness.py (and Application.run_polling) start it."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
-    await app.start()
-
-
-async def stop(app: Application) -> None:  # type: ignore[type-arg]
-    assert app.updater is not None
-    if app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
-
-
 # --- the liaisons -----------------------------------------------------------------------
 
 
@@ -474,7 +455,7 @@ async def run_case(
     else:
         app = build_echo(double)
         complete, once = echo_complete, echo_exactly_once
-    await start(app)
+    await start_polling(app)
     await double.settle(quiet=0.2)
 
     exchanges: list[list[Exchange]] = [[] for _ in range(n)]
@@ -492,7 +473,7 @@ async def run_case(
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     sql = statements[0]
     await double.settle(quiet=0.5, timeout=60)  # late or duplicate answers show up now
-    await stop(app)
+    await stop_polling(app)
     gc.collect()
     rss_after = rss_mb()
     await double.stop()

@@ -91,3 +91,27 @@ def run(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
         )
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def start_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """Start long polling inside a running event loop, in run_polling's order: for the
+    demo, the tests and the benchmarks, which drive the bot from the same loop."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.start()
+
+
+async def stop_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """Undo start_polling, in run_polling's order."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_stop:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)

@@ -129,7 +129,7 @@ class Person:
 async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> DemoResult:
     botapi = _import("tests.botapi")
     sample = _import("tests.sample_month")
-    from bot.app import build_application  # the real bot, as `huibao run` builds it
+    from bot.app import build_application, start_polling, stop_polling  # the real bot
 
     lines: list[str] = []
 
@@ -172,31 +172,18 @@ async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> Dem
             clock = parse_due(CLOCK, tz)
             app = build_application(settings, engine)
             app.bot_data["services"].now = lambda: clock
-            await app.initialize()
-            if app.post_init:
-                await app.post_init(app)
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0.0, timeout=1)
-            await app.start()
+            await start_polling(app)
             say(f"bot @{double.bot_username} started against the Bot API test double")
             result = await _month(
                 double, sample, say, coordinator_row, departments, items, out_dir, clock
             )
         finally:
             if app is not None:
-                await _stop(app)
+                await stop_polling(app)
             await double.stop()
             engine.dispose()
     result.lines = lines
     return result
-
-
-async def _stop(app: Any) -> None:
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
 
 
 async def _month(

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.ext import Application
 
-from bot.app import build_application
+from bot.app import build_application, start_polling, stop_polling
 from bot.roster import load_roster
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
@@ -61,13 +61,7 @@ class Harness:
         app = build_application(self.settings, self.engine)
         app.bot_data["services"].now = self.clock
         self._track_handling(app)
-        # The same order as Application.run_polling.
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
-        await app.start()
+        await start_polling(app)
         self.app = app
 
     def _track_handling(self, app: Application) -> None:  # type: ignore[type-arg]
@@ -94,16 +88,7 @@ class Harness:
         app, self.app = self.app, None
         if app is None:
             return
-        assert app.updater is not None
-        if app.updater.running:
-            await app.updater.stop()
-        if app.running:
-            await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await stop_polling(app)
         self.double.forget_unhandled()
 
     async def restart(self) -> None:
