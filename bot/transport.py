@@ -8,11 +8,14 @@ wire (JSON, error mapping, retries, rate limiting): this class only moves bytes.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 DefaultTimeout = Any  # a float, None, or PTB's DEFAULT_NONE sentinel
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)
@@ -42,6 +45,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[Any, aiohttp.BasicAuth | None]] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -52,9 +56,20 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
-                # Environment proxies, as httpx honours them by default.
-                trust_env=True,
             )
+
+    def _proxy(self, url: str) -> tuple[Any, aiohttp.BasicAuth | None]:
+        """The environment's proxy for this server (HTTPS_PROXY, NO_PROXY, ...), as httpx
+        honours it by default; looked up once per server, where aiohttp's trust_env would
+        ask a worker thread on every request."""
+        target = URL(url).origin()
+        key = str(target)
+        if key not in self._proxies:
+            found: tuple[Any, aiohttp.BasicAuth | None] = (None, None)
+            with suppress(LookupError):
+                found = get_env_proxy_for_url(target)
+            self._proxies[key] = found
+        return self._proxies[key]
 
     async def shutdown(self) -> None:
         session, self._session = self._session, None
@@ -97,8 +112,11 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mime) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
+        proxy, proxy_auth = self._proxy(url)
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as res:
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
+            ) as res:
                 return res.status, await res.read()
         except TimeoutError as err:
             raise TimedOut from err

@@ -43,6 +43,11 @@ async def server() -> AsyncIterator[tuple[str, Received]]:
         received.append(fields)
         return web.json_response({"ok": True, "result": True}, status=200)
 
+    async def proxied(request: web.Request) -> web.Response:
+        # A proxy is asked for the whole URL of another server.
+        received.append({"host": request.host, "path": request.path})
+        return web.json_response({"ok": True, "result": True})
+
     async def slow(_: web.Request) -> web.Response:
         await asyncio.sleep(2)
         return web.json_response({"ok": True, "result": True})
@@ -50,6 +55,7 @@ async def server() -> AsyncIterator[tuple[str, Received]]:
     app = web.Application()
     app.router.add_post("/echo", echo)
     app.router.add_post("/slow", slow)
+    app.router.add_post("/bot123:T/getMe", proxied)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()
@@ -114,3 +120,21 @@ async def test_a_server_that_does_not_answer_in_time_is_a_timeout(
 async def test_requests_before_initialize_are_refused() -> None:
     with pytest.raises(RuntimeError):
         await AiohttpRequest().do_request("http://127.0.0.1:1/x", "POST")
+
+
+async def test_the_environments_proxy_is_used_and_no_proxy_honoured(
+    server: tuple[str, Received], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where Telegram is reachable only through a proxy, HTTP(S)_PROXY says which."""
+    base, received = server
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", base)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    async with AiohttpRequest(connect_timeout=2) as request:
+        status, _ = await request.do_request("http://api.telegram.invalid/bot123:T/getMe", "POST")
+        assert status == 200
+        assert received == [{"host": "api.telegram.invalid", "path": "/bot123:T/getMe"}]
+        # The server itself is in NO_PROXY: reached directly.
+        status, _ = await request.do_request(f"{base}/echo", "POST")
+    assert status == 200 and received[-1]["user-agent"].startswith("python-telegram-bot")
