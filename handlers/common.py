@@ -21,7 +21,7 @@ from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.people import Identity, identify_sender
-from storage.reminders import mark_reachable
+from storage.reminders import set_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def who(update: Update, db: Session) -> Who:
     identity, chosen, zone = identify_sender(db, user.id)
     if identity.liaison is not None and identity.liaison.unreachable and is_private(update):
         # Writing to the bot proves a liaison marked unreachable (blocked it) unblocked it.
-        mark_reachable(db, identity.liaison)
+        set_unreachable(db, user.id, False)
         log.info("liaison %s is reachable again", user.id)
     language = chosen or texts.language_for(user.language_code)
     return Who(identity, language, user.full_name, ZoneInfo(zone))

@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from bot.invites import new_token, token_hash
 from storage import conversations
@@ -24,13 +24,37 @@ from storage.models import (
 
 
 @dataclass(frozen=True)
+class CoordinatorView:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class LiaisonView:
+    id: int
+    name: str
+    department_id: int
+    unreachable: bool
+
+
+@dataclass(frozen=True)
+class DepartmentView:
+    id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Identity:
-    """What a user may do: coordinator, liaison of a department, both, or neither."""
+    """What a user may do: coordinator, liaison of a department, both, or neither.
+
+    Plain values read with one Core query: every update asks, and loading ORM
+    objects for it cost more than the rest of the query."""
 
     telegram_id: int
-    coordinator: Coordinator | None
-    liaison: Liaison | None
-    department: Department | None
+    coordinator: CoordinatorView | None
+    liaison: LiaisonView | None
+    department: DepartmentView | None
 
     @property
     def is_coordinator(self) -> bool:
@@ -45,29 +69,23 @@ class Identity:
         return not (self.is_coordinator or self.is_liaison)
 
 
-def identify(session: Session, telegram_id: int) -> Identity:
-    coordinator = session.exec(
-        select(Coordinator).where(Coordinator.telegram_id == telegram_id, col(Coordinator.active))
-    ).first()
-    row = session.exec(
-        select(Liaison, Department)
-        .join(Department, col(Department.id) == col(Liaison.department_id))
-        .where(Liaison.telegram_id == telegram_id, col(Liaison.active), col(Department.active))
-    ).first()
-    liaison, department = row if row else (None, None)
-    return Identity(telegram_id, coordinator, liaison, department)
+def _table(model: type[SQLModel]) -> sa.Table:
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
 
 
 def _sender_query() -> sa.Select[Any]:
     telegram_id: sa.BindParameter[int] = sa.bindparam("telegram_id")
+    coordinator, liaison, department = _table(Coordinator), _table(Liaison), _table(Department)
+    preference, organisation = _table(UserPreference), _table(Organisation)
     language = (
-        sa.select(col(UserPreference.language))
-        .where(col(UserPreference.telegram_id) == telegram_id)
+        sa.select(preference.c.language)
+        .where(preference.c.telegram_id == telegram_id)
         .scalar_subquery()
     )
     timezone = (
-        sa.select(col(Organisation.timezone))
-        .order_by(col(Organisation.id))
+        sa.select(organisation.c.timezone)
+        .order_by(organisation.c.id)
         .limit(1)
         .scalar_subquery()
     )
@@ -75,32 +93,62 @@ def _sender_query() -> sa.Select[Any]:
     state = conversations.TABLE
     return (
         sa.select(
-            Coordinator,
-            Liaison,
-            Department,
-            language,
-            timezone,
+            coordinator.c.id.label("coordinator_id"),
+            coordinator.c.name.label("coordinator_name"),
+            liaison.c.id.label("liaison_id"),
+            liaison.c.name.label("liaison_name"),
+            liaison.c.unreachable,
+            department.c.id.label("department_id"),
+            department.c.code.label("department_code"),
+            department.c.name.label("department_name"),
+            language.label("language"),
+            timezone.label("timezone"),
             state.c.telegram_id.label("state_of"),
             state.c.flow,
             state.c.data,
         )
         .select_from(anchor)
         .outerjoin(
-            Coordinator,
-            sa.and_(col(Coordinator.telegram_id) == telegram_id, col(Coordinator.active)),
+            coordinator,
+            sa.and_(coordinator.c.telegram_id == telegram_id, coordinator.c.active),
         )
-        .outerjoin(Liaison, sa.and_(col(Liaison.telegram_id) == telegram_id, col(Liaison.active)))
+        .outerjoin(liaison, sa.and_(liaison.c.telegram_id == telegram_id, liaison.c.active))
         .outerjoin(
-            Department,
-            sa.and_(col(Department.id) == col(Liaison.department_id), col(Department.active)),
+            department,
+            sa.and_(department.c.id == liaison.c.department_id, department.c.active),
         )
         .outerjoin(state, state.c.telegram_id == telegram_id)
     )
 
 
-# Built once: constructing this statement cost four times as much as running it, and
-# every update runs it.
+# Built once (constructing it cost four times as much as running it) and run on the
+# session's connection, outside the ORM: every update runs it.
 _SENDER = _sender_query()
+
+
+def _sender_row(session: Session, telegram_id: int) -> sa.Row[Any]:
+    return session.connection().execute(_SENDER, {"telegram_id": telegram_id}).one()
+
+
+def _identity(telegram_id: int, row: sa.Row[Any]) -> Identity:
+    coordinator = (
+        CoordinatorView(row.coordinator_id, row.coordinator_name)
+        if row.coordinator_id is not None
+        else None
+    )
+    # A liaison of an inactive department is none.
+    if row.department_id is None:
+        return Identity(telegram_id, coordinator, None, None)
+    return Identity(
+        telegram_id,
+        coordinator,
+        LiaisonView(row.liaison_id, row.liaison_name, row.department_id, row.unreachable),
+        DepartmentView(row.department_id, row.department_code, row.department_name),
+    )
+
+
+def identify(session: Session, telegram_id: int) -> Identity:
+    return _identity(telegram_id, _sender_row(session, telegram_id))
 
 
 def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str | None, str]:
@@ -108,18 +156,13 @@ def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str |
     in a chat flow, in one query: what every update needs to know about its sender (five
     round trips otherwise). The flow's state is kept in the session for
     storage.conversations."""
-    row = session.execute(_SENDER, {"telegram_id": telegram_id}).one()
-    coordinator, liaison, department, chosen, zone, state_of, flow, data = row
+    row = _sender_row(session, telegram_id)
     conversations.remember(
-        session, telegram_id, conversations.Kept(state_of is not None, flow or "", data or {})
+        session,
+        telegram_id,
+        conversations.Kept(row.state_of is not None, row.flow or "", row.data or {}),
     )
-    if department is None:  # as identify(): a liaison of an inactive department is none
-        liaison = None
-    return (
-        Identity(telegram_id, coordinator, liaison, department),
-        chosen,
-        zone or "Asia/Shanghai",
-    )
+    return _identity(telegram_id, row), row.language, row.timezone or "Asia/Shanghai"
 
 
 def create_invite(

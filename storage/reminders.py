@@ -202,12 +202,6 @@ def set_unreachable(session: Session, telegram_id: int, unreachable: bool) -> bo
     return True
 
 
-def mark_reachable(session: Session, liaison: Liaison) -> None:
-    """Clear the flag of a liaison who wrote to the bot again (who() already loaded them)."""
-    liaison.unreachable = False
-    session.add(liaison)
-
-
 def owed_by(session: Session, period: Period, department_id: int) -> list[Assignment]:
     """What one department has not submitted, in document order: one query, because a
     fan-out asks this once per liaison (storage.submissions.assignments reads the roster)."""
