@@ -34,12 +34,12 @@ from handlers.common import Who, is_private, reply, services, session, who
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
 from storage.models import Period, WorkItem
-from storage.periods import current_period, latest_period, period_and_title
+from storage.periods import PeriodView, current_period, latest_period, period_and_title
 from storage.submissions import (
-    Assignment,
     Conflict,
+    ListedItem,
     State,
-    assignments,
+    department_list,
     owned_item,
     previous_plan,
     submission_for,
@@ -105,38 +105,33 @@ def _numbered(sender: Who, items: list[str]) -> list[str]:
     return [sender.text("report_item", number=n, item=item) for n, item in enumerate(items, 1)]
 
 
-def _state_label(sender: Who, assignment: Assignment, has_draft: bool) -> str:
-    state = assignment.state
+def _state_label(sender: Who, item: ListedItem, has_draft: bool) -> str:
+    state = item.state
     if state is State.NOT_STARTED and has_draft:
         state = State.DRAFT
     return sender.plain(f"state_{state.value}")
 
 
-def list_screen(sender: Who, db: Session, period: Period, drafts: dict[str, Any]) -> Screen:
+def list_screen(
+    sender: Who, db: Session, period: Period | PeriodView, drafts: dict[str, Any]
+) -> Screen:
     """The department's key work items for the period, each with its state."""
     department = sender.identity.department
     assert department is not None and period.due_at is not None
-    owned = assignments(db, period, department_id=department.id)
+    owned = department_list(db, period, department.id)
     rows: Keyboard = []
     lines = []
-    for number, assignment in enumerate(owned, 1):
-        has_draft = _key(period.id or 0, assignment.work_item.id) in drafts
-        label = _state_label(sender, assignment, has_draft)
-        lines.append(
-            sender.text(
-                "report_list_line", number=number, title=assignment.work_item.title, state=label
-            )
-        )
+    for number, item in enumerate(owned, 1):
+        has_draft = _key(period.id or 0, item.work_item_id) in drafts
+        label = _state_label(sender, item, has_draft)
+        lines.append(sender.text("report_list_line", number=number, title=item.title, state=label))
         rows.append(
             [
                 InlineKeyboardButton(
                     sender.plain(
-                        "report_list_button",
-                        number=number,
-                        title=assignment.work_item.title[:24],
-                        state=label,
+                        "report_list_button", number=number, title=item.title[:24], state=label
                     ),
-                    callback_data=f"rp:o:{period.id}:{assignment.work_item.id}",
+                    callback_data=f"rp:o:{period.id}:{item.work_item_id}",
                 )
             ]
         )
@@ -291,10 +286,10 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             screen = Screen([sender.text(refusal)])
         else:
             state, draft = _load(db, sender.identity.telegram_id)
-            period, title = (
+            drafted, title = (
                 period_and_title(db, draft.period_id, draft.work_item_id) if draft else (None, "")
             )
-            if draft is not None and period is not None and period.is_open:
+            if draft is not None and drafted is not None and drafted.is_open:
                 screen = draft_screen(sender, draft, title)
                 screen.texts.insert(0, sender.text("resume", title=title))
             else:
@@ -468,7 +463,7 @@ def _closed(
     state: dict[str, Any],
     draft: Draft,
     title: str,
-    period: Period | None,
+    period: PeriodView | None,
 ) -> Screen:
     """The period closed under an open draft: leave the flow, and show the draft to keep."""
     _drop(db, sender.identity.telegram_id, state, draft)

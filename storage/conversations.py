@@ -12,13 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.models import ConversationState, utcnow
+from storage.models import ConversationState, table_of, utcnow
 
 _KEPT = "conversation_states"
 
 # Core statements on the table: no ORM bookkeeping for a row that is only ever read
 # and written here.
-TABLE: sa.Table = ConversationState.__table__  # type: ignore[attr-defined]
+TABLE = table_of(ConversationState)
 _LOAD = sa.select(TABLE.c.flow, TABLE.c.data).where(TABLE.c.telegram_id == sa.bindparam("who"))
 # SET takes its columns from the parameters given (flow, data, updated_at).
 _UPDATE = sa.update(TABLE).where(TABLE.c.telegram_id == sa.bindparam("who"))

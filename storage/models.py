@@ -18,6 +18,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A model's table, for Core statements on the hot path (no ORM objects loaded)."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out, naive UTC in the column."""
 

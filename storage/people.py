@@ -8,7 +8,7 @@ from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
 from bot.invites import new_token, token_hash
 from storage import conversations
@@ -19,6 +19,7 @@ from storage.models import (
     Liaison,
     Organisation,
     UserPreference,
+    table_of,
     utcnow,
 )
 
@@ -69,25 +70,18 @@ class Identity:
         return not (self.is_coordinator or self.is_liaison)
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
-    table: sa.Table = model.__table__  # type: ignore[attr-defined]
-    return table
-
-
 def _sender_query() -> sa.Select[Any]:
     telegram_id: sa.BindParameter[int] = sa.bindparam("telegram_id")
-    coordinator, liaison, department = _table(Coordinator), _table(Liaison), _table(Department)
-    preference, organisation = _table(UserPreference), _table(Organisation)
+    coordinator, liaison = table_of(Coordinator), table_of(Liaison)
+    department, preference = table_of(Department), table_of(UserPreference)
+    organisation = table_of(Organisation)
     language = (
         sa.select(preference.c.language)
         .where(preference.c.telegram_id == telegram_id)
         .scalar_subquery()
     )
     timezone = (
-        sa.select(organisation.c.timezone)
-        .order_by(organisation.c.id)
-        .limit(1)
-        .scalar_subquery()
+        sa.select(organisation.c.timezone).order_by(organisation.c.id).limit(1).scalar_subquery()
     )
     anchor = sa.select(sa.literal(1).label("one")).subquery()
     state = conversations.TABLE

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import Period, WorkItem, utcnow
+from storage.models import Period, WorkItem, table_of, utcnow
 
-# Every step of a liaison's report needs both; one statement, built once.
-_PERIOD_AND_TITLE = (
-    sa.select(Period, col(WorkItem.title))
-    .outerjoin(WorkItem, col(WorkItem.id) == sa.bindparam("work_item_id"))
-    .where(col(Period.id) == sa.bindparam("period_id"))
-)
+
+@dataclass(frozen=True)
+class PeriodView:
+    """What a step of a liaison's report needs to know of its period."""
+
+    id: int
+    month: str
+    due_at: datetime
+    is_open: bool
+
+
+def _period_and_title() -> sa.Select[Any]:
+    period, item = table_of(Period), table_of(WorkItem)
+    return (
+        sa.select(period.c.id, period.c.month, period.c.due_at, period.c.is_open, item.c.title)
+        .outerjoin(item, item.c.id == sa.bindparam("work_item_id"))
+        .where(period.c.id == sa.bindparam("period_id"))
+    )
+
+
+# Every step of a liaison's report needs both: one Core statement, built once.
+_PERIOD_AND_TITLE = _period_and_title()
 
 
 _BY_MONTH = select(Period).where(Period.month == sa.bindparam("month"))
@@ -27,14 +45,17 @@ def get_period(session: Session, month: str) -> Period | None:
 
 def period_and_title(
     session: Session, period_id: int, work_item_id: int
-) -> tuple[Period | None, str]:
+) -> tuple[PeriodView | None, str]:
     """A draft's period and the title of its key work item ("?" if the item is gone)."""
-    row = session.execute(
-        _PERIOD_AND_TITLE, {"period_id": period_id, "work_item_id": work_item_id}
-    ).first()
+    row = (
+        session.connection()
+        .execute(_PERIOD_AND_TITLE, {"period_id": period_id, "work_item_id": work_item_id})
+        .first()
+    )
     if row is None:
         return None, "?"
-    return row[0], row[1] or "?"
+    id_, month, due_at, is_open, title = row
+    return PeriodView(id_, month, due_at, is_open), title or "?"
 
 
 def open_period(session: Session, month: str, due_at: datetime) -> Period:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -17,8 +18,10 @@ from storage.models import (
     SubmissionRevision,
     WorkItem,
     WorkItemDepartment,
+    table_of,
     utcnow,
 )
+from storage.periods import PeriodView
 from storage.roster import WorkItemView, work_items
 
 # Built once: every /report, opened item and submit reads submissions like this.
@@ -77,6 +80,15 @@ class State(Enum):
     SUBMITTED_LATE = "submitted_late"
 
 
+def _state(status: str | None, submitted_at: datetime | None, due_at: datetime) -> State:
+    """A submission's state (status None: no submission yet)."""
+    if status is None:
+        return State.NOT_STARTED
+    if status != "submitted" or submitted_at is None:
+        return State.DRAFT
+    return State.SUBMITTED_LATE if submitted_at > due_at else State.SUBMITTED
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One department's part of one key work item in a period."""
@@ -91,9 +103,7 @@ class Assignment:
         sub = self.submission
         if sub is None:
             return State.NOT_STARTED
-        if sub.status != "submitted" or sub.submitted_at is None:
-            return State.DRAFT
-        return State.SUBMITTED_LATE if sub.submitted_at > self.due_at else State.SUBMITTED
+        return _state(sub.status, sub.submitted_at, self.due_at)
 
     @property
     def submitted(self) -> bool:
@@ -128,6 +138,56 @@ def assignments(
     return found
 
 
+@dataclass(frozen=True)
+class ListedItem:
+    """One line of a liaison's item list."""
+
+    work_item_id: int
+    title: str
+    state: State
+
+
+def _department_list() -> sa.Select[Any]:
+    item, link, submission = table_of(WorkItem), table_of(WorkItemDepartment), table_of(Submission)
+    department_id: sa.BindParameter[int] = sa.bindparam("department_id")
+    return (
+        sa.select(item.c.id, item.c.title, submission.c.status, submission.c.submitted_at)
+        .join(
+            link,
+            sa.and_(link.c.work_item_id == item.c.id, link.c.department_id == department_id),
+        )
+        .outerjoin(
+            submission,
+            sa.and_(
+                submission.c.period_id == sa.bindparam("period_id"),
+                submission.c.work_item_id == item.c.id,
+                submission.c.department_id == department_id,
+            ),
+        )
+        .where(item.c.active)
+        .order_by(item.c.position)
+    )
+
+
+# Built once, run outside the ORM: every /report and every submit lists the items.
+_DEPARTMENT_LIST = _department_list()
+
+
+def department_list(
+    session: Session, period: Period | PeriodView, department_id: int
+) -> list[ListedItem]:
+    """The key work items one department reports on, in document order, with the state of
+    its submission for each: a liaison's /report in one query."""
+    assert period.due_at is not None
+    rows = session.connection().execute(
+        _DEPARTMENT_LIST, {"period_id": period.id, "department_id": department_id}
+    )
+    return [
+        ListedItem(id_, title, _state(status, submitted_at, period.due_at))
+        for id_, title, status, submitted_at in rows
+    ]
+
+
 def owned_item(
     session: Session, period_id: int, work_item_id: int, department_id: int
 ) -> tuple[Period, str, Submission | None] | None:
@@ -154,7 +214,7 @@ def pending_by_department(session: Session, period: Period) -> dict[int, list[As
 
 
 def submission_for(
-    session: Session, period: Period, work_item_id: int, department_id: int
+    session: Session, period: Period | PeriodView, work_item_id: int, department_id: int
 ) -> Submission:
     """The department's submission for the item, created empty on first use."""
     found = session.exec(

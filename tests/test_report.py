@@ -16,7 +16,7 @@ from storage.models import Department, Submission, SubmissionRevision, WorkItem
 from storage.periods import close_period, get_period, open_period
 from storage.submissions import submission_for
 from storage.summary import build_summary
-from tests.botapi import FakeUser
+from tests.botapi import FakeUser, SentMessage
 from tests.harness import Harness
 from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 
@@ -280,6 +280,35 @@ async def test_revisions_are_kept_and_closed_periods_are_read_only(harness: Harn
         close_period(db, period)
     replies = await liaison.send("/report")
     assert "没有开放的填报期" in replies.last.text
+
+
+async def test_the_list_shows_each_items_state_for_the_department_only(harness: Harness) -> None:
+    open_month(harness)
+    org = await harness.liaison("org", 3011, "王芳")
+    office = await harness.liaison("office", 3012, "陈静")  # shares 团的制度建设 with org
+
+    async def fill_and_submit() -> SentMessage:
+        await org.send("进展")
+        await org.tap(DONE)
+        await org.send("计划")
+        await org.tap(DONE)
+        return (await org.tap(SUBMIT)).last  # the list follows the submit
+
+    await start_item(org, "团的制度建设")
+    listing = await fill_and_submit()
+    await org.tap(next(b for b in listing.buttons if "基层服务型" in b), message=listing)
+    await org.send("写了一半")
+    harness.now = datetime(2015, 11, 6, 2, 0, tzinfo=UTC)  # past the due time, still open
+    await org.tap(next(b for b in listing.buttons if "团干部队伍" in b), message=listing)
+    lines = (await fill_and_submit()).text.splitlines()
+    assert [line for line in lines if "——" in line] == [
+        "1. 团的制度建设 —— 已提交",
+        "2. 基层服务型团组织建设 —— 草稿",
+        "3. 团干部队伍建设 —— 逾期提交",
+    ]
+    # Another department's liaison sees its own state of the shared item, and only its items.
+    text = (await office.send("/report")).last.text
+    assert "团的制度建设 —— 未开始" in text and "团干部队伍建设" not in text
 
 
 async def test_two_liaisons_of_one_department_do_not_lose_an_update(harness: Harness) -> None:
