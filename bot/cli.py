@@ -23,6 +23,7 @@ from bot.periods import PeriodError, local_text, parse_due, parse_month
 from bot.roster import RosterError, load_roster
 from bot.settings import Settings, SettingsError, load_settings
 from bot.summary import TemplateError, render_summary, summary_filename
+from bot.texts import terminal
 from storage import periods as period_store
 from storage.console import Outcome, change_period
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope, upgrade
@@ -56,9 +57,10 @@ def engine_or_exit(settings: Settings, *, auto_upgrade: bool = False) -> Engine:
     except SchemaError as exc:
         fail(str(exc), 2)
     except SQLAlchemyError as exc:
-        fail(f"cannot use the database {engine.url!r}: {exc.__class__.__name__}: {exc}", 2)
+        error = f"{exc.__class__.__name__}: {exc}"
+        fail(terminal("database_unusable", url=repr(engine.url), error=error), 2)
     except Exception as exc:  # alembic: a schema newer than this code
-        fail(f"cannot bring the database schema up to date: {exc}", 2)
+        fail(terminal("schema_upgrade_failed", error=str(exc)), 2)
     return engine
 
 
@@ -117,7 +119,7 @@ def db_upgrade() -> None:
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    click.echo("database schema is up to date")
+    click.echo(terminal("db_upgraded"))
 
 
 @main.group()
@@ -134,9 +136,15 @@ def roster_load(file: Path) -> None:
     with database() as (settings, session):
         change = apply_roster(session, parsed, settings.timezone)
     click.echo(
-        f"roster loaded: {len(parsed.departments)} departments, "
-        f"{len(parsed.work_items)} key work items, {len(parsed.coordinators)} coordinators "
-        f"({change.added} added, {change.updated} updated, {change.deactivated} deactivated)"
+        terminal(
+            "roster_loaded",
+            departments=len(parsed.departments),
+            items=len(parsed.work_items),
+            coordinators=len(parsed.coordinators),
+            added=change.added,
+            updated=change.updated,
+            deactivated=change.deactivated,
+        )
     )
 
 
@@ -145,10 +153,10 @@ def roster_show() -> None:
     """Print the roster as the database holds it."""
     with database() as (_, session):
         org = organisation(session)
-        click.echo(f"{org.name or '(no organisation name)'}  [{org.timezone}]")
+        click.echo(terminal("roster_head", name=org.name, timezone=org.timezone))
         for number, item in enumerate(work_items(session), start=1):
-            names = "、".join(d.name for d in item.departments) or "(no department)"
-            click.echo(f"{number:>3}. {item.title}  —  {names}")
+            names = [d.name for d in item.departments]
+            click.echo(terminal("roster_line", number=number, title=item.title, departments=names))
 
 
 @main.command()
@@ -158,7 +166,7 @@ def invite(dept_code: str) -> None:
     with database() as (settings, session):
         department = department_by_code(session, dept_code.strip().lower())
         if department is None or not department.active:
-            fail(f"no active department with code {dept_code!r} (see `huibao roster show`)", 2)
+            fail(terminal("no_department", code=dept_code), 2)
         username = settings.bot_username or asyncio.run(_bot_username(settings))
         token = create_invite(
             session, department, ttl=timedelta(days=settings.invite_ttl_days), created_by="cli"
@@ -172,7 +180,7 @@ async def _bot_username(settings: Settings) -> str:
     try:
         token = settings.token
     except SettingsError as exc:
-        fail(f"{exc} (or set BOT_USERNAME to make links without asking Telegram)", 2)
+        fail(terminal("username_needs_token", error=str(exc)), 2)
     bot = Bot(token, base_url=settings.bot_api_base_url, base_file_url=settings.bot_api_file_url)
     async with bot:
         return bot.username
@@ -190,20 +198,17 @@ def _change(command: PeriodCommand) -> None:
         change = change_period(session, command, tz)
         found = change.period
         if found is None:
-            fail(f"there is no period {change.month} (see `huibao period list`)", 2)
+            fail(terminal("no_period", month=change.month), 2)
         assert found.due_at is not None
         due = local_text(found.due_at, tz)
-    said = {
-        Outcome.OPENED: f"is open, due {due}",
-        Outcome.REOPENED: f"is open again, due {due}",
-        Outcome.ALREADY_OPEN: f"is already open, due {due}",
-        Outcome.DUE_CHANGED: f"is now due {due}" + ("" if found.is_open else " (closed)"),
-        Outcome.CLOSED: "is closed",
-        Outcome.ALREADY_CLOSED: "is already closed",
-        Outcome.REMINDERS_CHANGED: "reminds at "
-        + (found.reminder_offsets or "the default offsets (REMINDER_OFFSETS)"),
-    }[change.outcome]
-    click.echo(f"period {change.month} {said}")
+    values: dict[str, Any] = {"month": change.month}
+    if change.outcome is Outcome.REMINDERS_CHANGED:
+        values["offsets"] = found.reminder_offsets
+    elif change.outcome not in (Outcome.CLOSED, Outcome.ALREADY_CLOSED):
+        values["due"] = due
+    if change.outcome is Outcome.DUE_CHANGED:
+        values["closed"] = not found.is_open
+    click.echo(terminal(f"period_{change.outcome.value}", **values))
 
 
 @period.command("open")
@@ -263,8 +268,7 @@ def period_remind(month: str, offsets: str) -> None:
     try:
         command = parse_period_command(["remind", month, offsets], ZoneInfo("UTC"))
     except PeriodInputError as exc:
-        wanted = "2015-10" if exc.kind == "month" else "-3d,-1d,0d (d, h or m; negative = before)"
-        fail(f"{exc.text!r} should look like {wanted}", 2)
+        fail(terminal("bad_month" if exc.kind == "month" else "bad_offsets", text=exc.text), 2)
     _change(command)
 
 
@@ -274,9 +278,11 @@ def period_list() -> None:
     with database() as (_, session):
         tz = organisation_zone(session)
         for found in period_store.all_periods(session):
-            state = "open" if found.is_open else "closed"
             assert found.due_at is not None
-            click.echo(f"{found.month}  due {local_text(found.due_at, tz)}  {state}")
+            due = local_text(found.due_at, tz)
+            click.echo(
+                terminal("period_list_line", month=found.month, due=due, is_open=found.is_open)
+            )
 
 
 @main.command("compile")
@@ -299,7 +305,7 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
     with database() as (_, session):
         found = period_store.get_period(session, str(parsed))
         if found is None:
-            fail(f"there is no period {parsed} (see `huibao period list`)", 2)
+            fail(terminal("no_period", month=str(parsed)), 2)
         summary, tally = build_summary(session, found)
     content = render_summary(summary, template)
     name = summary_filename(summary)
@@ -310,12 +316,17 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     except OSError as exc:
-        fail(f"cannot write {path}: {exc}", 2)
+        fail(terminal("cannot_write", path=str(path), error=str(exc)), 2)
     click.echo(str(path))
-    line = f"submitted {tally.submitted}/{tally.total} key work items"
-    if tally.missing:
-        line += "; not submitted: " + "、".join(tally.missing)
-    click.echo(line + (" (draft)" if summary.draft else ""))
+    click.echo(
+        terminal(
+            "compiled",
+            submitted=tally.submitted,
+            total=tally.total,
+            missing=tally.missing,
+            draft=summary.draft,
+        )
+    )
 
 
 @main.command()
@@ -332,14 +343,14 @@ def demo(out_dir: Path) -> None:
     compiles it. No token, no network; needs a source checkout with the dev extras."""
     from bot.demo import DemoError, run_demo
 
-    click.echo("huibao demo: the real bot against a local Bot API test double (offline)")
+    click.echo(terminal("demo_start"))
     try:
         result = run_demo(out_dir, echo=lambda line: click.echo(f"  {line}"))
     except DemoError as exc:
         fail(str(exc), 2)
     except OSError as exc:
-        fail(f"cannot write the demo's document: {exc}", 2)
-    click.echo(f"wrote {result.path} ({result.rows} rows)")
+        fail(terminal("demo_cannot_write", error=str(exc)), 2)
+    click.echo(terminal("demo_wrote", path=str(result.path), rows=result.rows))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.texts import TerminalError
+
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
-class PeriodError(ValueError):
+class PeriodError(TerminalError, ValueError):
     """A month or due time the user typed is not valid."""
 
 
@@ -32,10 +34,10 @@ class Month:
 def parse_month(text: str) -> Month:
     match = _MONTH.match(text.strip())
     if not match:
-        raise PeriodError(f"month must look like 2015-10, not {text!r}")
+        raise PeriodError("bad_month", text=text)
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12 or year < 2000:
-        raise PeriodError(f"month must look like 2015-10, not {text!r}")
+        raise PeriodError("bad_month", text=text)
     return Month(year, month)
 
 
@@ -44,7 +46,7 @@ def parse_due(text: str, tz: ZoneInfo) -> datetime:
     try:
         local = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
     except ValueError:
-        raise PeriodError(f"due time must look like 2015-11-05 17:00, not {text!r}") from None
+        raise PeriodError("bad_due", text=text) from None
     return local.replace(tzinfo=tz).astimezone(UTC)
 
 

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.texts import TerminalError
+
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-class RosterError(Exception):
+class RosterError(TerminalError):
     """The roster file is wrong; the message names the key and what is wrong."""
 
 
@@ -51,14 +53,14 @@ def _text(table: dict[str, Any], key: str, where: str, *, required: bool = True)
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip():
-        raise RosterError(f"{where}.{key}: expected a non-empty string, got {value!r}")
+        raise RosterError("roster_not_string", where=where, key=key, value=repr(value))
     return value.strip()
 
 
 def _tables(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise RosterError(f"{key}: expected a list of tables ([[{key}]])")
+        raise RosterError("roster_not_tables", key=key)
     return value
 
 
@@ -66,30 +68,30 @@ def parse_roster(text: str) -> Roster:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RosterError(f"not valid TOML: {exc}") from None
+        raise RosterError("roster_not_toml", error=str(exc)) from None
 
     org = data.get("organisation", {})
     if not isinstance(org, dict):
-        raise RosterError("organisation: expected a table [organisation]")
+        raise RosterError("roster_no_organisation")
     name = _text(org, "name", "organisation", required=False)
     timezone = _text(org, "timezone", "organisation", required=False)
     try:
         if timezone:
             ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise RosterError(f"organisation.timezone: unknown time zone {timezone!r}") from None
+        raise RosterError("roster_bad_timezone", timezone=timezone) from None
 
     departments: list[DepartmentSpec] = []
     for i, table in enumerate(_tables(data, "departments")):
         where = f"departments[{i}]"
         code = _text(table, "code", where)
         if not _CODE.match(code):
-            raise RosterError(f"{where}.code: {code!r} must be lower-case letters, digits, _ or -")
+            raise RosterError("roster_bad_code", where=where, code=code)
         if any(d.code == code for d in departments):
-            raise RosterError(f"{where}.code: {code!r} appears twice")
+            raise RosterError("roster_code_twice", where=where, code=code)
         departments.append(DepartmentSpec(code=code, name=_text(table, "name", where)))
     if not departments:
-        raise RosterError("departments: the roster needs at least one [[departments]]")
+        raise RosterError("roster_no_departments")
     known = {d.code for d in departments}
 
     work_items: list[WorkItemSpec] = []
@@ -97,25 +99,25 @@ def parse_roster(text: str) -> Roster:
         where = f"work_items[{i}]"
         title = _text(table, "title", where)
         if any(w.title == title for w in work_items):
-            raise RosterError(f"{where}.title: {title!r} appears twice")
+            raise RosterError("roster_title_twice", where=where, title=title)
         codes = table.get("departments")
         if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
-            raise RosterError(f"{where}.departments: expected a non-empty list of department codes")
+            raise RosterError("roster_no_department_list", where=where)
         for code in codes:
             if code not in known:
-                raise RosterError(f"{where}.departments: unknown department code {code!r}")
+                raise RosterError("roster_unknown_department", where=where, code=code)
         if len(set(codes)) != len(codes):
-            raise RosterError(f"{where}.departments: a department is listed twice")
+            raise RosterError("roster_department_twice", where=where)
         work_items.append(WorkItemSpec(title=title, departments=tuple(codes)))
     if not work_items:
-        raise RosterError("work_items: the roster needs at least one [[work_items]]")
+        raise RosterError("roster_no_work_items")
 
     coordinators: list[CoordinatorSpec] = []
     for i, table in enumerate(_tables(data, "coordinators")):
         where = f"coordinators[{i}]"
         telegram_id = table.get("telegram_id")
         if not isinstance(telegram_id, int) or isinstance(telegram_id, bool) or telegram_id <= 0:
-            raise RosterError(f"{where}.telegram_id: expected a positive integer")
+            raise RosterError("roster_bad_telegram_id", where=where)
         coordinators.append(CoordinatorSpec(telegram_id, _text(table, "name", where)))
 
     return Roster(name, timezone, tuple(departments), tuple(work_items), tuple(coordinators))
@@ -125,5 +127,5 @@ def load_roster(path: Path) -> Roster:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RosterError(f"cannot read {path}: {exc.strerror}") from None
+        raise RosterError("roster_unreadable", path=str(path), error=exc.strerror) from None
     return parse_roster(text)

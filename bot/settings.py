@@ -13,12 +13,13 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import schedule
+from bot.texts import TerminalError
 
 DEFAULT_DATABASE_URL = "sqlite:///data/huibao.db"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-class SettingsError(Exception):
+class SettingsError(TerminalError):
     """A setting is missing or invalid; the message names it and says what to do."""
 
 
@@ -90,12 +91,7 @@ class Settings(BaseSettings):
     @property
     def token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
-            raise SettingsError(
-                "BOT_TOKEN is not set. Talk to @BotFather in Telegram (/newbot), "
-                "then put BOT_TOKEN=<the token> into .env (see .env.example). "
-                "未设置 BOT_TOKEN：请在 Telegram 中向 @BotFather 发送 /newbot 获取令牌，"
-                "写入 .env。"
-            )
+            raise SettingsError("token_missing")
         return self.bot_token.get_secret_value().strip()
 
     def sqlite_path(self) -> Path | None:
@@ -111,8 +107,8 @@ def load_settings(**overrides: object) -> Settings:
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            name = ".".join(str(part) for part in error["loc"]).upper()
-            lines.append(f"setting {name}: {error['msg']}")
-        raise SettingsError("; ".join(lines)) from None
+        problems = [
+            (".".join(str(part) for part in error["loc"]).upper(), error["msg"])
+            for error in exc.errors()
+        ]
+        raise SettingsError("settings_invalid", problems=problems) from None

@@ -38,6 +38,8 @@ import jinja2
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
+from bot.texts import TerminalError
+
 __all__ = [
     "DEFAULT_TEMPLATE",
     "OPTIONAL_FIELDS",
@@ -74,7 +76,7 @@ _ROW_FIELDS = frozenset(f[2:] for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if f.st
 _TOP_FIELDS = frozenset(f for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if not f.startswith("r."))
 
 
-class TemplateError(Exception):
+class TemplateError(TerminalError):
     """The summary template cannot be used (missing or unknown fields, bad syntax)."""
 
 
@@ -265,7 +267,7 @@ def check_template(path: Path) -> None:
     try:
         stat = path.stat()
     except OSError as exc:
-        raise TemplateError(f"summary template {path} cannot be read: {exc}") from exc
+        raise TemplateError("template_unreadable", path=str(path), error=str(exc)) from exc
     key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     if key in _checked:
         return
@@ -275,29 +277,17 @@ def check_template(path: Path) -> None:
         top = set(tpl.get_undeclared_template_variables(jinja_env=env))
         ast = env.parse(_template_source(tpl))
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(
-            f"summary template {path.name}: broken placeholder ({exc.message}); "
-            "check the {{ }} and {% %} fields against templates/document/README.md"
-        ) from exc
+        raise TemplateError("template_broken", name=path.name, error=exc.message) from exc
     except Exception as exc:  # not a .docx, damaged zip, …
-        raise TemplateError(f"summary template {path.name} cannot be opened: {exc}") from exc
+        raise TemplateError("template_unopenable", name=path.name, error=str(exc)) from exc
     row = _row_fields_used(ast)
 
     missing = [
         f for f in REQUIRED_FIELDS if (f[2:] not in row if f.startswith("r.") else f not in top)
     ]
     unknown = sorted(top - _TOP_FIELDS) + sorted(f"r.{a}" for a in row - _ROW_FIELDS)
-    problems = []
-    if missing:
-        problems.append("missing field(s): " + ", ".join(missing))
-    if unknown:
-        problems.append("unknown field(s): " + ", ".join(unknown))
-    if problems:
-        raise TemplateError(
-            f"summary template {path.name}: "
-            + "; ".join(problems)
-            + " (see templates/document/README.md for the fields it must keep)"
-        )
+    if missing or unknown:
+        raise TemplateError("template_fields", name=path.name, missing=missing, unknown=unknown)
     _checked[key] = None
 
 

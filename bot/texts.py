@@ -1,11 +1,15 @@
-"""Every text a user reads, rendered from `templates/messages/<language>.j2`.
+"""Every text a user reads, rendered from `templates/messages/<language>.j2` (the chat)
+and `templates/cli/<language>.j2` (the `huibao` command).
 
-Each text is a Jinja2 macro in the language's file; values are HTML-escaped
-(the bot sends with parse_mode=HTML), so user text can never break a message.
+Each text is a Jinja2 macro in the language's file. Chat values are HTML-escaped (the
+bot sends with parse_mode=HTML), so user text can never break a message; the command's
+lines are plain text.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -19,10 +23,10 @@ DEFAULT_LANGUAGE = "zh-CN"
 
 
 @lru_cache(maxsize=4)
-def _environment(root: Path) -> Environment:
+def _environment(root: Path, escape: bool = True) -> Environment:
     return Environment(
         loader=FileSystemLoader(str(root)),
-        autoescape=True,
+        autoescape=escape,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -37,18 +41,24 @@ def language_for(code: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=4)
-def _module(language: str, root: Path) -> Any:
-    return _environment(root).get_template(f"messages/{language}.j2").module
+@lru_cache(maxsize=8)
+def _module(language: str, root: Path, kind: str = "messages") -> Any:
+    return _environment(root, kind == "messages").get_template(f"{kind}/{language}.j2").module
+
+
+def _render(kind: str, language: str, name: str, values: dict[str, Any]) -> str:
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    macro = getattr(_module(language, TEMPLATES, kind), name, None)
+    if macro is None:
+        raise KeyError(f"no text {name!r} in templates/{kind}/{language}.j2")
+    rendered = str(macro(**values))
+    # A terminal line may start with spaces (aligned numbers); a chat message may not.
+    return rendered.strip("\n") if kind == "cli" else rendered.strip()
 
 
 def text(language: str, name: str, /, **values: Any) -> str:
     """The HTML text `name` in `language` (falls back to Chinese for an unknown language)."""
-    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    macro = getattr(_module(language, TEMPLATES), name, None)
-    if macro is None:
-        raise KeyError(f"no text {name!r} in templates/messages/{language}.j2")
-    return str(macro(**values)).strip()
+    return _render("messages", language, name, values)
 
 
 def plain(language: str, name: str, /, **values: Any) -> str:
@@ -56,7 +66,37 @@ def plain(language: str, name: str, /, **values: Any) -> str:
     return Markup(text(language, name, **values)).striptags()
 
 
-def names(language: str) -> set[str]:
+def names(language: str, kind: str = "messages") -> set[str]:
     """The names of all texts of a language (tests compare the languages)."""
-    module = _module(language, TEMPLATES)
+    module = _module(language, TEMPLATES, kind)
     return {n for n in dir(module) if not n.startswith("_")}
+
+
+def terminal_language(environ: Mapping[str, str] = os.environ) -> str:
+    """The language of the terminal's locale (LC_ALL, LC_MESSAGES, LANG, as gettext reads
+    them): English for en*, Chinese otherwise."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(variable):
+            return language_for(environ[variable])
+    return DEFAULT_LANGUAGE
+
+
+def terminal(name: str, /, **values: Any) -> str:
+    """A line of the `huibao` command, in the terminal's language."""
+    return _render("cli", terminal_language(), name, values)
+
+
+class TerminalError(Exception):
+    """A mistake an operator reads at the terminal: a text of templates/cli/, rendered in
+    the terminal's language when shown."""
+
+    def __init__(self, name: str, /, **values: Any) -> None:
+        super().__init__(name)
+        self.name, self.values = name, values
+
+    def __str__(self) -> str:
+        return terminal(self.name, **self.values)
+
+    def explain(self, language: str) -> str:
+        """The same in a chat user's language (plain text: the chat's template escapes it)."""
+        return _render("cli", language, self.name, self.values)

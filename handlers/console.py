@@ -131,7 +131,9 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             content = await asyncio.to_thread(render_summary, summary)
         except TemplateError as exc:
             log.error("the summary template is not usable: %s", exc)
-            await reply(update, sender.text("compile_template_broken", problem=str(exc)))
+            await reply(
+                update, sender.text("compile_template_broken", problem=exc.explain(sender.language))
+            )
             return
         await chat.send_document(
             document=content,

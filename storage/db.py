@@ -15,10 +15,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.texts import TerminalError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class SchemaError(Exception):
+class SchemaError(TerminalError):
     """The database schema is not the one this code expects."""
 
 
@@ -88,7 +90,4 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
     if auto_upgrade:
         upgrade(engine)
         return
-    raise SchemaError(
-        f"database schema is at {current or 'nothing'}, this version needs {head}: "
-        "run `huibao db upgrade`"
-    )
+    raise SchemaError("schema_mismatch", current=current, head=head)

@@ -61,6 +61,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def english_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The `huibao` command speaks the terminal's language; tests read it in English
+    unless they say otherwise (tests/test_cli.py tries Chinese)."""
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database at the newest schema, once per backend."""

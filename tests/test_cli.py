@@ -170,3 +170,40 @@ def test_period_reminder_offsets(cli: CliRunner) -> None:
     assert result.exit_code == 2 and "-3d,-1d,0d" in result.output
     result = cli.invoke(main, ["period", "remind", "2015-10", "--offsets", "default"])
     assert "default offsets" in result.output
+
+
+def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    for env in ({"LANG": "zh_CN.UTF-8"}, {"LANG": "C.UTF-8"}):
+        result = cli.invoke(
+            main, ["roster", "load", str(ROOT / "examples" / "roster.toml")], env=env
+        )
+        assert result.exit_code == 0 and result.output.startswith("名册已载入："), result.output
+    zh = {"LANG": "zh_CN.UTF-8"}
+    opened = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"], env=zh)
+    assert opened.output.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00"
+    listed = cli.invoke(main, ["period", "list"], env=zh).output
+    assert listed.strip() == "2015-10  截止 2015-11-05 17:00  开放"
+    compiled = cli.invoke(main, ["compile", "2015-10"], env=zh)
+    assert compiled.output.splitlines()[1].startswith(
+        "已报送 0/13 项重点工作；未报送：团的制度建设、"
+    )
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[departments]]\ncode = "A B"\nname = "x"\n', encoding="utf-8")
+    result = cli.invoke(main, ["roster", "load", str(bad)], env=zh)
+    assert result.exit_code == 2
+    assert result.output.strip() == "departments[0].code：“A B”只能由小写字母、数字、_ 或 - 组成"
+    result = cli.invoke(main, ["period", "close", "2015-13"], env=zh)
+    assert (
+        result.exit_code == 2 and result.output.strip() == "月份格式应为 2015-10，而不是“2015-13”"
+    )
+    result = cli.invoke(main, ["invite", "nope"], env=zh)
+    assert result.exit_code == 2 and "没有代码为“nope”的在用部门" in result.output
+    result = cli.invoke(main, ["run"], env={**zh, "BOT_TOKEN": ""})
+    assert (
+        result.exit_code == 2
+        and "未设置 BOT_TOKEN" in result.output
+        and "@BotFather" in result.output
+    )

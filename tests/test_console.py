@@ -168,6 +168,7 @@ async def test_a_broken_template_gets_a_clear_answer(
     coordinator = harness.coordinator()
     replies = await coordinator.send("/compile", quiet=1.0)
     assert "Word 模板" in replies.last.text and "r.progress" in replies.last.text
+    assert "缺少字段" in replies.last.text  # the problem too, in the coordinator's language
     assert not [m for m in coordinator.messages if m.document is not None]
     replies = await coordinator.send("/status")  # still answering
     assert "已报送 0/13 项" in replies[0].text

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.texts import language_for, names, plain, text
+from bot.texts import language_for, names, plain, terminal_language, text
+from storage.console import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 USED = re.compile(r"""\.(?:text|plain)\(\s*["']([a-z_]+)["']""")
@@ -13,6 +14,31 @@ USED = re.compile(r"""\.(?:text|plain)\(\s*["']([a-z_]+)["']""")
 
 def test_both_languages_define_the_same_texts() -> None:
     assert names("zh-CN") == names("en")
+    assert names("zh-CN", "cli") == names("en", "cli")
+
+
+def test_every_terminal_text_named_in_the_code_exists() -> None:
+    named = re.compile(
+        r"""(?:terminal|RosterError|PeriodError|SchemaError|SettingsError|TemplateError)"""
+        r"""\(\s*["']([a-z_]+)["']"""
+    )
+    used = {
+        name
+        for folder in ("bot", "storage")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in named.findall(path.read_text(encoding="utf-8"))
+    }
+    # `huibao period ...` says what happened to the period: one text per outcome.
+    used |= {f"period_{outcome.value}" for outcome in Outcome if outcome is not Outcome.UNKNOWN}
+    assert len(used) > 30, used
+    assert used - names("en", "cli") == set()
+
+
+def test_the_terminal_speaks_the_locales_language() -> None:
+    assert terminal_language({"LANG": "en_US.UTF-8"}) == "en"
+    assert terminal_language({"LANG": "zh_CN.UTF-8"}) == "zh-CN"
+    assert terminal_language({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}) == "zh-CN"
+    assert terminal_language({"LANG": "C.UTF-8"}) == terminal_language({}) == "zh-CN"
 
 
 def test_every_text_named_in_the_code_exists() -> None:
