@@ -87,14 +87,18 @@ def friendly(*errors: type[Exception]) -> Callable[[Callable[..., Any]], Callabl
     return wrap
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _help(name: str) -> str:
+    """A command's --help text, in the terminal's language (templates/cli/)."""
+    return terminal(f"help_{name}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, help=_help("main"))
 def main() -> None:
-    """huibao (汇报): collect monthly work reports in Telegram and compile the summary table."""
+    pass
 
 
-@main.command()
+@main.command(help=_help("run"))
 def run() -> None:
-    """Run the bot: long polling, or a webhook when WEBHOOK_URL is set."""
     from bot.app import build_application
     from bot.app import run as run_bot
 
@@ -108,30 +112,28 @@ def run() -> None:
     run_bot(build_application(settings, engine), settings)
 
 
-@main.group()
+@main.group(help=_help("db"))
 def db() -> None:
-    """Database schema."""
+    pass
 
 
-@db.command("upgrade")
+@db.command("upgrade", help=_help("db_upgrade"))
 def db_upgrade() -> None:
-    """Create or upgrade the database schema to the newest version."""
     settings = settings_or_exit()
     engine = make_engine(settings.database_url)
     upgrade(engine)
     click.echo(terminal("db_upgraded"))
 
 
-@main.group()
+@main.group(help=_help("roster"))
 def roster() -> None:
-    """Departments, key work items and coordinators."""
+    pass
 
 
-@roster.command("load")
+@roster.command("load", help=_help("roster_load"))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @friendly(RosterError)
 def roster_load(file: Path) -> None:
-    """Load or update the roster from a TOML file (idempotent; nothing is deleted)."""
     parsed = load_roster(file)
     with database() as (settings, session):
         change = apply_roster(session, parsed, settings.timezone)
@@ -148,9 +150,8 @@ def roster_load(file: Path) -> None:
     )
 
 
-@roster.command("show")
+@roster.command("show", help=_help("roster_show"))
 def roster_show() -> None:
-    """Print the roster as the database holds it."""
     with database() as (_, session):
         org = organisation(session)
         click.echo(terminal("roster_head", name=org.name, timezone=org.timezone))
@@ -159,10 +160,9 @@ def roster_show() -> None:
             click.echo(terminal("roster_line", number=number, title=item.title, departments=names))
 
 
-@main.command()
+@main.command(help=_help("invite"))
 @click.argument("dept_code")
 def invite(dept_code: str) -> None:
-    """Print a single-use invite link for a department's liaison."""
     with database() as (settings, session):
         department = department_by_code(session, dept_code.strip().lower())
         if department is None or not department.active:
@@ -186,9 +186,9 @@ async def _bot_username(settings: Settings) -> str:
         return bot.username
 
 
-@main.group()
+@main.group(help=_help("period"))
 def period() -> None:
-    """Reporting periods (months)."""
+    pass
 
 
 def _change(command: PeriodCommand) -> None:
@@ -211,60 +211,50 @@ def _change(command: PeriodCommand) -> None:
     click.echo(terminal(f"period_{change.outcome.value}", **values))
 
 
-@period.command("open")
+@period.command("open", help=_help("period_open"))
 @click.argument("month")
-@click.option("--due", help='Due time in the organisation\'s zone, e.g. "2015-11-05 17:00".')
+@click.option("--due", help=_help("period_open_due"))
 @friendly(PeriodError)
 def period_open(month: str, due: str | None) -> None:
-    """Open a month for reporting (default due: the 5th of the next month, 17:00).
-
-    Opening a closed month reopens it. Unlike /period open in chat, this does not
-    message the liaisons (it needs no bot token).
-    """
     with database() as (_, session):
         tz = organisation_zone(session)
     parsed = parse_month(month)
     _change(PeriodCommand(PeriodAction.OPEN, parsed, parse_due(due, tz) if due else None))
 
 
-@period.command("due")
+@period.command("due", help=_help("period_due"))
 @click.argument("month")
 @click.argument("due")
 @friendly(PeriodError)
 def period_due(month: str, due: str) -> None:
-    """Change a month's due time, e.g. period due 2015-10 "2015-11-06 17:00"."""
     with database() as (_, session):
         tz = organisation_zone(session)
     parsed = parse_month(month)
     _change(PeriodCommand(PeriodAction.DUE, parsed, parse_due(due, tz)))
 
 
-@period.command("close")
+@period.command("close", help=_help("period_close"))
 @click.argument("month")
 @friendly(PeriodError)
 def period_close(month: str) -> None:
-    """Close a month: submissions become read-only."""
     _change(PeriodCommand(PeriodAction.CLOSE, parse_month(month)))
 
 
-@period.command("reopen")
+@period.command("reopen", help=_help("period_reopen"))
 @click.argument("month")
 @friendly(PeriodError)
 def period_reopen(month: str) -> None:
-    """Reopen a closed month, keeping its due time (change it with `period due`)."""
     _change(PeriodCommand(PeriodAction.REOPEN, parse_month(month)))
 
 
-@period.command("remind")
+@period.command("remind", help=_help("period_remind"))
 @click.argument("month")
 @click.option(
     "--offsets",
     required=True,
-    help='Relative to the due time, e.g. "-2d,-4h,0d" (d, h, m; negative = before); '
-    '"default" goes back to REMINDER_OFFSETS.',
+    help=_help("period_remind_offsets"),
 )
 def period_remind(month: str, offsets: str) -> None:
-    """Set a month's own reminder times, e.g. period remind 2015-10 --offsets -2d,-4h,0d"""
     try:
         command = parse_period_command(["remind", month, offsets], ZoneInfo("UTC"))
     except PeriodInputError as exc:
@@ -272,9 +262,8 @@ def period_remind(month: str, offsets: str) -> None:
     _change(command)
 
 
-@period.command("list")
+@period.command("list", help=_help("period_list"))
 def period_list() -> None:
-    """List periods with due time and state."""
     with database() as (_, session):
         tz = organisation_zone(session)
         for found in period_store.all_periods(session):
@@ -285,22 +274,20 @@ def period_list() -> None:
             )
 
 
-@main.command("compile")
+@main.command("compile", help=_help("compile"))
 @click.argument("month")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
-    help="The .docx to write, or a folder for it. Default: ./out/<the document's file name>.",
+    help=_help("compile_out"),
 )
 @click.option(
     "--template",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A Word template to use instead of templates/document/summary.docx (to try an "
-    "edited one).",
+    help=_help("compile_template"),
 )
 @friendly(PeriodError, TemplateError)
 def compile_summary(month: str, out: Path | None, template: Path | None) -> None:
-    """Compile a month's summary table (.docx), as /compile does in chat."""
     parsed = parse_month(month)
     with database() as (_, session):
         found = period_store.get_period(session, str(parsed))
@@ -329,18 +316,16 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
     )
 
 
-@main.command()
+@main.command(help=_help("demo"))
 @click.option(
     "--out",
     "out_dir",
     default="out",
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the compiled document.",
+    help=_help("demo_out"),
 )
 def demo(out_dir: Path) -> None:
-    """An offline tour: simulated liaisons report a month in chat and the coordinator
-    compiles it. No token, no network; needs a source checkout with the dev extras."""
     from bot.demo import DemoError, run_demo
 
     click.echo(terminal("demo_start"))
