@@ -35,6 +35,7 @@ from bot import texts
 from bot.periods import parse_due
 from bot.roster import load_roster
 from bot.settings import load_settings
+from bot.texts import TerminalError, terminal
 from storage.db import make_engine, session_scope, upgrade
 from storage.roster import apply_roster, coordinators, organisation, organisation_zone, work_items
 
@@ -49,7 +50,7 @@ QUIET = 0.01  # the driver's quiet spell; steps also wait for the answer they ex
 NOISY_LOGGERS = ("telegram", "httpx", "httpcore", "apscheduler", "aiohttp")
 
 
-class DemoError(Exception):
+class DemoError(TerminalError):
     """The tour cannot run here; the message says why and what to do."""
 
 
@@ -68,18 +69,14 @@ def _import(name: str) -> Any:
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise DemoError(
-            f"huibao demo needs the Bot API test double ({name}, in tests/botapi/ of the "
-            "huibao repository) and the dev extras; run it from a source checkout after "
-            f"`pip install -e '.[dev]'` (or `make demo`). Import failed: {exc}"
-        ) from exc
+        raise DemoError("demo_needs_double", module=name, error=str(exc)) from exc
 
 
 async def _until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise DemoError(f"the demo bot did not answer in time ({what})")
+            raise DemoError("demo_no_answer", what=what)
         await asyncio.sleep(0.02)
 
 
@@ -123,7 +120,7 @@ class Person:
         await self.step(lambda: self.user.tap(done, quiet=QUIET), "preview")
         await self.step(lambda: self.user.tap(submit, quiet=QUIET), "submit")
         if not any("已提交" in m.content for m in self.user.messages[-3:]):
-            raise DemoError(f"the report of {title} was not accepted: {self.user.last.content}")
+            raise DemoError("demo_not_accepted", title=title, answer=self.user.last.content)
 
 
 async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> DemoResult:
@@ -149,12 +146,17 @@ async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> Dem
             items = [(i.title, [(d.code, d.name) for d in i.departments]) for i in work_items(db)]
             coordinator_row = next(iter(coordinators(db)), None)
         if coordinator_row is None:
-            raise DemoError(f"the roster {roster} names no coordinator")
+            raise DemoError("demo_no_coordinator", roster=str(roster))
         departments = [(d.code, d.name) for d in parsed.departments]
-        say(f"throw-away database: {database} (deleted afterwards)")
+        say(terminal("demo_database", path=str(database)))
         say(
-            f"roster: {org_name} — {len(departments)} departments, {len(items)} key work "
-            f"items, coordinator {coordinator_row.name}"
+            terminal(
+                "demo_roster",
+                organisation=org_name,
+                departments=len(departments),
+                items=len(items),
+                coordinator=coordinator_row.name,
+            )
         )
 
         double = botapi.BotApiDouble(token=TOKEN)
@@ -173,7 +175,7 @@ async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> Dem
             app = build_application(settings, engine)
             app.bot_data["services"].now = lambda: clock
             await start_polling(app)
-            say(f"bot @{double.bot_username} started against the Bot API test double")
+            say(terminal("demo_bot_started", username=double.bot_username))
             result = await _month(
                 double, sample, say, coordinator_row, departments, items, out_dir, clock
             )
@@ -204,15 +206,15 @@ async def _month(
         answer = "\n".join(await coordinator.send(f"/invite {code}"))
         link = re.search(r"\?start=([A-Za-z0-9_-]+)", answer)
         if link is None:
-            raise DemoError(f"/invite {code} gave no link: {answer}")
+            raise DemoError("demo_no_link", code=code, answer=answer)
         person = double.user(5001 + number, LIAISON_NAMES[number % len(LIAISON_NAMES)])
         liaisons[code] = Person(person)
         await liaisons[code].send(f"/start {link.group(1)}")
-    say(f"{len(liaisons)} liaisons joined through the links of /invite, one per department")
+    say(terminal("demo_joined", count=len(liaisons)))
 
     say(f"{coordinator_row.name}: /period open {MONTH} {DUE}")
     for text in await coordinator.send(f"/period open {MONTH} {DUE}", expect=2):
-        say(f"  bot: {text}")
+        say(terminal("demo_bot", text=text))
 
     sample_rows = sorted(sample.SAMPLE_RAW)
     for row, (title, owners) in enumerate(items, 1):
@@ -228,16 +230,12 @@ async def _month(
                 f"{name}下月继续推进“{title}”相关工作。",
             )
     org_name = dict(departments).get(SAMPLE_DEPARTMENT, SAMPLE_DEPARTMENT)
-    say(
-        f"{org_name} pasted rows {sample_rows[0]}–{sample_rows[-1]} of the October 2015 "
-        "sample through /report; every other row got one placeholder item per department; "
-        "the other departments of the sample rows did not report"
-    )
+    say(terminal("demo_sample", department=org_name, first=sample_rows[0], last=sample_rows[-1]))
 
     say(f"{coordinator_row.name}: /status")
     status = await coordinator.send("/status")
     for text in status[0].splitlines()[:2]:
-        say(f"  bot: {text}")
+        say(terminal("demo_bot", text=text))
 
     say(f"{coordinator_row.name}: /compile")
     before = coordinator._newest()
@@ -253,11 +251,15 @@ async def _month(
     actions = double.chat(coordinator.user.id).actions
     document = sent.document
     say(
-        f"  bot: sendChatAction {actions[-1] if actions else '(none)'}, then sendDocument "
-        f"{document.filename} ({len(document.content) // 1024} KB)"
+        terminal(
+            "demo_document",
+            action=actions[-1] if actions else "-",
+            filename=document.filename,
+            kb=len(document.content) // 1024,
+        )
     )
     for text in (sent.caption or "").splitlines():
-        say(f"  caption: {text}")
+        say(terminal("demo_caption", text=text))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / document.filename
@@ -278,7 +280,7 @@ def run_demo(
 ) -> DemoResult:
     """Run the tour (own event loop); return where the document went and what happened."""
     if not roster.is_file():
-        raise DemoError(f"the demo needs the example roster {roster} (from the repository)")
+        raise DemoError("demo_needs_roster", roster=str(roster))
     levels = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
