@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.texts import TerminalError
+
 _OFFSET = re.compile(r"^([+-]?)(\d{1,5})([dhm])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _MINUTES = {"d": 24 * 60, "h": 60, "m": 1}
@@ -30,32 +32,35 @@ class Offset:
         return self.minutes // (24 * 60)
 
 
+class ScheduleError(TerminalError, ValueError):
+    """A reminder time that cannot be read; the message names the bad piece."""
+
+
 def parse_offsets(text: str) -> tuple[Offset, ...]:
     """'-3d,-1d,0d' or '-2h,-90m' → offsets; ValueError names the bad piece."""
     pieces = [p.strip() for p in text.split(",")]
     if not text.strip() or any(not p for p in pieces):
-        raise ValueError(f"reminder offsets {text!r}: give a comma-separated list like -3d,-1d,0d")
+        raise ScheduleError("offsets_not_list", text=text)
     found: list[Offset] = []
     for piece in pieces:
         match = _OFFSET.match(piece)
         if not match:
-            raise ValueError(
-                f"reminder offset {piece!r} is not like -3d, -2h, -90m or 0d "
-                "(a number with d, h or m)"
-            )
+            raise ScheduleError("offset_bad", piece=piece)
         sign = -1 if match.group(1) == "-" else 1
         minutes = sign * int(match.group(2)) * _MINUTES[match.group(3)]
         if abs(minutes) > 366 * 24 * 60:
-            raise ValueError(f"reminder offset {piece!r} is more than a year")
+            raise ScheduleError("offset_too_far", piece=piece)
         found.append(Offset(minutes, match.group(3) == "d"))
     return tuple(dict.fromkeys(found))
 
 
 def parse_clock(text: str, what: str = "time") -> time:
-    """'09:00' → time(9, 0); ValueError names the setting and the bad text."""
+    """'09:00' → time(9, 0); ValueError names the setting and the bad text.
+
+    `what`: "time", "reminder_hour", "quiet_start" or "quiet_end"."""
     match = _CLOCK.match(text.strip())
     if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-        raise ValueError(f"{what} {text!r} is not a time like 09:00")
+        raise ScheduleError("clock_bad", what=what, text=text)
     return time(int(match.group(1)), int(match.group(2)))
 
 
@@ -87,11 +92,11 @@ def parse_quiet(text: str) -> QuietHours | None:
         return None
     parts = text.split("-")
     if len(parts) != 2:
-        raise ValueError(f"quiet hours {text!r} are not like 22:00-08:00 (or 'off')")
-    start = parse_clock(parts[0], "quiet hours start")
-    end = parse_clock(parts[1], "quiet hours end")
+        raise ScheduleError("quiet_bad", text=text)
+    start = parse_clock(parts[0], "quiet_start")
+    end = parse_clock(parts[1], "quiet_end")
     if start == end:
-        raise ValueError(f"quiet hours {text!r} start and end at the same time; use 'off'")
+        raise ScheduleError("quiet_empty", text=text)
     return QuietHours(start, end)
 
 
@@ -108,7 +113,7 @@ class Plan:
     def parse(cls, tz: ZoneInfo | str, offsets: str, hour: str, quiet: str) -> Plan:
         zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         return cls(
-            zone, parse_offsets(offsets), parse_clock(hour, "reminder hour"), parse_quiet(quiet)
+            zone, parse_offsets(offsets), parse_clock(hour, "reminder_hour"), parse_quiet(quiet)
         )
 
 

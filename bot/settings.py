@@ -7,16 +7,21 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot import schedule
-from bot.texts import TerminalError
+from bot.texts import TerminalError, terminal
 
 DEFAULT_DATABASE_URL = "sqlite:///data/huibao.db"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class SettingValueError(TerminalError, ValueError):
+    """One setting's value is wrong (raised inside a validator, reported by load_settings)."""
 
 
 class SettingsError(TerminalError):
@@ -55,7 +60,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Shanghai)") from exc
+            raise SettingValueError("setting_unknown_zone", value=value) from exc
         return value
 
     @field_validator("reminder_offsets", "reminder_hour", "quiet_hours")
@@ -64,7 +69,7 @@ class Settings(BaseSettings):
         """Fail at start-up, naming the bad piece, rather than at the first reminder."""
         parse = {
             "reminder_offsets": schedule.parse_offsets,
-            "reminder_hour": lambda text: schedule.parse_clock(text, "reminder hour"),
+            "reminder_hour": lambda text: schedule.parse_clock(text, "reminder_hour"),
             "quiet_hours": schedule.parse_quiet,
         }[str(info.field_name)]
         parse(value)
@@ -74,14 +79,14 @@ class Settings(BaseSettings):
     @classmethod
     def _valid_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ -")
+            raise SettingValueError("setting_bad_secret")
         return value
 
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
         if value not in ("zh-CN", "en"):
-            raise ValueError("must be zh-CN or en")
+            raise SettingValueError("setting_bad_language")
         return value
 
     @property
@@ -108,7 +113,24 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = [
-            (".".join(str(part) for part in error["loc"]).upper(), error["msg"])
+            (".".join(str(part) for part in error["loc"]).upper(), _problem(error))
             for error in exc.errors()
         ]
         raise SettingsError("settings_invalid", problems=problems) from None
+
+
+def _problem(error: Any) -> str:
+    """What is wrong with one setting, in the terminal's language where we can say it."""
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, TerminalError):
+        return str(cause)
+    kind, limits = error["type"], error.get("ctx", {})
+    if kind in ("int_parsing", "int_from_float", "int_type"):
+        return terminal("setting_not_integer")
+    if kind in ("bool_parsing", "bool_type"):
+        return terminal("setting_not_boolean")
+    if kind == "greater_than_equal":
+        return terminal("setting_at_least", limit=limits.get("ge"))
+    if kind == "less_than_equal":
+        return terminal("setting_at_most", limit=limits.get("le"))
+    return str(error["msg"])

@@ -19,7 +19,7 @@ def test_both_languages_define_the_same_texts() -> None:
 
 def test_every_terminal_text_named_in_the_code_exists() -> None:
     named = re.compile(
-        r"""(?:terminal|RosterError|PeriodError|SchemaError|SettingsError|TemplateError|DemoError)"""
+        r"""(?:terminal|(?:Roster|Period|Schema|Settings|SettingValue|Template|Demo|Schedule)Error)"""
         r"""\(\s*["']([a-z_]+)["']"""
     )
     used = {
