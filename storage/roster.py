@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
-from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from bot.roster import Roster
 from storage.models import Coordinator, Department, Organisation, WorkItem, WorkItemDepartment
@@ -112,41 +110,20 @@ def department_by_code(session: Session, code: str) -> Department | None:
     return session.exec(select(Department).where(Department.code == code)).first()
 
 
-def _work_item_queries(
-    for_department: bool,
-) -> tuple[SelectOfScalar[WorkItem], Select[WorkItemDepartment, Department]]:
-    item_query = select(WorkItem).where(col(WorkItem.active)).order_by(col(WorkItem.position))
-    link_query = (
-        select(WorkItemDepartment, Department)
-        .join(Department, col(Department.id) == col(WorkItemDepartment.department_id))
-        .where(col(Department.active))
-        .order_by(col(WorkItemDepartment.position))
-    )
-    if for_department:
-        shared = select(WorkItemDepartment.work_item_id).where(
-            WorkItemDepartment.department_id == sa.bindparam("department_id")
-        )
-        item_query = item_query.where(col(WorkItem.id).in_(shared))
-        link_query = link_query.where(col(WorkItemDepartment.work_item_id).in_(shared))
-    return item_query, link_query
+# Built once: the summary, /status and every reminder pass read these.
+_ITEMS = select(WorkItem).where(col(WorkItem.active)).order_by(col(WorkItem.position))
+_LINKS = (
+    select(WorkItemDepartment, Department)
+    .join(Department, col(Department.id) == col(WorkItemDepartment.department_id))
+    .where(col(Department.active))
+    .order_by(col(WorkItemDepartment.position))
+)
 
 
-# Built once: a liaison's item list and every item they open read these.
-_ITEMS, _LINKS = _work_item_queries(for_department=False)
-_DEPARTMENT_ITEMS, _DEPARTMENT_LINKS = _work_item_queries(for_department=True)
-
-
-def work_items(session: Session, *, department_id: int | None = None) -> list[WorkItemView]:
-    """Active key work items in document order, each with its departments in roster order;
-    with `department_id`, only the items that department shares in (a liaison's /report
-    reads a handful of rows, not the whole roster)."""
-    if department_id is None:
-        items = session.exec(_ITEMS).all()
-        links = session.exec(_LINKS).all()
-    else:
-        params = {"department_id": department_id}
-        items = session.exec(_DEPARTMENT_ITEMS, params=params).all()
-        links = session.exec(_DEPARTMENT_LINKS, params=params).all()
+def work_items(session: Session) -> list[WorkItemView]:
+    """Active key work items in document order, each with its departments in roster order."""
+    items = session.exec(_ITEMS).all()
+    links = session.exec(_LINKS).all()
     by_item: dict[int, list[Department]] = {}
     for link, dept in links:
         by_item.setdefault(link.work_item_id, []).append(dept)

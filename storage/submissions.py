@@ -24,13 +24,11 @@ from storage.models import (
 from storage.periods import PeriodView
 from storage.roster import WorkItemView, work_items
 
-# Built once: every /report, opened item and submit reads submissions like this.
+# Built once: the summary, /status and every opened item read submissions like this.
 _PERIOD_SUBMISSIONS = select(Submission).where(Submission.period_id == sa.bindparam("period_id"))
-_DEPARTMENT_SUBMISSIONS = _PERIOD_SUBMISSIONS.where(
-    Submission.department_id == sa.bindparam("department_id")
-)
-_ONE_SUBMISSION = _DEPARTMENT_SUBMISSIONS.where(
-    Submission.work_item_id == sa.bindparam("work_item_id")
+_ONE_SUBMISSION = _PERIOD_SUBMISSIONS.where(
+    Submission.department_id == sa.bindparam("department_id"),
+    Submission.work_item_id == sa.bindparam("work_item_id"),
 )
 
 
@@ -115,27 +113,16 @@ class Assignment:
         return now > self.due_at
 
 
-def assignments(
-    session: Session, period: Period, *, department_id: int | None = None
-) -> list[Assignment]:
-    """Every key work item × responsible department, in document then roster order
-    (only `department_id`'s, when given: read from the database, not filtered after)."""
-    if department_id is None:
-        rows = session.exec(_PERIOD_SUBMISSIONS, params={"period_id": period.id})
-    else:
-        rows = session.exec(
-            _DEPARTMENT_SUBMISSIONS, params={"period_id": period.id, "department_id": department_id}
-        )
+def assignments(session: Session, period: Period) -> list[Assignment]:
+    """Every key work item × responsible department, in document then roster order."""
+    rows = session.exec(_PERIOD_SUBMISSIONS, params={"period_id": period.id})
     submissions = {(s.work_item_id, s.department_id): s for s in rows}
     assert period.due_at is not None
-    found = []
-    for item in work_items(session, department_id=department_id):
-        for department in item.departments:
-            if department_id is not None and department.id != department_id:
-                continue
-            key = (item.id, department.id or 0)
-            found.append(Assignment(item, department, submissions.get(key), period.due_at))
-    return found
+    return [
+        Assignment(item, department, submissions.get((item.id, department.id or 0)), period.due_at)
+        for item in work_items(session)
+        for department in item.departments
+    ]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from handlers.reminders import JOB_ID, run_reminder_pass, start_reminders
 from storage.db import make_engine, session_scope
 from storage.models import Department, Liaison, ReminderLog, ReminderMute, WorkItem
 from storage.periods import get_period, open_period
-from storage.submissions import assignments, submission_for, submit
+from storage.submissions import department_list, submission_for, submit
 from tests.botapi import FakeUser, SentMessage
 from tests.harness import Harness
 
@@ -51,8 +51,8 @@ def submit_everything(harness: Harness, dept_code: str) -> None:
         period = get_period(db, "2015-10")
         dept = db.exec(select(Department).where(Department.code == dept_code)).one()
         assert period is not None
-        for a in assignments(db, period, department_id=dept.id):
-            sub = submission_for(db, period, a.work_item.id, dept.id or 0)
+        for item in department_list(db, period, dept.id or 0):
+            sub = submission_for(db, period, item.work_item_id, dept.id or 0)
             submit(db, sub, progress=["已完成"], plan=["继续"], by=1, read_version=sub.version,
                    now=MINUS_3D)  # fmt: skip
 
