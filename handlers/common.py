@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ from storage.people import Identity, identify_sender
 from storage.reminders import set_unreachable
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,6 +64,24 @@ class Who:
 
     def plain(self, name: str, /, **values: Any) -> str:
         return texts.plain(self.language, name, **values)
+
+
+async def with_db(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session, Who], T]
+) -> T:
+    """Run one handler's database work, in one transaction, in a worker thread.
+
+    The event loop never waits for the database: a slow statement or a lock held by
+    another process holds up only the user whose update needs it. `work` gets the
+    session and the sender; it must not await (it runs outside the loop).
+    """
+    engine = services(context).engine
+
+    def job() -> T:
+        with session_scope(engine) as db:
+            return work(db, who(update, db))
+
+    return await asyncio.to_thread(job)
 
 
 def who(update: Update, db: Session) -> Who:

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.invites import deep_link
-from handlers.common import Who, is_private, reply, services, session, who
+from handlers.common import Who, is_private, reply, services, session, who, with_db
 from handlers.menus import set_user_menu
 from storage.people import (
     InviteOutcome,
@@ -91,8 +91,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/whoami: the role the bot sees."""
-    with session(context) as db:
-        sender = who(update, db)
+    sender = await with_db(update, context, lambda _db, sender: sender)
     identity = sender.identity
     await reply(
         update,
