@@ -20,7 +20,7 @@ from bot.console import PeriodAction, PeriodCommand, PeriodInputError, parse_per
 from bot.invites import deep_link
 from bot.logs import setup_logging
 from bot.periods import PeriodError, local_text, parse_due, parse_month
-from bot.roster import RosterError, load_roster
+from bot.roster import RosterChange, RosterError, load_roster
 from bot.settings import Settings, SettingsError, load_settings
 from bot.summary import TemplateError, render_summary, summary_filename
 from bot.texts import terminal
@@ -130,13 +130,55 @@ def roster() -> None:
     pass
 
 
+def roster_change_lines(change: RosterChange) -> list[str]:
+    """What a roster load changes, by name, then what it does to each open month."""
+    lines = [
+        terminal(
+            "roster_change",
+            subject=named.subject.value,
+            kind=named.kind.value,
+            name=named.name,
+            old_name=named.old_name,
+        )
+        for named in change.names
+    ]
+    for effect in change.periods:
+        if not effect.changes:
+            continue
+        lines.append(terminal("roster_period_head", month=effect.month))
+        entries = [
+            *(("item_added", title, "") for title in effect.added_items),
+            *(("item_removed", title, "") for title in effect.removed_items),
+            *(("owner_added", o.title, o.department) for o in effect.added),
+            *(("owner_removed", o.title, o.department) for o in effect.removed),
+            *(("owner_dropped", o.title, o.department) for o in effect.dropped),
+        ]
+        lines += [
+            terminal("roster_period_line", kind=kind, title=title, department=department)
+            for kind, title, department in entries
+        ]
+    return lines
+
+
 @roster.command("load", help=_help("roster_load"))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help=_help("roster_load_dry_run"))
+@click.option("--yes", is_flag=True, help=_help("roster_load_yes"))
 @friendly(RosterError)
-def roster_load(file: Path) -> None:
+def roster_load(file: Path, dry_run: bool, yes: bool) -> None:
     parsed = load_roster(file)
     with database() as (settings, session):
         change = apply_roster(session, parsed, settings.timezone)
+        lines = roster_change_lines(change)
+        if dry_run or (change.drops_submitted_work and not yes):
+            session.rollback()
+            for line in lines:
+                click.echo(line)
+            if dry_run:
+                click.echo(terminal("roster_dry_run"))
+                return
+            months = [effect.month for effect in change.periods if effect.dropped]
+            fail(terminal("roster_drop_refused", months=months))
     click.echo(
         terminal(
             "roster_loaded",
@@ -148,6 +190,8 @@ def roster_load(file: Path) -> None:
             deactivated=change.deactivated,
         )
     )
+    for line in lines:
+        click.echo(line)
 
 
 @roster.command("show", help=_help("roster_show"))
@@ -157,7 +201,15 @@ def roster_show() -> None:
         click.echo(terminal("roster_head", name=org.name, timezone=org.timezone))
         for number, item in enumerate(work_items(session), start=1):
             names = [d.name for d in item.departments]
-            click.echo(terminal("roster_line", number=number, title=item.title, departments=names))
+            click.echo(
+                terminal(
+                    "roster_line",
+                    number=number,
+                    title=item.title,
+                    departments=names,
+                    code=item.code or "",
+                )
+            )
 
 
 @main.command(help=_help("invite"))

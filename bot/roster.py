@@ -1,6 +1,7 @@
 """The roster file (TOML): departments, key work items in document order, coordinators.
 
-Parsing only; `storage.roster` applies a parsed roster to the database.
+Parsing, and what a load changes (`RosterChange`); `storage.roster` applies a parsed
+roster to the database and reports the change.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,6 +33,7 @@ class DepartmentSpec:
 class WorkItemSpec:
     title: str
     departments: tuple[str, ...]
+    code: str | None = None  # the stable id; without it the title is the identity
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,11 @@ def parse_roster(text: str) -> Roster:
         title = _text(table, "title", where)
         if any(w.title == title for w in work_items):
             raise RosterError("roster_title_twice", where=where, title=title)
+        item_code = _text(table, "code", where, required=False) or None
+        if item_code is not None and not _CODE.match(item_code):
+            raise RosterError("roster_bad_code", where=where, code=item_code)
+        if item_code is not None and any(w.code == item_code for w in work_items):
+            raise RosterError("roster_code_twice", where=where, code=item_code)
         codes = table.get("departments")
         if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
             raise RosterError("roster_no_department_list", where=where)
@@ -108,7 +116,7 @@ def parse_roster(text: str) -> Roster:
                 raise RosterError("roster_unknown_department", where=where, code=code)
         if len(set(codes)) != len(codes):
             raise RosterError("roster_department_twice", where=where)
-        work_items.append(WorkItemSpec(title=title, departments=tuple(codes)))
+        work_items.append(WorkItemSpec(title=title, departments=tuple(codes), code=item_code))
     if not work_items:
         raise RosterError("roster_no_work_items")
 
@@ -129,3 +137,68 @@ def load_roster(path: Path) -> Roster:
     except OSError as exc:
         raise RosterError("roster_unreadable", path=str(path), error=exc.strerror) from None
     return parse_roster(text)
+
+
+class ChangeKind(StrEnum):
+    ADDED = "added"
+    RENAMED = "renamed"
+    RETIRED = "retired"  # a department deactivated, a key work item or coordinator retired
+    RESTORED = "restored"  # back in the roster after being retired
+
+
+class Subject(StrEnum):
+    DEPARTMENT = "department"
+    WORK_ITEM = "work_item"
+    COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class NamedChange:
+    """One department, key work item or coordinator that a load adds, renames or retires."""
+
+    subject: Subject
+    kind: ChangeKind
+    name: str
+    old_name: str = ""  # RENAMED only
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One department's part of one key work item, by name."""
+
+    title: str
+    department: str
+
+
+@dataclass(frozen=True)
+class PeriodEffect:
+    """What a load does to one open period: who now reports on what, and who no longer."""
+
+    month: str
+    added_items: tuple[str, ...] = ()
+    removed_items: tuple[str, ...] = ()
+    added: tuple[Owner, ...] = ()
+    removed: tuple[Owner, ...] = ()  # nothing submitted: the assignment just disappears
+    dropped: tuple[Owner, ...] = ()  # submitted work that leaves the period
+
+    @property
+    def changes(self) -> bool:
+        return bool(
+            self.added_items or self.removed_items or self.added or self.removed or self.dropped
+        )
+
+
+@dataclass(frozen=True)
+class RosterChange:
+    """What a load changed, by name, and what that does to the open periods."""
+
+    added: int
+    updated: int
+    deactivated: int
+    names: tuple[NamedChange, ...] = ()
+    periods: tuple[PeriodEffect, ...] = ()
+
+    @property
+    def drops_submitted_work(self) -> bool:
+        """The load would take submitted work out of an open period: it needs confirming."""
+        return any(effect.dropped for effect in self.periods)

@@ -68,10 +68,15 @@ class Department(SQLModel, table=True):
 
 
 class WorkItem(SQLModel, table=True):
-    """A key work item (重点工作): one row of the summary table."""
+    """A key work item (重点工作): one row of the summary table.
+
+    `code` is the roster's optional stable id: with it a changed title is a rename of the
+    same item; without it the title is the item's identity.
+    """
 
     __tablename__ = "work_item"
     id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, index=True, unique=True, max_length=64)
     title: str = Field(unique=True)
     position: int = 0
     active: bool = True
@@ -136,6 +141,31 @@ class Period(SQLModel, table=True):
     opened_at: datetime | None = _time()
     closed_at: datetime | None = _time()
     reminder_offsets: str | None = None  # per-period override of the settings
+
+
+class PeriodItem(SQLModel, table=True):
+    """A key work item as one period has it (title, document order).
+
+    Taken when the period opens and refreshed by a roster load while the period is open,
+    never after it closed: a closed month compiles the same forever.
+    """
+
+    __tablename__ = "period_item"
+    period_id: int = Field(foreign_key="period.id", primary_key=True)
+    work_item_id: int = Field(foreign_key="work_item.id", primary_key=True)
+    title: str
+    position: int = 0
+
+
+class PeriodOwner(SQLModel, table=True):
+    """A department reporting on a key work item in one period, under the name it had then."""
+
+    __tablename__ = "period_owner"
+    period_id: int = Field(foreign_key="period.id", primary_key=True)
+    work_item_id: int = Field(foreign_key="work_item.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+    department_name: str
+    position: int = 0
 
 
 class Submission(SQLModel, table=True):

@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import Period, WorkItem, table_of, utcnow
+from storage.models import Period, PeriodItem, WorkItem, table_of, utcnow
+from storage.snapshots import take_snapshot
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,20 @@ class PeriodView:
 
 
 def _period_and_title() -> sa.Select[Any]:
-    period, item = table_of(Period), table_of(WorkItem)
+    period, item, kept = table_of(Period), table_of(WorkItem), table_of(PeriodItem)
+    work_item_id: sa.BindParameter[int] = sa.bindparam("work_item_id")
     return (
-        sa.select(period.c.id, period.c.month, period.c.due_at, period.c.is_open, item.c.title)
-        .outerjoin(item, item.c.id == sa.bindparam("work_item_id"))
+        sa.select(
+            period.c.id,
+            period.c.month,
+            period.c.due_at,
+            period.c.is_open,
+            sa.func.coalesce(kept.c.title, item.c.title),
+        )
+        .outerjoin(
+            kept, sa.and_(kept.c.period_id == period.c.id, kept.c.work_item_id == work_item_id)
+        )
+        .outerjoin(item, item.c.id == work_item_id)
         .where(period.c.id == sa.bindparam("period_id"))
     )
 
@@ -46,7 +57,8 @@ def get_period(session: Session, month: str) -> Period | None:
 def period_and_title(
     session: Session, period_id: int, work_item_id: int
 ) -> tuple[PeriodView | None, str]:
-    """A draft's period and the title of its key work item ("?" if the item is gone)."""
+    """A draft's period and the title of its key work item as the period has it ("?" if
+    the item is gone)."""
     row = (
         session.connection()
         .execute(_PERIOD_AND_TITLE, {"period_id": period_id, "work_item_id": work_item_id})
@@ -59,12 +71,17 @@ def period_and_title(
 
 
 def open_period(session: Session, month: str, due_at: datetime) -> Period:
-    """Open (or reopen) a month; a reopened month keeps its submissions."""
-    period = get_period(session, month) or Period(month=month, due_at=due_at)
+    """Open (or reopen) a month. A new month takes the roster as it is now; a reopened one
+    keeps its submissions and the key work items it had (a roster load while it is open
+    then updates it like any open month)."""
+    found = get_period(session, month)
+    period = found or Period(month=month, due_at=due_at)
     period.due_at, period.is_open, period.closed_at = due_at, True, None
     period.opened_at = period.opened_at or utcnow()
     session.add(period)
     session.flush()
+    if found is None:
+        take_snapshot(session, period.id or 0)
     return period
 
 

@@ -23,14 +23,14 @@ from storage.models import (
     Department,
     Liaison,
     Period,
+    PeriodItem,
+    PeriodOwner,
     ReminderLog,
     ReminderMute,
     Submission,
-    WorkItem,
-    WorkItemDepartment,
     utcnow,
 )
-from storage.roster import WorkItemView
+from storage.snapshots import WorkItemView, as_named
 from storage.submissions import Assignment
 
 CLAIMED, SENT, FAILED, BLOCKED, SKIPPED = "claimed", "sent", "failed", "blocked", "skipped"
@@ -203,30 +203,40 @@ def set_unreachable(session: Session, telegram_id: int, unreachable: bool) -> bo
 
 
 def owed_by(session: Session, period: Period, department_id: int) -> list[Assignment]:
-    """What one department has not submitted, in document order: one query, because a
-    fan-out asks this once per liaison (storage.submissions.assignments reads the roster)."""
+    """What one department has not submitted in the period, in its document order: one
+    query, because a fan-out asks this once per liaison."""
     assert period.due_at is not None
     rows = session.exec(
-        select(WorkItem, Department, Submission)
-        .join(WorkItemDepartment, col(WorkItemDepartment.work_item_id) == col(WorkItem.id))
-        .join(Department, col(Department.id) == col(WorkItemDepartment.department_id))
+        select(PeriodItem, PeriodOwner.department_name, Department, Submission)
+        .join(
+            PeriodOwner,
+            sa.and_(
+                col(PeriodOwner.period_id) == col(PeriodItem.period_id),
+                col(PeriodOwner.work_item_id) == col(PeriodItem.work_item_id),
+            ),
+        )
+        .join(Department, col(Department.id) == col(PeriodOwner.department_id))
         .outerjoin(
             Submission,
             sa.and_(
-                col(Submission.work_item_id) == col(WorkItem.id),
+                col(Submission.work_item_id) == col(PeriodItem.work_item_id),
                 col(Submission.department_id) == department_id,
                 col(Submission.period_id) == period.id,
             ),
         )
         .where(
-            col(WorkItemDepartment.department_id) == department_id,
-            col(WorkItem.active),
-            col(Department.active),
+            col(PeriodItem.period_id) == period.id,
+            col(PeriodOwner.department_id) == department_id,
         )
-        .order_by(col(WorkItem.position))
+        .order_by(col(PeriodItem.position))
     )
     found = [
-        Assignment(WorkItemView(item.id or 0, item.title, [dept]), dept, sub, period.due_at)
-        for item, dept, sub in rows
+        Assignment(
+            WorkItemView(item.work_item_id, item.title, [as_named(dept, name)]),
+            as_named(dept, name),
+            sub,
+            period.due_at,
+        )
+        for item, name, dept, sub in rows
     ]
     return [a for a in found if not a.submitted]

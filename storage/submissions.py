@@ -14,15 +14,15 @@ from bot.periods import parse_month
 from storage.models import (
     Department,
     Period,
+    PeriodItem,
+    PeriodOwner,
     Submission,
     SubmissionRevision,
-    WorkItem,
-    WorkItemDepartment,
     table_of,
     utcnow,
 )
 from storage.periods import PeriodView
-from storage.roster import WorkItemView, work_items
+from storage.snapshots import WorkItemView, period_work_items
 
 # Built once: the summary, /status and every opened item read submissions like this.
 _PERIOD_SUBMISSIONS = select(Submission).where(Submission.period_id == sa.bindparam("period_id"))
@@ -32,33 +32,38 @@ _ONE_SUBMISSION = _PERIOD_SUBMISSIONS.where(
 )
 
 
-# One liaison opening one key work item: the period, the item's title if the department
-# shares in it, and its submission if any.
+# One liaison opening one key work item: the period, the item's title as the period has
+# it if the department shares in it there, and its submission if any.
 _OWNED = (
-    select(Period, WorkItem.title, Submission)
+    select(Period, PeriodItem.title, Submission)
     .select_from(Period)
     .join(
-        WorkItem,
-        sa.and_(col(WorkItem.id) == sa.bindparam("work_item_id"), col(WorkItem.active)),
+        PeriodItem,
+        sa.and_(
+            col(PeriodItem.period_id) == col(Period.id),
+            col(PeriodItem.work_item_id) == sa.bindparam("work_item_id"),
+        ),
     )
     .join(
-        WorkItemDepartment,
+        PeriodOwner,
         sa.and_(
-            col(WorkItemDepartment.work_item_id) == col(WorkItem.id),
-            col(WorkItemDepartment.department_id) == sa.bindparam("department_id"),
+            col(PeriodOwner.period_id) == col(Period.id),
+            col(PeriodOwner.work_item_id) == col(PeriodItem.work_item_id),
+            col(PeriodOwner.department_id) == sa.bindparam("department_id"),
         ),
     )
     .outerjoin(
         Submission,
         sa.and_(
             col(Submission.period_id) == col(Period.id),
-            col(Submission.work_item_id) == col(WorkItem.id),
-            col(Submission.department_id) == col(WorkItemDepartment.department_id),
+            col(Submission.work_item_id) == col(PeriodItem.work_item_id),
+            col(Submission.department_id) == col(PeriodOwner.department_id),
         ),
     )
     .where(col(Period.id) == sa.bindparam("period_id"))
 )
-# Last month's submission of the same item by the same department.
+# Last month's submission of the same item (by identity, whatever its title was then) by
+# the same department.
 _PREVIOUS = (
     select(Submission)
     .join(Period, col(Period.id) == col(Submission.period_id))
@@ -114,13 +119,14 @@ class Assignment:
 
 
 def assignments(session: Session, period: Period) -> list[Assignment]:
-    """Every key work item × responsible department, in document then roster order."""
+    """Every key work item × responsible department as the period has them (titles and
+    department names included), in document then roster order."""
     rows = session.exec(_PERIOD_SUBMISSIONS, params={"period_id": period.id})
     submissions = {(s.work_item_id, s.department_id): s for s in rows}
     assert period.due_at is not None
     return [
         Assignment(item, department, submissions.get((item.id, department.id or 0)), period.due_at)
-        for item in work_items(session)
+        for item in period_work_items(session, period.id or 0)
         for department in item.departments
     ]
 
@@ -135,23 +141,28 @@ class ListedItem:
 
 
 def _department_list() -> sa.Select[Any]:
-    item, link, submission = table_of(WorkItem), table_of(WorkItemDepartment), table_of(Submission)
+    item, owner, submission = table_of(PeriodItem), table_of(PeriodOwner), table_of(Submission)
     department_id: sa.BindParameter[int] = sa.bindparam("department_id")
+    period_id: sa.BindParameter[int] = sa.bindparam("period_id")
     return (
-        sa.select(item.c.id, item.c.title, submission.c.status, submission.c.submitted_at)
+        sa.select(item.c.work_item_id, item.c.title, submission.c.status, submission.c.submitted_at)
         .join(
-            link,
-            sa.and_(link.c.work_item_id == item.c.id, link.c.department_id == department_id),
+            owner,
+            sa.and_(
+                owner.c.period_id == item.c.period_id,
+                owner.c.work_item_id == item.c.work_item_id,
+                owner.c.department_id == department_id,
+            ),
         )
         .outerjoin(
             submission,
             sa.and_(
-                submission.c.period_id == sa.bindparam("period_id"),
-                submission.c.work_item_id == item.c.id,
+                submission.c.period_id == item.c.period_id,
+                submission.c.work_item_id == item.c.work_item_id,
                 submission.c.department_id == department_id,
             ),
         )
-        .where(item.c.active)
+        .where(item.c.period_id == period_id)
         .order_by(item.c.position)
     )
 
