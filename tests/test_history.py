@@ -26,7 +26,8 @@ ADDED = "网上共青团建设"
 CARRY = "📋 以上月计划为起点"
 Huibao = Callable[..., Result]
 
-CHANGES = [  # rename an item under its code, add one, retire one, rename a department
+CHANGES = [  # rename an item under its code, add one, retire one, rename and retire departments
+    ('[[departments]]\ncode = "rights"\nname = "权益部"\n\n', ""),
     (f'title = "{TALENT}"', f'title = "{TALENT_RENAMED}"'),
     (f'[[work_items]]\ntitle = "{RIGHTS}"\ndepartments = ["rights"]\n\n', ""),
     (
@@ -116,7 +117,8 @@ async def test_a_roster_change_leaves_the_closed_month_as_it_was(
         assert september is not None
         summary_after, tally_after = build_summary(db, september)
     assert (summary_after.rows, tally_after) == (summary_before.rows, tally_before)
-    assert any(c.department == "办公室" for row in summary_after.rows for c in row.contributions)
+    departments = {c.department for row in summary_after.rows for c in row.contributions}
+    assert {"办公室", "权益部"} <= departments and "办公厅" not in departments
     lines = await status_lines(harness, "2015-09")
     assert f"{TALENT}" in "\n".join(lines) and TALENT_RENAMED not in "\n".join(lines)
 
@@ -133,6 +135,7 @@ async def test_a_roster_change_leaves_the_closed_month_as_it_was(
     assert f"added key work item: '{ADDED}'" in result.output
     assert f"retired key work item: '{RIGHTS}'" in result.output
     assert "renamed department: '办公室' → '办公厅'" in result.output
+    assert "retired department: '权益部'" in result.output
 
 
 async def test_a_renamed_item_offers_last_months_plan(
@@ -195,3 +198,19 @@ async def test_dropping_submitted_work_from_the_open_month_needs_yes(
     assert "学校部：✅" not in october
     september = "\n".join(await status_lines(harness, "2015-09"))
     assert "学校部：" in september  # the closed month keeps who reported
+
+
+async def test_reminders_follow_the_open_months_roster(
+    harness: Harness, huibao: Huibao, tmp_path: Path
+) -> None:
+    await a_closed_september_and_an_open_october(harness)
+    result = huibao("roster", "load", str(roster_file(tmp_path, "changed.toml", CHANGES)))
+    assert result.exit_code == 0, result.output
+
+    publicity = harness.double.user(4001, "周宣", language_code="zh-hans")
+    rights = harness.double.user(4004, "钱维", language_code="zh-hans")
+    seen = {user: len(user.messages) for user in (publicity, rights)}
+    await harness.coordinator().send("/remind", quiet=1.0)
+    reminded = [m.text for m in publicity.messages[seen[publicity] :]]
+    assert len(reminded) == 1 and ADDED in reminded[0] and TALENT_RENAMED in reminded[0]
+    assert rights.messages[seen[rights] :] == []  # its only key work item was retired
