@@ -147,12 +147,8 @@ def _apply_work_items(session: Session, roster: Roster, tally: _Tally) -> dict[s
                 tally.name(Subject.WORK_ITEM, ChangeKind.RENAMED, spec.title, old_titles[id(item)])
             elif (item.position, item.code) != (position, spec.code):
                 tally.updated += 1
-            item.code, item.title, item.position, item.active = (
-                spec.code,
-                spec.title,
-                position,
-                True,
-            )
+            item.code, item.title, item.position = spec.code, spec.title, position
+            item.active = True
         items[spec.title] = item
         session.add(item)
     for item in existing:
