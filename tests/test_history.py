@@ -159,6 +159,7 @@ async def test_dry_run_lists_the_changes_and_changes_nothing(
 ) -> None:
     await a_closed_september_and_an_open_october(harness)
     shown = huibao("roster", "show").output
+    assert f"{TALENT}  [youth_talent]  —  宣传部、学校部" in shown
     status = await status_lines(harness, "2015-10")
 
     result = huibao("roster", "load", "--dry-run", str(roster_file(tmp_path, "c.toml", CHANGES)))
