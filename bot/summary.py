@@ -11,7 +11,9 @@ Template fields (see ``templates/document/README.md``):
 field                     required   meaning
 ========================  =========  ==============================================
 ``title``                 yes        "10月份重点工作推进情况汇总表"
-``draft``                 yes        true while the period is open or incomplete
+``draft``                 yes        true while the period is open (a closed month is final)
+``draft_due``             no         while a draft: the due time, "2015-11-05 17:00" ("" if unknown)
+``draft_unreported``      no         while a draft: key work items not fully submitted yet
 ``rows``                  yes        the table rows, looped with ``{%tr for r in rows %}``
 ``r.no``                  yes        row number 1..n (序号)
 ``r.title``               yes        key work item (重点工作)
@@ -45,6 +47,7 @@ __all__ = [
     "OPTIONAL_FIELDS",
     "REQUIRED_FIELDS",
     "Contribution",
+    "Draft",
     "Summary",
     "SummaryRow",
     "TemplateError",
@@ -70,7 +73,14 @@ REQUIRED_FIELDS: tuple[str, ...] = (
     "r.plan",
 )
 #: Fields the template may use.
-OPTIONAL_FIELDS: tuple[str, ...] = ("organisation", "year", "month", "r.missing")
+OPTIONAL_FIELDS: tuple[str, ...] = (
+    "organisation",
+    "year",
+    "month",
+    "draft_due",
+    "draft_unreported",
+    "r.missing",
+)
 
 _ROW_FIELDS = frozenset(f[2:] for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if f.startswith("r."))
 _TOP_FIELDS = frozenset(f for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if not f.startswith("r."))
@@ -101,12 +111,33 @@ class SummaryRow:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """Why a document is not yet the final one: its period is still open (reports may
+    still come in or change until it closes), with `unreported` items still missing."""
+
+    due: str  # the due time as the organisation reads it, "2015-11-05 17:00"
+    unreported: int
+
+    @classmethod
+    def of(
+        cls, is_open: bool, due_at: dt.datetime | None, unreported: int, tz: dt.tzinfo
+    ) -> Draft | None:
+        """The draft mark of a period's document: none once the period is closed."""
+        if not is_open:
+            return None
+        due = f"{due_at.astimezone(tz):%Y-%m-%d %H:%M}" if due_at is not None else ""
+        return cls(due, unreported)
+
+
+@dataclass(frozen=True)
 class Summary:
     year: int
     month: int
     organisation: str  # may be "" (then no organisation line)
     rows: list[SummaryRow]  # roster (document) order
-    draft: bool  # period still open or incomplete → visible draft mark
+    # The period is still open → a visible draft mark saying why; None (or False): the
+    # final document. True: a draft without the reasons (the template's generic words).
+    draft: Draft | bool | None
 
 
 # --------------------------------------------------------------------------- text
@@ -194,7 +225,9 @@ def _row_view(no: int, row: SummaryRow) -> _RowView:
 def _context(summary: Summary) -> dict[str, Any]:
     return {
         "title": summary_title(summary),
-        "draft": summary.draft,
+        "draft": bool(summary.draft),
+        "draft_due": summary.draft.due if isinstance(summary.draft, Draft) else "",
+        "draft_unreported": (summary.draft.unreported if isinstance(summary.draft, Draft) else 0),
         "organisation": _one_line(summary.organisation),
         "year": summary.year,
         "month": summary.month,

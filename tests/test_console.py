@@ -111,9 +111,12 @@ async def test_compile_after_rows_1_to_3_were_reported_in_chat(harness: Harness)
 
     assert sent.caption is not None
     first, second = sent.caption.split("\n")
-    missing = [SAMPLE_TITLES[0], SAMPLE_TITLES[1], *SAMPLE_TITLES[3:]]
-    assert first == "已报送 1/13 项；未报送：" + "、".join(missing)
-    assert "草稿" in second
+    missing = [f"{SAMPLE_TITLES[0]}（办公室）", f"{SAMPLE_TITLES[1]}（农村青年工作部）"]
+    assert first == "已报送 1/13 项；未报送：" + "、".join([*missing, *SAMPLE_TITLES[3:]])
+    assert second == (
+        "（草稿：本期尚未结束，截止 2015-11-05 17:00，尚有 12 项未报送。"
+        "结束本期后生成的是正式文本：/period close 2015-10）"
+    )
 
     # A month named explicitly, one that does not exist, one that is not a month.
     replies = await coordinator.send("/compile 2015-10", quiet=0.5)
@@ -177,22 +180,39 @@ async def test_a_broken_template_gets_a_clear_answer(
 def test_a_long_list_of_missing_items_is_shortened_to_fit_a_caption() -> None:
     titles = [f"第{n}项非常非常长的重点工作名称，用来把说明文字撑满" for n in range(1, 201)]
 
-    def render(shown: list[str], more: int) -> str:
+    entries = [{"title": title, "departments": []} for title in titles]
+    draft = {"draft": True, "month": "2015-10", "due": "2015-11-05 17:00", "overdue": False}
+
+    def render(shown: list[dict[str, object]], more: int) -> str:
         return texts.text(
-            "zh-CN", "compile_caption", submitted=3, total=203, missing=shown, more=more, draft=True
+            "zh-CN",
+            "compile_caption",
+            submitted=3,
+            total=203,
+            missing=shown,
+            more=more,
+            unreported=200,
+            **draft,
         )
 
-    caption = fit_list(render, titles)
+    caption = fit_list(render, entries)
     assert visible_length(caption) <= CAPTION_LIMIT
     assert caption.startswith("已报送 3/203 项；未报送：第1项")
     assert "等 200 项" in caption
-    assert visible_length(fit_list(render, titles[:2])) < CAPTION_LIMIT
-    assert "等" not in fit_list(render, titles[:2])
+    assert visible_length(fit_list(render, entries[:2])) < CAPTION_LIMIT
+    assert "等" not in fit_list(render, entries[:2])
     english = fit_list(
         lambda shown, more: texts.text(
-            "en", "compile_caption", submitted=3, total=203, missing=shown, more=more, draft=False
+            "en",
+            "compile_caption",
+            submitted=3,
+            total=203,
+            missing=shown,
+            more=more,
+            unreported=200,
+            **{**draft, "draft": False},
         ),
-        titles,
+        entries,
     )
     assert visible_length(english) <= CAPTION_LIMIT and "more" in english
 
@@ -206,7 +226,7 @@ async def test_status_shows_states_times_and_lateness(harness: Harness) -> None:
     replies = await coordinator.send("/status")
     assert replies[0].text.splitlines()[:2] == [
         "📋 2015-10 报送情况（截止 2015-11-05 17:00，填报中）",
-        "已报送 0/13 项，逾期 0 项",
+        "已报送 0/13 项（按时 0 项，逾期提交 0 项）；未报送 13 项",
     ]
 
     org = await harness.liaison("org", 3001, "王芳")
@@ -220,15 +240,19 @@ async def test_status_shows_states_times_and_lateness(harness: Harness) -> None:
 
     harness.now = local("2015-11-06 09:30")  # after the due time
     replies = await coordinator.send("/status")
-    text = "\n".join(replies.texts)
-    lines = text.splitlines()
-    assert lines[1] == "已报送 1/13 项，逾期 12 项"
-    assert "1. 团的制度建设" in lines
-    assert "· 办公室：✅ 已提交 2015-11-02 10:00 张三" in lines
-    assert "· 组织部：✅ 已提交 2015-11-02 10:00 王芳" in lines
-    assert "· 农村青年工作部：⬜ 未开始（已逾期）" in lines
-    assert "· 组织部：📝 草稿（已逾期）" in lines
-    assert "· 国际联络部：⬜ 未开始（已逾期）" in lines
+    lines = "\n".join(replies.texts).splitlines()
+    assert lines[1] == "已报送 1/13 项（按时 1 项，逾期提交 0 项）；未报送 12 项，其中已逾期 12 项"
+    assert lines[2].startswith("👉 待催报：")
+    # What is pending first, with every department of the item; then what is in.
+    pending, done = lines.index("⏳ 未报送（12 项）"), lines.index("✅ 已报送（1 项）")
+    assert pending < lines.index("2. 基层服务型团组织建设") < done
+    assert "· 组织部：✅ 已提交 2015-11-02 10:00 王芳" in lines[pending:done]
+    assert "· 农村青年工作部：⬜ 未开始（已逾期）" in lines[pending:done]
+    assert "· 组织部：📝 草稿（已逾期）" in lines[pending:done]
+    assert "· 国际联络部：⬜ 未开始（已逾期）" in lines[pending:done]
+    assert lines[done + 1 :] == [
+        "1. 团的制度建设：办公室 2015-11-02 10:00 张三；组织部 2015-11-02 10:00 王芳"
+    ]
 
     replies = await org.send("/report")  # resumes the draft
     assert "草稿里的一项" in replies.last.text
@@ -238,14 +262,15 @@ async def test_status_shows_states_times_and_lateness(harness: Harness) -> None:
     await org.tap(SUBMIT)
     replies = await coordinator.send("/status 2015-10")
     lines = "\n".join(replies.texts).splitlines()
-    assert lines[1] == "已报送 2/13 项，逾期 12 项"
-    assert "· 组织部：⚠️ 逾期提交 2015-11-06 09:30 王芳" in lines
+    assert lines[1] == "已报送 2/13 项（按时 1 项，逾期提交 1 项）；未报送 11 项，其中已逾期 11 项"
+    assert f"3. {SAMPLE_TITLES[2]}：⚠️逾期 组织部 2015-11-06 09:30 王芳" in lines
 
     # In English, and refused to others.
     await coordinator.send("/lang en")
     replies = await coordinator.send("/status")
-    assert "Submitted 2/13, late 12" in replies[0].text
-    assert "submitted late 2015-11-06 09:30 by 王芳" in "\n".join(replies.texts)
+    english = "\n".join(replies.texts)
+    assert "Submitted 2/13 (1 on time, 1 late); missing 11, 11 of them overdue" in english
+    assert "⚠️late 组织部 2015-11-06 09:30 by 王芳" in english
     replies = await org.send("/status")
     assert "仅供协调员使用" in replies.last.text
     replies = await coordinator.send("/status 2016-01")
@@ -262,7 +287,8 @@ async def test_long_status_is_split_between_items(harness: Harness) -> None:
     messages = pack(blocks, limit=120)
     assert len(messages) >= 4
     for message in messages[1:]:
-        assert re.match(r"<b>\d+\. ", message.strip()), message  # starts with an item
+        # starts with an item (or the heading of the items that follow)
+        assert re.match(r"(<b>⏳ 未报送（13 项）</b>\n)?<b>\d+\. ", message.strip()), message
     assert sum(m.count("· ") for m in messages) == 16  # every department of every item
 
 

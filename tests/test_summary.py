@@ -14,6 +14,7 @@ from docx.shared import Mm
 from bot.summary import (
     DEFAULT_TEMPLATE,
     Contribution,
+    Draft,
     Summary,
     SummaryRow,
     TemplateError,
@@ -30,7 +31,7 @@ ORG = "共青团广东省委员会"
 MISSING = "（未报送）"
 
 
-def sample_summary(*, draft: bool = False, organisation: str = ORG) -> Summary:
+def sample_summary(*, draft: Draft | bool = False, organisation: str = ORG) -> Summary:
     rows = []
     for no, title in enumerate(SAMPLE_TITLES, 1):
         if no in SAMPLE_ROWS:
@@ -242,8 +243,16 @@ def test_draft_mark_present_iff_draft(sample_doc) -> None:  # type: ignore[no-un
 
     draft = read(render_summary(sample_summary(draft=True)))
     assert draft.paragraphs[0].text == "10月份重点工作推进情况汇总表（草稿）"
-    assert "草稿：本期尚未截止或未全部报送" in header_text(draft)
+    assert "草稿：本期尚未结束" in header_text(draft)
     assert "草稿" in draft.core_properties.title
+
+
+def test_the_draft_mark_says_why() -> None:
+    """While the period is open the header says until when, and how much is missing."""
+    header = header_text(read(render_summary(sample_summary(draft=Draft("2015-11-05 17:00", 10)))))
+    assert header == "草稿：本期尚未结束（截止 2015-11-05 17:00），尚有 10 项未报送" * 2
+    header = header_text(read(render_summary(sample_summary(draft=Draft("2015-11-05 17:00", 0)))))
+    assert header == "草稿：本期尚未结束（截止 2015-11-05 17:00），内容仍可修改" * 2
 
 
 # ------------------------------------------------------------------- merging
