@@ -367,10 +367,14 @@ def build_table(doc: DocxDocument) -> None:
     c_no, c_title, c_progress, c_plan = data.cells
     fill_cell(c_no, ["{{ r.no }}"], "表格居中", doc)
     fill_cell(c_title, ["{{ r.title }}"], "表格居中", doc)
+    # A title never splits across a page break (the row itself may: its cells can be
+    # longer than a page). Its width is chosen for the month's titles (bot/summary.py).
+    c_title.paragraphs[0].paragraph_format.keep_together = True
     # Departments that have not submitted for a partly submitted row.
     for text in ("{%p if r.missing %}", "（{{ r.missing }}未报送）", "{%p endif %}"):
         p = c_title.add_paragraph(text)
         p.style = doc.styles["未报送标注"]
+        p.paragraph_format.keep_together = True
     for cell, field in ((c_progress, "r.progress"), (c_plan, "r.plan")):
         fill_cell(
             cell,
