@@ -448,45 +448,50 @@ def _cell_margins(table: Any) -> int:
     return total
 
 
-def _fit_title_column(document: DocxDocument, found: _TitleColumn, titles: list[str]) -> None:
+def _row_lines(row: _RowView, title_chars: float, text_chars: float) -> int:
+    """About how many lines the tallest cell of a row takes (a text cell taken at the
+    narrower text column's width)."""
+    title = _lines(_text_width(row.title) or 1, title_chars) + (1 if row.missing else 0)
+    cells = [
+        sum(_lines(_text_width(p) or 1, text_chars) for p in paragraphs) or 1
+        for paragraphs in (row.progress, row.plan)
+    ]
+    return max(title, *cells)
+
+
+def _fit_title_column(document: DocxDocument, found: _TitleColumn, rows: list[_RowView]) -> None:
     """Lay out the 重点工作 column for the month's titles: its width (Word reads the
     cells' widths, LibreOffice the grid: both are set), and short rows kept on one page
     (LibreOffice does not keep a paragraph together inside a table cell)."""
     table = _tables(document)[found.table]
-    chars = title_line_chars(titles)
+    chars = title_line_chars([r.title for r in rows])
     widths = _column_widths(table, found, chars)
     if widths is None:
         return
     for col, width in zip(table.tblGrid.findall(qn("w:gridCol")), widths, strict=True):
         col.set(qn("w:w"), str(width))
-    font, margins = _font_twips(found), _cell_margins(table)
-    per_line = [max(1.0, (w - margins) / font) for w in widths]
+    data_rows = []
     for tr in table.tr_lst:
         cells = tr.tc_lst
-        if len(cells) != len(widths):  # merged cells: leave the row as it is
-            continue
-        for tc, width in zip(cells, widths, strict=True):
-            tc_w = tc.get_or_add_tcPr().get_or_add_tcW()
-            tc_w.set(qn("w:w"), str(width))
-            tc_w.set(qn("w:type"), "dxa")
-        if tr.trPr is not None and tr.trPr.find(qn("w:tblHeader")) is not None:
-            continue
-        if _row_lines(cells, per_line, document) <= SHORT_ROW_LINES:
+        if len(cells) == len(widths):  # merged cells: leave the row as it is
+            for tc, width in zip(cells, widths, strict=True):
+                tc_w = tc.get_or_add_tcPr().get_or_add_tcW()
+                tc_w.set(qn("w:w"), str(width))
+                tc_w.set(qn("w:type"), "dxa")
+        if tr.trPr is None or tr.trPr.find(qn("w:tblHeader")) is None:
+            data_rows.append(tr)
+    if len(data_rows) != len(rows):  # not one table row per key work item: leave them
+        return
+    font, margins = _font_twips(found), _cell_margins(table)
+    text_width = min(
+        w for i, w in enumerate(widths) if i != found.column and w > widths[found.column]
+    )
+    text_chars = max(1.0, (text_width - margins) / font)
+    for tr, row in zip(data_rows, rows, strict=True):
+        if _row_lines(row, chars, text_chars) <= SHORT_ROW_LINES:
             tr_pr = tr.get_or_add_trPr()
             if tr_pr.find(qn("w:cantSplit")) is None:
                 tr_pr.insert(0, OxmlElement("w:cantSplit"))
-
-
-def _row_lines(cells: list[Any], per_line: list[float], document: DocxDocument) -> int:
-    """About how many lines the tallest cell of a row takes."""
-    return max(
-        sum(
-            _lines(_text_width(segment) or 1, chars)
-            for el in tc.p_lst
-            for segment in Paragraph(el, document).text.split("\n")
-        )
-        for tc, chars in zip(cells, per_line, strict=True)
-    )
 
 
 # ------------------------------------------------------------------------ render
@@ -499,9 +504,10 @@ def render_summary(summary: Summary, template: Path | None = None) -> bytes:
     tpl = DocxTemplate(path)
     title_column = _find_title_column(tpl.get_docx())
     env = _jinja_env()
-    tpl.render(_context(summary), jinja_env=env, autoescape=True)
+    context = _context(summary)
+    tpl.render(context, jinja_env=env, autoescape=True)
     if title_column is not None:
-        _fit_title_column(tpl.docx, title_column, [_one_line(r.title) for r in summary.rows])
+        _fit_title_column(tpl.docx, title_column, context["rows"])
 
     props = tpl.docx.core_properties
     now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
