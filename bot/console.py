@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.periods import Month, PeriodError, parse_due, parse_month
@@ -18,6 +19,7 @@ from bot.schedule import parse_offsets
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a document caption, in UTF-16 code units
 _TAG = re.compile(r"<[^>]*>")
+T = TypeVar("T")
 
 
 class PeriodAction(StrEnum):
@@ -116,9 +118,9 @@ def visible_length(text: str) -> int:
 
 
 def fit_list(
-    render: Callable[[list[str], int], str], names: Sequence[str], limit: int = CAPTION_LIMIT
+    render: Callable[[list[T], int], str], names: Sequence[T], limit: int = CAPTION_LIMIT
 ) -> str:
-    """The rendering that shows as many of `names` as fit in `limit`.
+    """The rendering that shows as many of `names` (or any entries) as fit in `limit`.
 
     `render(shown, more)` makes the text with the first names and a count of the rest
     ("…等 N 项"). The longest fitting prefix is found by bisection; if even none fits,

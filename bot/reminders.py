@@ -35,6 +35,8 @@ from storage.submissions import Assignment, pending_by_department
 log = logging.getLogger(__name__)
 
 REMINDER, DIGEST, NUDGE = "reminder", "digest", "nudge"
+OPENED, REOPENED = reminder_log.OPENED, reminder_log.REOPENED  # queued when a period opens
+QUEUED_KINDS = (OPENED, REOPENED)
 SEND_RATE = 30.0  # messages a second, overall (Telegram's broadcast limit)
 WORKERS = 8  # sends in flight at once, so latency does not eat into the rate
 RECORD_BATCH = 30  # outcomes written together (about once a second at full rate)
@@ -149,13 +151,33 @@ def reminder_targets(session: Session, period: Period) -> dict[int, int]:
     return found
 
 
+def plan_open_notices(session: Session, period_id: int | None = None) -> tuple[list[Task], int]:
+    """The queued "period open" notices of open periods (of one, if given): per liaison
+    and period only the newest; older ones (an opening a reopening superseded) are
+    recorded as skipped. Returns (tasks, skipped)."""
+    open_ids = {p.id for p in open_periods(session)}
+    newest: dict[tuple[int, int], Task] = {}
+    older: list[Task] = []
+    for found_period, recipient, kind, slot in reminder_log.queued(session, QUEUED_KINDS):
+        if found_period not in open_ids or period_id not in (None, found_period):
+            continue
+        previous = newest.get((found_period, recipient))
+        if previous is not None:
+            older.append(previous)
+        newest[(found_period, recipient)] = Task(found_period, recipient, slot, kind)
+    for task in older:
+        reminder_log.take(session, task.period_id, task.recipient, task.slot, task.kind,
+                          status=reminder_log.SKIPPED)  # fmt: skip
+    return list(newest.values()), len(older)
+
+
 def plan_pass(session: Session, settings: Settings, now: datetime) -> tuple[list[Task], int]:
-    """Every task due now in every open period, reminders before digests; missed slots are
-    recorded as skipped here. Returns (tasks, skipped)."""
+    """Every task due now in every open period: "period open" notices, then reminders,
+    then digests; missed slots are recorded as skipped here. Returns (tasks, skipped)."""
     grace = timedelta(hours=settings.reminder_grace_hours)
+    notices, skipped = plan_open_notices(session)
     reminders: list[Task] = []
     digests: list[Task] = []
-    skipped = 0
     tz = organisation_zone(session)
     for period in open_periods(session):
         assert period.id is not None and period.due_at is not None
@@ -175,7 +197,7 @@ def plan_pass(session: Session, settings: Settings, now: datetime) -> tuple[list
             send, skip = reminder_log.due_slots(session, period.id, kind, recipients, due, missed)
             skipped += reminder_log.skip(session, period.id, kind, skip, now=now)
             into.extend(Task(period.id, r, s, kind) for r, s in send.items())
-    return reminders + digests, skipped
+    return notices + reminders + digests, skipped
 
 
 def plan_nudge(session: Session, now: datetime) -> list[Task]:
@@ -281,9 +303,36 @@ def compose_digest(
     return Message(task.recipient, text)
 
 
+def compose_open_notice(
+    session: Session, settings: Settings, task: Task, now: datetime
+) -> Message | None:
+    """The notice "the period is open, due …, /report", while open and the liaison active.
+
+    Sent also to a liaison flagged unreachable: they may have unblocked the bot since,
+    and this notice goes out once per opening, not daily."""
+    period = session.get(Period, task.period_id)
+    if period is None or not period.is_open or period.due_at is None:
+        return None
+    liaison = session.exec(
+        select(Liaison).where(Liaison.telegram_id == task.recipient, col(Liaison.active))
+    ).first()
+    if liaison is None:
+        return None
+    text = texts.text(
+        _language(session, settings, task.recipient),
+        "period_open_notice",
+        month=period.month,
+        due=local_text(period.due_at, organisation_zone(session)),
+        reopened=task.kind == REOPENED,
+    )
+    return Message(task.recipient, text, department_id=liaison.department_id)
+
+
 def compose(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
     if task.kind == DIGEST:
         return compose_digest(session, settings, task, now)
+    if task.kind in QUEUED_KINDS:
+        return compose_open_notice(session, settings, task, now)
     return compose_reminder(session, settings, task, now)
 
 
@@ -292,12 +341,16 @@ def compose(session: Session, settings: Settings, task: Task, now: datetime) -> 
 
 def _prepare(engine: Engine, settings: Settings, task: Task, now: datetime) -> Message | str:
     """Read the state, compose, claim, commit: the message, or why there is none."""
+    queued = task.kind in QUEUED_KINDS
     with session_scope(engine) as db:
         message = compose(db, settings, task, now)
         if message is None:
+            if queued:  # nothing to say any more (closed, liaison gone): never later either
+                reminder_log.take(db, task.period_id, task.recipient, task.slot, task.kind,
+                                  status=reminder_log.SKIPPED, now=now)  # fmt: skip
             return "idle"
-        if not reminder_log.claim(db, task.period_id, task.recipient, task.slot, task.kind,
-                                  now=now):  # fmt: skip
+        claim = reminder_log.take if queued else reminder_log.claim
+        if not claim(db, task.period_id, task.recipient, task.slot, task.kind, now=now):
             return "taken"
     return message  # committed: from here on nobody else sends this one
 
@@ -396,6 +449,23 @@ async def run_pass(
     report.seconds = loop.time() - started
     if tasks or skipped:
         log.info("reminder pass: %s", report)
+    return report
+
+
+async def run_open_notices(
+    engine: Engine,
+    settings: Settings,
+    period_id: int,
+    now: datetime,
+    deliver: Deliver,
+    pacer: Pacer,
+) -> PassReport:
+    """A period just opened in chat: its queued notices now, rather than at the next
+    minute's pass (whichever comes first sends each, once)."""
+    with session_scope(engine) as db:
+        tasks, skipped = plan_open_notices(db, period_id)
+    report = PassReport(skipped=skipped)
+    await send_all(engine, settings, tasks, now, deliver, pacer, report)
     return report
 
 

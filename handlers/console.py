@@ -17,10 +17,9 @@ from typing import Any
 from sqlmodel import Session
 from telegram import Chat, Update
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts
 from bot.console import (
     PeriodAction,
     PeriodCommand,
@@ -31,19 +30,19 @@ from bot.console import (
 from bot.intake import pack
 from bot.periods import PeriodError, local_text, parse_month
 from bot.summary import Summary, TemplateError, render_summary, summary_filename
-from handlers.common import Who, is_private, reply, services, session, who
+from handlers.common import Who, is_private, reply, services, with_db
+from handlers.reminders import send_open_notices
 from storage import periods as period_store
 from storage.console import (
+    DepartmentStatus,
     Outcome,
+    PeriodStatus,
     change_period,
     choose_period,
-    liaisons_to_notify,
     period_status,
 )
 from storage.models import Period
-from storage.people import language_of
-from storage.roster import organisation_zone
-from storage.summary import Tally, build_summary
+from storage.summary import build_summary
 
 log = logging.getLogger(__name__)
 
@@ -95,37 +94,64 @@ async def showing(chat: Chat, action: str) -> AsyncIterator[None]:
             await task
 
 
-def caption(sender: Who, summary: Summary, tally: Tally) -> str:
-    """The tally under the document, the list of missing items shortened to fit."""
+def caption(sender: Who, summary: Summary, status: PeriodStatus, now: datetime) -> str:
+    """The tally under the document, the list of what is missing shortened to fit: a
+    shared key work item one of whose departments reported names those who did not."""
+    missing = [
+        {"title": item.title, "departments": item.missing if item.submitted_any else []}
+        for item in status.items
+        if not item.submitted
+    ]
 
-    def render(shown: list[str], more: int) -> str:
+    def render(shown: list[dict[str, Any]], more: int) -> str:
         return sender.text(
             "compile_caption",
-            submitted=tally.submitted,
-            total=tally.total,
+            submitted=status.submitted,
+            total=status.total,
             missing=shown,
             more=more,
-            draft=summary.draft,
+            draft=bool(summary.draft),
+            month=status.month,
+            due=local_text(status.due_at, sender.tz),
+            overdue=now > status.due_at,
+            unreported=status.missing,
         )
 
-    return fit_list(render, tally.missing)
+    return fit_list(render, missing)
 
 
 # --- /compile ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What /compile found: the summary and its caption, or the answer instead."""
+
+    sender: Who
+    answer: str = ""
+    summary: Summary | None = None
+    caption: str = ""
 
 
 async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/compile [YYYY-MM]: the month's summary table as a Word document."""
     chat = update.effective_chat
     assert chat is not None
-    with session(context) as db:
-        sender = who(update, db)
-        found = _refusal(update, sender) or _find(sender, db, list(context.args or []))
-        built = None if isinstance(found, str) else build_summary(db, found)
-    if built is None:
-        await reply(update, str(found))
+    args, now = list(context.args or []), services(context).now()
+
+    def work(db: Session, sender: Who) -> Compiled:
+        found = _refusal(update, sender) or _find(sender, db, args)
+        if isinstance(found, str):
+            return Compiled(sender, found)
+        summary, _ = build_summary(db, found)
+        status = period_status(db, found, now)
+        return Compiled(sender, summary=summary, caption=caption(sender, summary, status, now))
+
+    compiled = await with_db(update, context, work)
+    sender, summary = compiled.sender, compiled.summary
+    if summary is None:
+        await reply(update, compiled.answer)
         return
-    summary, tally = built
     async with showing(chat, ChatAction.UPLOAD_DOCUMENT):
         try:
             content = await asyncio.to_thread(render_summary, summary)
@@ -136,17 +162,37 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             )
             return
         await chat.send_document(
-            document=content,
-            filename=summary_filename(summary),
-            caption=caption(sender, summary, tally),
+            document=content, filename=summary_filename(summary), caption=compiled.caption
         )
 
 
 # --- /status ----------------------------------------------------------------------
 
 
+def _department_view(sender: Who, d: DepartmentStatus) -> dict[str, Any]:
+    return {
+        "department": d.department,
+        "state": d.state.value,
+        "label": sender.plain(f"state_{d.state.value}"),
+        "at": local_text(d.submitted_at, sender.tz) if d.submitted_at else "",
+        "by": d.submitted_by,
+        "overdue": d.late and d.submitted_at is None,
+    }
+
+
+def _to_chase(status: PeriodStatus) -> list[dict[str, Any]]:
+    """Departments that owe something, those owing most first, with how many items."""
+    owed: dict[str, int] = {}
+    for item in status.pending:
+        for department in item.missing:
+            owed[department] = owed.get(department, 0) + 1
+    ranked = sorted(owed.items(), key=lambda pair: -pair[1])
+    return [{"department": name, "count": count} for name, count in ranked]
+
+
 def status_blocks(sender: Who, db: Session, period: Period, now: datetime) -> list[str]:
-    """A head with the counts, then one block per key work item (split between items)."""
+    """The counts and whom to chase; then what is pending (overdue first), each item
+    with its departments; then what was submitted, a line an item. Split between items."""
     status = period_status(db, period, now)
     blocks = [
         sender.text(
@@ -156,41 +202,45 @@ def status_blocks(sender: Who, db: Session, period: Period, now: datetime) -> li
             open=status.is_open,
             submitted=status.submitted,
             total=status.total,
-            late=status.late,
+            on_time=status.on_time,
+            submitted_late=status.submitted_late,
+            missing=status.missing,
+            overdue=status.overdue,
+            chase=_to_chase(status),
         )
     ]
-    for number, item in enumerate(status.items, 1):
-        departments: list[dict[str, Any]] = [
-            {
-                "department": d.department,
-                "state": d.state.value,
-                "label": sender.plain(f"state_{d.state.value}"),
-                "at": local_text(d.submitted_at, sender.tz) if d.submitted_at else "",
-                "by": d.submitted_by,
-                "overdue": d.late and d.submitted_at is None,
-            }
-            for d in item.departments
-        ]
-        item_text = sender.text(
-            "status_item", number=number, title=item.title, departments=departments
-        )
-        blocks.append("\n" + item_text)  # a blank line between items
+    sections = (
+        (True, status.pending, "status_item"),
+        (False, status.done, "status_done"),
+    )
+    for pending, items, text_name in sections:
+        for index, item in enumerate(items):
+            departments = [_department_view(sender, d) for d in item.departments]
+            text = sender.text(
+                text_name, number=item.number, title=item.title, departments=departments
+            )
+            if index == 0:  # the section's heading travels with its first item
+                heading = sender.text("status_section", pending=pending, count=len(items))
+                text = f"\n{heading}\n{text}"
+            elif pending:
+                text = "\n" + text  # a blank line between pending items
+            blocks.append(text)
     if not status.items:
         blocks.append(sender.text("status_empty"))
     return blocks
 
 
 async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/status [YYYY-MM]: every key work item and department with its state and time."""
-    with session(context) as db:
-        sender = who(update, db)
-        found = _refusal(update, sender) or _find(sender, db, list(context.args or []))
+    """/status [YYYY-MM]: what is pending and who owes it, then what was submitted."""
+    args, now = list(context.args or []), services(context).now()
+
+    def work(db: Session, sender: Who) -> list[str]:
+        found = _refusal(update, sender) or _find(sender, db, args)
         if isinstance(found, str):
-            messages = [found]
-        else:
-            blocks = status_blocks(sender, db, found, services(context).now())
-            messages = [message.strip() for message in pack(blocks)]
-    for message in messages:
+            return [found]
+        return [message.strip() for message in pack(status_blocks(sender, db, found, now))]
+
+    for message in await with_db(update, context, work):
         await reply(update, message)
 
 
@@ -200,8 +250,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 @dataclass(frozen=True)
 class PeriodAnswer:
     text: str
-    opened: Period | None = None  # a month that just opened: tell the liaisons
-    reopened: bool = False
+    opened: int | None = None  # the id of a month that just (re)opened: tell its liaisons
 
 
 def _period_list(sender: Who, db: Session) -> str:
@@ -221,7 +270,7 @@ def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetim
         return PeriodAnswer(_period_list(sender, db))
     if command.action is PeriodAction.HELP:
         return PeriodAnswer(sender.text("period_usage"))
-    change = change_period(db, command, sender.tz)
+    change = change_period(db, command, sender.tz, now)
     month, period = change.month, change.period
     if period is None:
         return PeriodAnswer(_unknown_month(sender, db, month))
@@ -247,62 +296,33 @@ def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetim
         text = sender.text(
             "period_opened", month=month, due=due, reopened=reopened, past_due=past_due
         )
-        return PeriodAnswer(text, period, reopened)
+        return PeriodAnswer(text, period.id)
     return PeriodAnswer(text)
 
 
-async def announce(
-    context: ContextTypes.DEFAULT_TYPE, period: Period, reopened: bool
-) -> tuple[int, int]:
-    """Tell every active liaison the period is open; return (told, not reachable).
-
-    Best effort: a liaison Telegram refuses (blocked the bot, never wrote to it) is
-    skipped, and one failure never stops the others.
-    """
-    svc = services(context)
-    with session(context) as db:
-        tz = organisation_zone(db)
-        recipients = [
-            (telegram_id, language_of(db, telegram_id) or svc.settings.default_language)
-            for telegram_id in liaisons_to_notify(db)
-        ]
-    assert period.due_at is not None
-    due = local_text(period.due_at, tz)
-    told = failed = 0
-    for telegram_id, language in recipients:
-        notice = texts.text(
-            language, "period_open_notice", month=period.month, due=due, reopened=reopened
-        )
-        try:
-            await context.bot.send_message(telegram_id, notice)
-            told += 1
-        except (Forbidden, BadRequest) as exc:
-            log.info("liaison %s not told that %s opened: %s", telegram_id, period.month, exc)
-            failed += 1
-        except TelegramError:
-            log.warning(
-                "liaison %s not told that %s opened", telegram_id, period.month, exc_info=True
-            )
-            failed += 1
-    return told, failed
-
-
 async def period_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/period [open|due|close|reopen …] (coordinators): list and manage reporting months."""
-    now = services(context).now()
-    with session(context) as db:
-        sender = who(update, db)
+    """/period [open|due|close|reopen …] (coordinators): list and manage reporting months.
+
+    Opening queues the notice to the month's liaisons (as `huibao period open` does);
+    here it goes out at once, and the coordinator hears how many were told."""
+    args, now = list(context.args or []), services(context).now()
+
+    def work(db: Session, sender: Who) -> tuple[Who, PeriodAnswer]:
         refusal = _refusal(update, sender)
         if refusal:
-            answer = PeriodAnswer(refusal)
-        else:
-            try:
-                command = parse_period_command(list(context.args or []), sender.tz)
-            except PeriodInputError as exc:
-                answer = PeriodAnswer(sender.text("period_bad_input", kind=exc.kind, text=exc.text))
-            else:
-                answer = period_answer(sender, db, command, now)
+            return sender, PeriodAnswer(refusal)
+        try:
+            command = parse_period_command(args, sender.tz)
+        except PeriodInputError as exc:
+            return sender, PeriodAnswer(
+                sender.text("period_bad_input", kind=exc.kind, text=exc.text)
+            )
+        return sender, period_answer(sender, db, command, now)
+
+    sender, answer = await with_db(update, context, work)
     await reply(update, answer.text)
     if answer.opened is not None:
-        told, failed = await announce(context, answer.opened, answer.reopened)
+        report = await send_open_notices(context, answer.opened)
+        told = report.sent + report.taken  # taken: the minute pass is telling them
+        failed = report.failed + report.blocked + report.errors
         await reply(update, sender.text("period_notified", sent=told, failed=failed))

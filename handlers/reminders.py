@@ -120,6 +120,15 @@ def start_reminders(app: Application) -> None:  # type: ignore[type-arg]
     )
 
 
+async def send_open_notices(context: ContextTypes.DEFAULT_TYPE, period_id: int) -> core.PassReport:
+    """A period opened in chat: tell its liaisons now through the same queue the minute
+    pass sends from (a period opened by the CLI is announced by that pass)."""
+    svc = services(context)
+    return await core.run_open_notices(
+        svc.engine, svc.settings, period_id, svc.now(), deliverer(context.bot), _pacer(svc)
+    )
+
+
 # --- commands -------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.console import PeriodAction, PeriodCommand
 from bot.periods import default_due, parse_month
-from storage.models import Coordinator, Department, Liaison, Period
+from storage import reminders as reminder_log
+from storage.models import Coordinator, Department, Liaison, Period, utcnow
 from storage.periods import (
     close_period,
     current_period,
@@ -22,6 +23,8 @@ from storage.periods import (
     set_due,
 )
 from storage.submissions import State, assignments
+
+SUBMITTED = (State.SUBMITTED, State.SUBMITTED_LATE)
 
 
 def choose_period(session: Session, month: str | None) -> Period | None:
@@ -47,17 +50,34 @@ class DepartmentStatus:
 
 @dataclass(frozen=True)
 class ItemStatus:
+    number: int  # its row in the document (序号)
     title: str
     departments: list[DepartmentStatus]  # roster order
 
     @property
     def submitted(self) -> bool:
         """Counted as reported only when every responsible department submitted."""
-        return all(d.state in (State.SUBMITTED, State.SUBMITTED_LATE) for d in self.departments)
+        return all(d.state in SUBMITTED for d in self.departments)
 
     @property
-    def late(self) -> bool:
-        return any(d.late for d in self.departments)
+    def submitted_late(self) -> bool:
+        """Reported, but some department only after the due time."""
+        return self.submitted and any(d.state is State.SUBMITTED_LATE for d in self.departments)
+
+    @property
+    def submitted_any(self) -> bool:
+        """Some department submitted its part (all of them, or not)."""
+        return any(d.state in SUBMITTED for d in self.departments)
+
+    @property
+    def missing(self) -> list[str]:
+        """The departments that have not submitted their part, roster order."""
+        return [d.department for d in self.departments if d.state not in SUBMITTED]
+
+    @property
+    def overdue(self) -> bool:
+        """Not reported, and the due time has passed."""
+        return not self.submitted and any(d.late for d in self.departments)
 
 
 @dataclass(frozen=True)
@@ -76,8 +96,31 @@ class PeriodStatus:
         return len(self.items)
 
     @property
-    def late(self) -> int:
-        return sum(1 for item in self.items if item.late)
+    def submitted_late(self) -> int:
+        return sum(1 for item in self.items if item.submitted_late)
+
+    @property
+    def on_time(self) -> int:
+        return self.submitted - self.submitted_late
+
+    @property
+    def missing(self) -> int:
+        return self.total - self.submitted
+
+    @property
+    def overdue(self) -> int:
+        """Items still missing after the due time (a subset of `missing`)."""
+        return sum(1 for item in self.items if item.overdue)
+
+    @property
+    def pending(self) -> list[ItemStatus]:
+        """What to chase: items not fully submitted, overdue ones first, then document
+        order."""
+        return sorted((i for i in self.items if not i.submitted), key=lambda i: not i.overdue)
+
+    @property
+    def done(self) -> list[ItemStatus]:
+        return [item for item in self.items if item.submitted]
 
 
 def _names(session: Session, telegram_ids: set[int]) -> dict[int, str]:
@@ -108,7 +151,10 @@ def period_status(session: Session, period: Period, now: datetime) -> PeriodStat
     )
     items: dict[int, ItemStatus] = {}
     for assignment in found:
-        item = items.setdefault(assignment.work_item.id, ItemStatus(assignment.work_item.title, []))
+        item = items.setdefault(
+            assignment.work_item.id,
+            ItemStatus(len(items) + 1, assignment.work_item.title, []),
+        )
         sub = assignment.submission if assignment.submitted else None
         by = sub.submitted_by if sub is not None else None
         item.departments.append(
@@ -124,15 +170,25 @@ def period_status(session: Session, period: Period, now: datetime) -> PeriodStat
     return PeriodStatus(period.month, period.due_at, period.is_open, list(items.values()))
 
 
-def liaisons_to_notify(session: Session) -> list[int]:
-    """Telegram ids of the active liaisons of active departments, in roster order."""
+def liaisons_to_notify(session: Session, period: Period) -> list[int]:
+    """Telegram ids of the active liaisons of the departments that report in the period,
+    in roster order."""
+    departments = {a.department.id for a in assignments(session, period)}
     rows = session.exec(
         select(Liaison.telegram_id)
         .join(Department, col(Department.id) == col(Liaison.department_id))
-        .where(col(Liaison.active), col(Department.active))
+        .where(col(Liaison.active), col(Department.active), col(Department.id).in_(departments))
         .order_by(col(Department.position), col(Liaison.id))
     )
     return list(rows)
+
+
+def queue_open_notice(session: Session, period: Period, reopened: bool, now: datetime) -> None:
+    """Queue "the period is open, /report" for every liaison of the period at this moment;
+    the running bot's reminder pass sends each once (the chat sends them at once)."""
+    assert period.id is not None
+    kind = reminder_log.REOPENED if reopened else reminder_log.OPENED
+    reminder_log.queue(session, period.id, kind, liaisons_to_notify(session, period), now)
 
 
 class Outcome(StrEnum):
@@ -158,12 +214,15 @@ class PeriodChange:
         return self.outcome in (Outcome.OPENED, Outcome.REOPENED)
 
 
-def change_period(session: Session, command: PeriodCommand, tz: ZoneInfo) -> PeriodChange:
+def change_period(
+    session: Session, command: PeriodCommand, tz: ZoneInfo, now: datetime | None = None
+) -> PeriodChange:
     """Open, re-date, close or reopen a month, as /period and `huibao period` ask.
 
     Opening an open month only changes its due time when a new one is given; opening a
     closed month reopens it (keeping its due time unless a new one is given); reopening
-    keeps the due time. Nothing is ever deleted.
+    keeps the due time. Nothing is ever deleted. Opening and reopening queue the notice
+    to the period's liaisons (queue_open_notice), whichever of chat and CLI did it.
     """
     assert command.month is not None and command.action in (
         PeriodAction.OPEN,
@@ -177,7 +236,9 @@ def change_period(session: Session, command: PeriodCommand, tz: ZoneInfo) -> Per
     action = command.action
     if action is PeriodAction.OPEN and found is None:
         due_at = command.due_at or default_due(command.month, tz)
-        return PeriodChange(Outcome.OPENED, month, open_period(session, month, due_at))
+        opened = open_period(session, month, due_at)
+        queue_open_notice(session, opened, False, now or utcnow())
+        return PeriodChange(Outcome.OPENED, month, opened)
     if found is None:
         return PeriodChange(Outcome.UNKNOWN, month, None)
     if action is PeriodAction.REMIND:
@@ -200,4 +261,5 @@ def change_period(session: Session, command: PeriodCommand, tz: ZoneInfo) -> Per
         return PeriodChange(Outcome.ALREADY_OPEN, month, found)
     assert found.due_at is not None
     reopened = open_period(session, month, command.due_at or found.due_at)
+    queue_open_notice(session, reopened, True, now or utcnow())
     return PeriodChange(Outcome.REOPENED, month, reopened)

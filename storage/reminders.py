@@ -5,6 +5,10 @@ constraint, committed before the message is sent. Whoever inserts it first
 sends; everyone else (a second pass, a restarted bot, another process on the
 same database) gets False. A crash between claim and send loses that one
 message rather than ever sending it twice.
+
+A message whose recipients are fixed when something happens (a period opened: its
+liaisons at that moment) is queued instead: `queue` writes the rows as "queued" and
+`take` claims one by turning it "claimed", again exactly once whoever tries.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from storage.snapshots import WorkItemView, as_named
 from storage.submissions import Assignment
 
 CLAIMED, SENT, FAILED, BLOCKED, SKIPPED = "claimed", "sent", "failed", "blocked", "skipped"
+QUEUED = "queued"
+OPENED, REOPENED = "opened", "reopened"  # the notice that a period (re)opened, queued
 
 
 def slot_key(kind: str, slot: datetime) -> str:
@@ -78,13 +84,14 @@ def skip(
     pairs: Iterable[tuple[int, datetime]],
     *,
     now: datetime | None = None,
+    status: str = SKIPPED,
 ) -> int:
-    """Record (recipient, slot) pairs as skipped, in one statement; rows already there stay
-    as they are. Returns how many were new."""
+    """Record (recipient, slot) pairs as skipped (or `status`), in one statement; rows
+    already there stay as they are. Returns how many were new."""
     pairs = list(pairs)
     rows = [
         {"period_id": period_id, "recipient_id": recipient, "kind": kind,
-         "slot": slot_key(kind, slot), "claimed_at": now or utcnow(), "status": SKIPPED}
+         "slot": slot_key(kind, slot), "claimed_at": now or utcnow(), "status": status}
         for recipient, slot in pairs
     ]  # fmt: skip
     if not rows:
@@ -97,11 +104,62 @@ def skip(
         statement = sqlite_insert(table).on_conflict_do_nothing()
     else:  # any other database: one savepoint a row
         return sum(
-            claim(session, period_id, r, slot, kind, status=SKIPPED, now=now) for r, slot in pairs
+            claim(session, period_id, r, slot, kind, status=status, now=now) for r, slot in pairs
         )
     # RETURNING lists only the rows that went in (rowcount is unreliable for many rows)
     inserted = session.execute(statement.returning(table.c.id), rows).all()
     return len(inserted)
+
+
+def queue(
+    session: Session, period_id: int, kind: str, recipients: Iterable[int], slot: datetime
+) -> int:
+    """Queue one message of `kind` for each recipient (`take` claims it later); a row
+    already there, queued or sent, stays. Returns how many were new."""
+    return skip(session, period_id, kind, [(r, slot) for r in recipients], now=slot,
+                status=QUEUED)  # fmt: skip
+
+
+def queued(session: Session, kinds: Iterable[str]) -> list[tuple[int, int, str, datetime]]:
+    """(period, recipient, kind, slot) of every queued message of these kinds, oldest
+    first."""
+    rows = session.exec(
+        select(ReminderLog.period_id, ReminderLog.recipient_id, ReminderLog.kind, ReminderLog.slot)
+        .where(ReminderLog.status == QUEUED, col(ReminderLog.kind).in_(list(kinds)))
+        .order_by(col(ReminderLog.slot), col(ReminderLog.id))
+    )
+    return [
+        (period_id, recipient, kind,
+         datetime.strptime(key.split(":", 1)[1], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC))
+        for period_id, recipient, kind, key in rows
+    ]  # fmt: skip
+
+
+def take(
+    session: Session,
+    period_id: int,
+    recipient_id: int,
+    slot: datetime,
+    kind: str,
+    *,
+    status: str = CLAIMED,
+    now: datetime | None = None,
+) -> bool:
+    """Claim a queued message (queued → `status`); False if it is not queued any more.
+
+    The conditional UPDATE is the gate: of two passes or processes only one changes the
+    row (PostgreSQL re-checks the condition after waiting for the other's lock)."""
+    result = session.execute(
+        sa.update(ReminderLog)
+        .where(
+            col(ReminderLog.period_id) == period_id,
+            col(ReminderLog.recipient_id) == recipient_id,
+            col(ReminderLog.slot) == slot_key(kind, slot),
+            col(ReminderLog.status) == QUEUED,
+        )
+        .values(status=status, claimed_at=now or utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def mark(

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from bot.periods import parse_month
-from bot.summary import Contribution, Summary, SummaryRow
+from bot.summary import Contribution, Draft, Summary, SummaryRow
 from storage.models import Period
-from storage.roster import organisation
+from storage.roster import organisation, organisation_zone
 from storage.submissions import assignments
 
 
@@ -47,6 +47,6 @@ def build_summary(session: Session, period: Period) -> tuple[Summary, Tally]:
         month=month.month,
         organisation=organisation(session).name,
         rows=summary_rows,
-        draft=period.is_open or bool(missing),
+        draft=Draft.of(period.is_open, period.due_at, len(missing), organisation_zone(session)),
     )
     return summary, tally

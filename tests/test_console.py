@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
+from sqlalchemy.engine import Engine
 
 from bot import summary as summary_module
 from bot import texts
@@ -22,9 +25,11 @@ from bot.periods import parse_due
 from bot.summary import DEFAULT_TEMPLATE, cell_paragraphs
 from handlers.common import Who
 from handlers.console import status_blocks
+from handlers.reminders import run_reminder_pass
 from storage.db import session_scope
 from storage.people import identify
 from storage.periods import get_period, open_period
+from storage.submissions import assignments, submission_for, submit
 from tests.botapi import FakeGroup, FakeUser, SentMessage
 from tests.harness import COORDINATOR_ID, Harness
 from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
@@ -111,9 +116,12 @@ async def test_compile_after_rows_1_to_3_were_reported_in_chat(harness: Harness)
 
     assert sent.caption is not None
     first, second = sent.caption.split("\n")
-    missing = [SAMPLE_TITLES[0], SAMPLE_TITLES[1], *SAMPLE_TITLES[3:]]
-    assert first == "已报送 1/13 项；未报送：" + "、".join(missing)
-    assert "草稿" in second
+    missing = [f"{SAMPLE_TITLES[0]}（办公室）", f"{SAMPLE_TITLES[1]}（农村青年工作部）"]
+    assert first == "已报送 1/13 项；未报送：" + "、".join([*missing, *SAMPLE_TITLES[3:]])
+    assert second == (
+        "（草稿：本期尚未结束，截止 2015-11-05 17:00，尚有 12 项未报送。"
+        "结束本期后生成的是正式文本：/period close 2015-10）"
+    )
 
     # A month named explicitly, one that does not exist, one that is not a month.
     replies = await coordinator.send("/compile 2015-10", quiet=0.5)
@@ -177,22 +185,39 @@ async def test_a_broken_template_gets_a_clear_answer(
 def test_a_long_list_of_missing_items_is_shortened_to_fit_a_caption() -> None:
     titles = [f"第{n}项非常非常长的重点工作名称，用来把说明文字撑满" for n in range(1, 201)]
 
-    def render(shown: list[str], more: int) -> str:
+    entries = [{"title": title, "departments": []} for title in titles]
+    draft = {"draft": True, "month": "2015-10", "due": "2015-11-05 17:00", "overdue": False}
+
+    def render(shown: list[dict[str, object]], more: int) -> str:
         return texts.text(
-            "zh-CN", "compile_caption", submitted=3, total=203, missing=shown, more=more, draft=True
+            "zh-CN",
+            "compile_caption",
+            submitted=3,
+            total=203,
+            missing=shown,
+            more=more,
+            unreported=200,
+            **draft,
         )
 
-    caption = fit_list(render, titles)
+    caption = fit_list(render, entries)
     assert visible_length(caption) <= CAPTION_LIMIT
     assert caption.startswith("已报送 3/203 项；未报送：第1项")
     assert "等 200 项" in caption
-    assert visible_length(fit_list(render, titles[:2])) < CAPTION_LIMIT
-    assert "等" not in fit_list(render, titles[:2])
+    assert visible_length(fit_list(render, entries[:2])) < CAPTION_LIMIT
+    assert "等" not in fit_list(render, entries[:2])
     english = fit_list(
         lambda shown, more: texts.text(
-            "en", "compile_caption", submitted=3, total=203, missing=shown, more=more, draft=False
+            "en",
+            "compile_caption",
+            submitted=3,
+            total=203,
+            missing=shown,
+            more=more,
+            unreported=200,
+            **{**draft, "draft": False},
         ),
-        titles,
+        entries,
     )
     assert visible_length(english) <= CAPTION_LIMIT and "more" in english
 
@@ -206,7 +231,7 @@ async def test_status_shows_states_times_and_lateness(harness: Harness) -> None:
     replies = await coordinator.send("/status")
     assert replies[0].text.splitlines()[:2] == [
         "📋 2015-10 报送情况（截止 2015-11-05 17:00，填报中）",
-        "已报送 0/13 项，逾期 0 项",
+        "已报送 0/13 项（按时 0 项，逾期提交 0 项）；未报送 13 项",
     ]
 
     org = await harness.liaison("org", 3001, "王芳")
@@ -220,15 +245,19 @@ async def test_status_shows_states_times_and_lateness(harness: Harness) -> None:
 
     harness.now = local("2015-11-06 09:30")  # after the due time
     replies = await coordinator.send("/status")
-    text = "\n".join(replies.texts)
-    lines = text.splitlines()
-    assert lines[1] == "已报送 1/13 项，逾期 12 项"
-    assert "1. 团的制度建设" in lines
-    assert "· 办公室：✅ 已提交 2015-11-02 10:00 张三" in lines
-    assert "· 组织部：✅ 已提交 2015-11-02 10:00 王芳" in lines
-    assert "· 农村青年工作部：⬜ 未开始（已逾期）" in lines
-    assert "· 组织部：📝 草稿（已逾期）" in lines
-    assert "· 国际联络部：⬜ 未开始（已逾期）" in lines
+    lines = "\n".join(replies.texts).splitlines()
+    assert lines[1] == "已报送 1/13 项（按时 1 项，逾期提交 0 项）；未报送 12 项，其中已逾期 12 项"
+    assert lines[2].startswith("👉 待催报：")
+    # What is pending first, with every department of the item; then what is in.
+    pending, done = lines.index("⏳ 未报送（12 项）"), lines.index("✅ 已报送（1 项）")
+    assert pending < lines.index("2. 基层服务型团组织建设") < done
+    assert "· 组织部：✅ 已提交 2015-11-02 10:00 王芳" in lines[pending:done]
+    assert "· 农村青年工作部：⬜ 未开始（已逾期）" in lines[pending:done]
+    assert "· 组织部：📝 草稿（已逾期）" in lines[pending:done]
+    assert "· 国际联络部：⬜ 未开始（已逾期）" in lines[pending:done]
+    assert lines[done + 1 :] == [
+        "1. 团的制度建设：办公室 2015-11-02 10:00 张三；组织部 2015-11-02 10:00 王芳"
+    ]
 
     replies = await org.send("/report")  # resumes the draft
     assert "草稿里的一项" in replies.last.text
@@ -238,14 +267,15 @@ async def test_status_shows_states_times_and_lateness(harness: Harness) -> None:
     await org.tap(SUBMIT)
     replies = await coordinator.send("/status 2015-10")
     lines = "\n".join(replies.texts).splitlines()
-    assert lines[1] == "已报送 2/13 项，逾期 12 项"
-    assert "· 组织部：⚠️ 逾期提交 2015-11-06 09:30 王芳" in lines
+    assert lines[1] == "已报送 2/13 项（按时 1 项，逾期提交 1 项）；未报送 11 项，其中已逾期 11 项"
+    assert f"3. {SAMPLE_TITLES[2]}：⚠️逾期 组织部 2015-11-06 09:30 王芳" in lines
 
     # In English, and refused to others.
     await coordinator.send("/lang en")
     replies = await coordinator.send("/status")
-    assert "Submitted 2/13, late 12" in replies[0].text
-    assert "submitted late 2015-11-06 09:30 by 王芳" in "\n".join(replies.texts)
+    english = "\n".join(replies.texts)
+    assert "Submitted 2/13 (1 on time, 1 late); missing 11, 11 of them overdue" in english
+    assert "⚠️late 组织部 2015-11-06 09:30 by 王芳" in english
     replies = await org.send("/status")
     assert "仅供协调员使用" in replies.last.text
     replies = await coordinator.send("/status 2016-01")
@@ -262,7 +292,8 @@ async def test_long_status_is_split_between_items(harness: Harness) -> None:
     messages = pack(blocks, limit=120)
     assert len(messages) >= 4
     for message in messages[1:]:
-        assert re.match(r"<b>\d+\. ", message.strip()), message  # starts with an item
+        # starts with an item (or the heading of the items that follow)
+        assert re.match(r"(<b>⏳ 未报送（13 项）</b>\n)?<b>\d+\. ", message.strip()), message
     assert sum(m.count("· ") for m in messages) == 16  # every department of every item
 
 
@@ -380,3 +411,214 @@ def test_parse_period_command() -> None:
         with pytest.raises(PeriodInputError) as err:
             parse(words, SHANGHAI)
         assert err.value.kind == kind
+
+
+# --- a small office: the final document, honest counts, names with markup -----------
+
+SMALL_ROSTER = """
+[organisation]
+name = "共青团某市委员会"
+timezone = "Asia/Shanghai"
+
+[[departments]]
+code = "office"
+name = '{office}'
+
+[[departments]]
+code = "org"
+name = '{org}'
+
+[[departments]]
+code = "publicity"
+name = '{publicity}'
+
+[[work_items]]
+title = '{system}'
+departments = ["office", "org"]
+
+[[work_items]]
+title = '{youth}'
+departments = ["org", "publicity"]
+
+[[work_items]]
+title = "少先队工作"
+departments = ["office"]
+
+[[work_items]]
+title = "志愿服务"
+departments = ["publicity"]
+
+[[coordinators]]
+telegram_id = 123456789
+name = "李明"
+"""
+PLAIN_NAMES = {
+    "office": "办公室",
+    "org": "组织部",
+    "publicity": "宣传部",
+    "system": "团的制度建设",
+    "youth": "青年发展",
+}
+
+
+@contextlib.asynccontextmanager
+async def small_office(
+    engine: Engine, tmp_path: Path, names: dict[str, str] = PLAIN_NAMES
+) -> AsyncIterator[Harness]:
+    """Three departments, four key work items, one of them shared by 组织部 and 宣传部."""
+    roster = tmp_path / "small.toml"
+    roster.write_text(SMALL_ROSTER.format(**names), encoding="utf-8")
+    running = Harness(engine=engine, roster=roster)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+def every_text_of(document: bytes) -> str:
+    """Every text a reader can see in a .docx: body, table, headers, footers, properties."""
+    doc = Document(io.BytesIO(document))
+    parts = [p.text for p in doc.paragraphs]
+    parts += [p.text for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+    for section in doc.sections:
+        for part in (
+            section.header,
+            section.even_page_header,
+            section.first_page_header,
+            section.footer,
+            section.even_page_footer,
+            section.first_page_footer,
+        ):
+            parts += [p.text for p in part.paragraphs]
+    props = doc.core_properties
+    parts += [props.title or "", props.subject or "", props.comments or "", props.keywords or ""]
+    return "\n".join(parts)
+
+
+async def test_a_closed_month_compiles_as_the_final_document(
+    engine: Engine, tmp_path: Path
+) -> None:
+    async with small_office(engine, tmp_path) as harness:
+        open_month(harness)
+        office = await harness.liaison("office", 3001, "张三")
+        org = await harness.liaison("org", 3002, "王芳")
+        await report(office, "团的制度建设", "办公室的推进", "办公室的计划")
+        await report(org, "团的制度建设", "组织部的推进", "组织部的计划")
+        await report(org, "青年发展", "组织部的青年发展", "组织部的青年计划")
+        await report(office, "少先队工作", "少先队推进", "少先队计划")
+        coordinator = harness.coordinator()
+
+        # Open: a draft, and the mark says why.
+        await coordinator.send("/compile", quiet=0.5)
+        sent = await wait_for_document(coordinator)
+        assert sent.document is not None and sent.caption is not None
+        document = Document(io.BytesIO(sent.document.content))
+        assert document.paragraphs[0].text == "10月份重点工作推进情况汇总表（草稿）"
+        section = document.sections[0]
+        assert section.header.paragraphs[0].text == (
+            "草稿：本期尚未结束（截止 2015-11-05 17:00），尚有 2 项未报送"
+        )
+        assert sent.caption.split("\n") == [
+            "已报送 2/4 项；未报送：青年发展（宣传部）、志愿服务",
+            "（草稿：本期尚未结束，截止 2015-11-05 17:00，尚有 2 项未报送。"
+            "结束本期后生成的是正式文本：/period close 2015-10）",
+        ]
+
+        # Closed with 宣传部 never reporting: the final document.
+        harness.now = local("2015-11-06 09:00")
+        await coordinator.send("/period close 2015-10")
+        await coordinator.send("/compile 2015-10", quiet=0.5)
+        final = await wait_for_document(coordinator)
+        assert final.message_id != sent.message_id
+        assert final.document is not None and final.caption is not None
+        assert "草稿" not in every_text_of(final.document.content)
+        assert final.caption == "已报送 2/4 项；未报送：青年发展（宣传部）、志愿服务"
+        table = Document(io.BytesIO(final.document.content)).tables[0]
+        assert cell_texts(table.rows[2].cells[1]) == ["青年发展", "（宣传部未报送）"]
+        assert cell_texts(table.rows[2].cells[2]) == ["组织部的青年发展"]
+        assert cell_texts(table.rows[4].cells[1]) == ["志愿服务"]
+        assert cell_texts(table.rows[4].cells[2]) == [MISSING]
+        assert cell_texts(table.rows[4].cells[3]) == [MISSING]
+
+
+async def test_status_counts_on_time_late_and_missing_apart(engine: Engine, tmp_path: Path) -> None:
+    async with small_office(engine, tmp_path) as harness:
+        open_month(harness)
+        office = await harness.liaison("office", 3001, "张三")
+        org = await harness.liaison("org", 3002, "王芳")
+        await report(office, "团的制度建设", "办公室的推进", "办公室的计划")
+        await report(org, "团的制度建设", "组织部的推进", "组织部的计划")
+        await report(org, "青年发展", "组织部的青年发展", "组织部的青年计划")
+        harness.now = local("2015-11-06 09:30")  # after the due time
+        await report(office, "少先队工作", "少先队推进", "少先队计划")
+
+        replies = await harness.coordinator().send("/status")
+        assert len(replies) == 1
+        assert replies[0].text.splitlines() == [
+            "📋 2015-10 报送情况（截止 2015-11-05 17:00，填报中）",
+            "已报送 2/4 项（按时 1 项，逾期提交 1 项）；未报送 2 项，其中已逾期 2 项",
+            "👉 待催报：宣传部 2 项",
+            "",
+            "⏳ 未报送（2 项）",
+            "2. 青年发展",
+            "· 组织部：✅ 已提交 2015-11-02 10:00 王芳",
+            "· 宣传部：⬜ 未开始（已逾期）",
+            "",
+            "4. 志愿服务",
+            "· 宣传部：⬜ 未开始（已逾期）",
+            "",
+            "✅ 已报送（2 项）",
+            "1. 团的制度建设：办公室 2015-11-02 10:00 张三；组织部 2015-11-02 10:00 王芳",
+            "3. 少先队工作：⚠️逾期 办公室 2015-11-06 09:30 张三",
+        ]
+
+
+MARKUP_NAMES = {
+    "office": '办公室<综合>&"文秘"',
+    "org": "组织部 & <b>党建</b>",
+    "publicity": '宣传部 "新媒体"',
+    "system": '团的<制度>建设 & "规范"',
+    "youth": "青年&lt;发展&gt;",
+}
+
+
+async def test_names_with_markup_read_literally_on_coordinator_screens(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Roster names holding <, & and " show exactly as written, escaped once."""
+    names = MARKUP_NAMES
+    async with small_office(engine, tmp_path, names) as harness:
+        open_month(harness)
+        liaison = await harness.liaison("org", 3002, '王<芳>&"')
+        with session_scope(harness.engine) as db:
+            period = get_period(db, "2015-10")
+            assert period is not None
+            for found in assignments(db, period):
+                if found.department.name == names["org"]:
+                    draft = submission_for(db, period, found.work_item.id, found.department.id or 0)
+                    submit(db, draft, progress=["推进"], plan=["计划"], by=3002, read_version=0,
+                           now=local("2015-11-02 10:00"))  # fmt: skip
+        coordinator = harness.coordinator()
+        harness.now = local("2015-11-06 09:00")
+
+        status = "\n".join((await coordinator.send("/status")).texts)
+        assert f"👉 待催报：{names['office']} 2 项、{names['publicity']} 2 项" in status
+        assert f"2. {names['youth']}" in status
+        assert f'· {names["org"]}：✅ 已提交 2015-11-02 10:00 王<芳>&"' in status
+        assert f"· {names['publicity']}：⬜ 未开始（已逾期）" in status
+
+        await coordinator.send("/compile", quiet=0.5)
+        sent = await wait_for_document(coordinator)
+        assert sent.caption is not None
+        assert sent.caption.startswith(
+            f"已报送 0/4 项；未报送：{names['system']}（{names['office']}）、"
+            f"{names['youth']}（{names['publicity']}）、少先队工作、志愿服务"
+        )
+
+        # The digest of who is late, sent to the coordinators by the reminder pass.
+        await run_reminder_pass(harness.app)
+        digest = next(m.text for m in coordinator.messages if "逾期未报送情况" in m.text)
+        assert f"• {names['office']}：{names['system']}、少先队工作" in digest
+        assert f"• {names['publicity']}：{names['youth']}、志愿服务" in digest
+        assert liaison.messages

@@ -33,7 +33,10 @@ def test_demo_runs_from_the_repository_root(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     written = out / "2015年10月重点工作推进情况汇总表.docx"
     assert f"wrote {written} (13 rows)" in done.stdout
-    assert "已报送 11/13 项；未报送：团的制度建设、基层服务型团组织建设" in done.stdout
+    assert (
+        "已报送 11/13 项；未报送：团的制度建设（办公室）、基层服务型团组织建设（农村青年工作部）"
+        in done.stdout
+    )
     assert "sendChatAction upload_document" in done.stdout
     assert done.stderr == ""  # logging stays quiet
 

@@ -14,6 +14,7 @@ from docx.shared import Mm
 from bot.summary import (
     DEFAULT_TEMPLATE,
     Contribution,
+    Draft,
     Summary,
     SummaryRow,
     TemplateError,
@@ -30,7 +31,7 @@ ORG = "共青团广东省委员会"
 MISSING = "（未报送）"
 
 
-def sample_summary(*, draft: bool = False, organisation: str = ORG) -> Summary:
+def sample_summary(*, draft: Draft | bool = False, organisation: str = ORG) -> Summary:
     rows = []
     for no, title in enumerate(SAMPLE_TITLES, 1):
         if no in SAMPLE_ROWS:
@@ -142,24 +143,56 @@ def test_round_trip_table(sample_doc) -> None:  # type: ignore[no-untyped-def]
     assert "在 “团干部如何健康成长”" in table.rows[3].cells[2].text  # inner space kept
 
 
-def test_header_row_repeats_and_data_rows_may_split(sample_doc) -> None:  # type: ignore[no-untyped-def]
+def test_header_row_repeats_and_long_data_rows_may_split(sample_doc) -> None:  # type: ignore[no-untyped-def]
     rows = sample_doc.tables[0].rows
     tr_pr = rows[0]._tr.trPr
     assert tr_pr is not None
     assert tr_pr.find(qn("w:tblHeader")) is not None
     assert tr_pr.find(qn("w:cantSplit")) is not None
-    for row in rows[1:]:
+    for no, row in enumerate(rows[1:], 1):
         pr = row._tr.trPr
-        if pr is not None:
-            assert pr.find(qn("w:tblHeader")) is None
-            assert pr.find(qn("w:cantSplit")) is None
+        assert pr is None or pr.find(qn("w:tblHeader")) is None
+        # a row of a few lines stays on one page; the long ones (rows 1 to 3) may split
+        kept = pr is not None and pr.find(qn("w:cantSplit")) is not None
+        assert kept is (no > 3), no
+
+
+def _title_column_chars(doc) -> float:  # type: ignore[no-untyped-def]
+    """How many characters of the template's font size a line of 重点工作 holds."""
+    table = doc.tables[0]._tbl
+    grid = [int(g.get(qn("w:w"))) for g in table.tblGrid.findall(qn("w:gridCol"))]
+    margins = table.tblPr.find(qn("w:tblCellMar"))
+    inner = grid[1] - sum(int(margins.find(qn(f"w:{s}")).get(qn("w:w"))) for s in ("left", "right"))
+    size = doc.tables[0].rows[1].cells[1].paragraphs[0].style.font.size
+    return float(inner / (size.pt * 20))
+
+
+def test_a_title_of_twelve_characters_fits_in_two_lines(sample_doc) -> None:  # type: ignore[no-untyped-def]
+    for summary in (sample_summary(), one_row(title="团的制度建设")):
+        assert _title_column_chars(read(render_summary(summary))) >= 6
+
+
+def test_titles_do_not_leave_one_character_on_a_line() -> None:
+    """The office's 9-character titles broke 8 + 1 in the template's 38 mm column."""
+    titles = ["青年发展型城市建设", "团员发展和团籍管理", "团的制度建设"]
+    summary = Summary(2015, 10, ORG, [SummaryRow(t, []) for t in titles], draft=False)
+    chars = int(_title_column_chars(read(render_summary(summary))))
+    for title in titles:
+        assert len(title) <= chars or len(title) % chars not in (1,), (title, chars)
+
+
+def test_a_title_is_kept_in_one_piece(sample_doc) -> None:  # type: ignore[no-untyped-def]
+    for row in sample_doc.tables[0].rows[1:]:
+        assert row.cells[1].paragraphs[0].paragraph_format.keep_together is True
 
 
 def test_column_widths_fit_text_width(sample_doc) -> None:  # type: ignore[no-untyped-def]
     table = sample_doc.tables[0]
     grid = [int(g.get(qn("w:w"))) for g in table._tbl.tblGrid.findall(qn("w:gridCol"))]
     widths_mm = [w / 1440 * 25.4 for w in grid]
-    assert [round(w) for w in widths_mm] == [14, 38, 95, 78]
+    assert round(widths_mm[0]) == 14  # 序号 as the template has it
+    assert round(sum(widths_mm)) == 225  # the text width, whatever 重点工作 took
+    assert widths_mm[2] > widths_mm[3] > widths_mm[1]  # the text columns stay widest
     section = sample_doc.sections[0]
     text_width = section.page_width - section.left_margin - section.right_margin
     assert sum(grid) * 635 <= text_width  # EMU per twip
@@ -242,8 +275,16 @@ def test_draft_mark_present_iff_draft(sample_doc) -> None:  # type: ignore[no-un
 
     draft = read(render_summary(sample_summary(draft=True)))
     assert draft.paragraphs[0].text == "10月份重点工作推进情况汇总表（草稿）"
-    assert "草稿：本期尚未截止或未全部报送" in header_text(draft)
+    assert "草稿：本期尚未结束" in header_text(draft)
     assert "草稿" in draft.core_properties.title
+
+
+def test_the_draft_mark_says_why() -> None:
+    """While the period is open the header says until when, and how much is missing."""
+    header = header_text(read(render_summary(sample_summary(draft=Draft("2015-11-05 17:00", 10)))))
+    assert header == "草稿：本期尚未结束（截止 2015-11-05 17:00），尚有 10 项未报送" * 2
+    header = header_text(read(render_summary(sample_summary(draft=Draft("2015-11-05 17:00", 0)))))
+    assert header == "草稿：本期尚未结束（截止 2015-11-05 17:00），内容仍可修改" * 2
 
 
 # ------------------------------------------------------------------- merging

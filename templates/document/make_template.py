@@ -14,7 +14,9 @@ top 28 / bottom 26 / left 35 / right 37 mm, title 2号 方正小标宋简体, ta
 Jinja fields used (rendered by docxtpl, see bot/summary.py):
 
 * ``title``         "10月份重点工作推进情况汇总表"
-* ``draft``         true while the period is open or incomplete
+* ``draft``         true while the period is open (a closed month is the final text)
+* ``draft_due``, ``draft_unreported``  while a draft: the due time and how many key work
+  items are not fully submitted, for the draft mark to say why
 * ``organisation``  organisation name, may be empty
 * ``rows``          one per key work item, each with ``r.no``, ``r.title``,
   ``r.progress`` and ``r.plan`` (lists of paragraphs) and ``r.missing``
@@ -240,7 +242,12 @@ def setup_section(doc: DocxDocument) -> None:
         header.is_linked_to_previous = False
         p = header.paragraphs[0]
         p.style = doc.styles["草稿标记"]
-        p.add_run("{% if draft %}草稿：本期尚未截止或未全部报送{% endif %}")
+        p.add_run(
+            "{% if draft %}草稿：本期尚未结束"
+            "{% if draft_due %}（截止 {{ draft_due }}）{% endif %}"
+            "{% if draft_unreported %}，尚有 {{ draft_unreported }} 项未报送"
+            "{% else %}，内容仍可修改{% endif %}{% endif %}"
+        )
 
     # Page number "— 1 —": odd pages right-aligned, even pages left-aligned,
     # one character (14 pt) from the edge.
@@ -360,10 +367,14 @@ def build_table(doc: DocxDocument) -> None:
     c_no, c_title, c_progress, c_plan = data.cells
     fill_cell(c_no, ["{{ r.no }}"], "表格居中", doc)
     fill_cell(c_title, ["{{ r.title }}"], "表格居中", doc)
+    # A title never splits across a page break (the row itself may: its cells can be
+    # longer than a page). Its width is chosen for the month's titles (bot/summary.py).
+    c_title.paragraphs[0].paragraph_format.keep_together = True
     # Departments that have not submitted for a partly submitted row.
     for text in ("{%p if r.missing %}", "（{{ r.missing }}未报送）", "{%p endif %}"):
         p = c_title.add_paragraph(text)
         p.style = doc.styles["未报送标注"]
+        p.paragraph_format.keep_together = True
     for cell, field in ((c_progress, "r.progress"), (c_plan, "r.plan")):
         fill_cell(
             cell,
