@@ -8,7 +8,9 @@ wire (JSON, error mapping, retries, rate limiting): this class only moves bytes.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -46,6 +48,7 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, tuple[Any, aiohttp.BasicAuth | None]] = {}
+        self.token_rejected = asyncio.Event()
 
     @property
     def read_timeout(self) -> float | None:
@@ -117,6 +120,8 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
             ) as res:
+                if res.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+                    self.token_rejected.set()
                 return res.status, await res.read()
         except TimeoutError as err:
             raise TimedOut from err
