@@ -207,3 +207,74 @@ def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
         and "未设置 BOT_TOKEN" in result.output
         and "@BotFather" in result.output
     )
+
+
+async def _invite(tmp_path: Path, **env: str) -> tuple[int, str]:
+    """`huibao invite org` in a terminal, with the example roster loaded."""
+    import asyncio
+    import os
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    full = {
+        **clean,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'invite.db'}",
+        **env,
+    }
+    roster = str(ROOT / "examples" / "roster.toml")
+    for args in (["db", "upgrade"], ["roster", "load", roster], ["invite", "org"]):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            cwd=str(tmp_path),
+            env=full,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_invite_with_a_rejected_token_says_so_without_the_token(
+    tmp_path: Path, level: str
+) -> None:
+    from tests.botapi import BotApiDouble
+
+    wrong = "555:WRONG-token-value"
+    async with BotApiDouble(token="123456:TEST-token", expect_violations=True) as double:
+        code, output = await _invite(
+            tmp_path, BOT_TOKEN=wrong, BOT_API_BASE_URL=double.base_url, LOG_LEVEL=level
+        )
+    assert code == 2, output
+    assert wrong not in output
+    assert "Traceback" not in output and "Unclosed" not in output
+    assert [line for line in output.splitlines() if line.startswith("BOT_TOKEN")] == [
+        terminal_line("token_rejected")
+    ]
+
+
+async def test_invite_without_network_names_bot_username(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    code, output = await _invite(
+        tmp_path, BOT_TOKEN="123456:TEST-token", BOT_API_BASE_URL=f"http://127.0.0.1:{closed}/bot"
+    )
+    assert code == 2, output
+    assert "123456:TEST-token" not in output
+    assert "Traceback" not in output and "Unclosed" not in output
+    assert len(output.strip().splitlines()) == 1, output
+    assert "BOT_USERNAME" in output and "HTTPS_PROXY" in output
+
+
+def terminal_line(name: str) -> str:
+    from bot.texts import terminal
+
+    return terminal(name)
