@@ -27,7 +27,7 @@ from bot.summary import TemplateError, render_summary, summary_filename
 from bot.texts import terminal
 from storage import periods as period_store
 from storage.console import Outcome, change_period
-from storage.db import SchemaError, ensure_schema, make_engine, session_scope, upgrade
+from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.people import create_invite
 from storage.roster import (
     apply_roster,
@@ -63,6 +63,7 @@ def settings_or_exit(*, bot: bool = False) -> Settings:
 
 
 def engine_or_exit(settings: Settings, *, auto_upgrade: bool = False) -> Engine:
+    """The database at the newest schema (upgraded first for the bot and `db upgrade`)."""
     engine = make_engine(settings.database_url)
     try:
         ensure_schema(engine, auto_upgrade=auto_upgrade)
@@ -137,9 +138,7 @@ def db() -> None:
 
 @db.command("upgrade", help=_help("db_upgrade"))
 def db_upgrade() -> None:
-    settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine_or_exit(settings_or_exit(), auto_upgrade=True).dispose()
     click.echo(terminal("db_upgraded"))
 
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from docx import Document
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401  (registers the tables)
 from bot.cli import main
 from bot.summary import DEFAULT_TEMPLATE
+from storage.db import current_revision, head_revision, make_engine, upgrade
 from tests.test_summary import rewrite_part
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,8 +222,6 @@ def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
 async def _invite(tmp_path: Path, **env: str) -> tuple[int, str]:
     """`huibao invite org` in a terminal, with the example roster loaded."""
     import asyncio
-    import os
-    import sys
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     full = {
@@ -278,3 +286,82 @@ def terminal_line(name: str) -> str:
     from bot.texts import terminal
 
     return terminal(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with nothing in it yet, once per backend."""
+    from tests.conftest import _fresh_postgres, _postgres_unavailable
+
+    if request.param == "postgres":
+        reason = _postgres_unavailable()
+        if reason:
+            pytest.skip(reason=reason)
+        made = _fresh_postgres()
+    else:
+        made = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    yield made
+    made.dispose()
+
+
+def _upgrade_in_a_terminal(engine: Engine) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    url = engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={**env, "PYTHONPATH": str(ROOT), "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_upgrade_that_dies_half_way_leaves_nothing_behind(empty_database: Engine) -> None:
+    """The first start is killed while creating the schema (here: the sixth CREATE TABLE
+    fails): the database stays as it was, and the next `huibao db upgrade` succeeds."""
+    created: list[str] = []
+
+    def die_on_the_sixth_table(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("CREATE TABLE"):
+            created.append(statement)
+            if len(created) == 6:
+                raise RuntimeError("killed")
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", die_on_the_sixth_table)
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            upgrade(empty_database)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", die_on_the_sixth_table)
+    assert len(created) == 6
+    with empty_database.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
+
+    result = _upgrade_in_a_terminal(empty_database)
+    assert result.returncode == 0, result.stderr
+    assert current_revision(empty_database) == head_revision()
+
+
+def test_a_half_made_schema_of_an_older_version_is_finished(empty_database: Engine) -> None:
+    """What a kill left before upgrades were atomic: some empty tables, no revision."""
+    with empty_database.begin() as connection:
+        for table in list(SQLModel.metadata.sorted_tables)[:5]:
+            table.create(connection)
+        connection.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+    result = _upgrade_in_a_terminal(empty_database)
+    assert result.returncode == 0, result.stderr
+    assert current_revision(empty_database) == head_revision()
+
+
+def test_tables_with_data_but_no_revision_are_never_dropped(empty_database: Engine) -> None:
+    department = SQLModel.metadata.tables["department"]
+    with empty_database.begin() as connection:
+        department.create(connection)
+        connection.execute(
+            department.insert().values(code="office", name="办公室", position=0, active=True)
+        )
+    result = _upgrade_in_a_terminal(empty_database)
+    assert result.returncode == 2
+    assert "department" in result.stderr and "DATABASE_URL" in result.stderr
+    with empty_database.connect() as connection:
+        assert connection.execute(sa.select(department.c.code)).scalars().all() == ["office"]
