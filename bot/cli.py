@@ -28,6 +28,7 @@ from bot.texts import terminal
 from storage import periods as period_store
 from storage.console import Outcome, change_period
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
+from storage.models import utcnow
 from storage.people import create_invite
 from storage.roster import (
     apply_roster,
@@ -244,6 +245,14 @@ def _change(command: PeriodCommand) -> None:
     if change.outcome is Outcome.DUE_CHANGED:
         values["closed"] = not found.is_open
     click.echo(terminal(f"period_{change.outcome.value}", **values))
+    if change.outcome in _WARN_PAST_DUE and found.is_open and found.due_at <= utcnow():
+        changed = change.outcome is Outcome.DUE_CHANGED
+        click.echo(terminal("period_past_due", month=change.month, changed=changed), err=True)
+
+
+# As in chat: opening a month, or moving its due time, into the past counts every
+# submission from now on as late; say so.
+_WARN_PAST_DUE = (Outcome.OPENED, Outcome.REOPENED, Outcome.DUE_CHANGED)
 
 
 @period.command("open", help=_help("period_open"))

@@ -114,12 +114,16 @@ def test_period_due_and_reopen_match_the_chat(cli: CliRunner) -> None:
     assert result.output.strip() == "period 2015-10 is already open, due 2015-11-05 17:00"
     result = cli.invoke(main, ["period", "due", "2015-10", "2015-11-06 17:30"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "period 2015-10 is now due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is now due 2015-11-06 17:30"
+    assert result.stderr.strip() == (
+        "⚠ that time has passed, so every submission from now on counts as late."
+    )
     assert cli.invoke(main, ["period", "close", "2015-10"]).exit_code == 0
     result = cli.invoke(main, ["period", "close", "2015-10"])
     assert result.output.strip() == "period 2015-10 is already closed"
     result = cli.invoke(main, ["period", "reopen", "2015-10"])
-    assert result.output.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert "counts as late" in result.stderr
     assert "2015-10  due 2015-11-06 17:30  open" in cli.invoke(main, ["period", "list"]).output
 
     for args, expected in (
@@ -192,7 +196,11 @@ def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
         assert result.exit_code == 0 and result.output.startswith("名册已载入："), result.output
     zh = {"LANG": "zh_CN.UTF-8"}
     opened = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"], env=zh)
-    assert opened.output.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00"
+    assert opened.stdout.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00"
+    assert opened.stderr.strip() == (
+        "⚠ 截止时间已过，此后的提交都会记为逾期。"
+        '如需延期：huibao period due 2015-10 "年-月-日 时:分"'
+    )
     listed = cli.invoke(main, ["period", "list"], env=zh).output
     assert listed.strip() == "2015-10  截止 2015-11-05 17:00  开放"
     compiled = cli.invoke(main, ["compile", "2015-10"], env=zh)
@@ -365,3 +373,18 @@ def test_tables_with_data_but_no_revision_are_never_dropped(empty_database: Engi
     assert "department" in result.stderr and "DATABASE_URL" in result.stderr
     with empty_database.connect() as connection:
         assert connection.execute(sa.select(department.c.code)).scalars().all() == ["office"]
+
+
+def test_period_open_warns_when_the_due_time_has_passed(cli: CliRunner) -> None:
+    """The chat warns that every submission will be late; so does the terminal."""
+    cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
+    past = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
+    assert past.exit_code == 0
+    assert past.stdout.strip() == "period 2015-10 is open, due 2015-11-05 17:00"
+    assert past.stderr.strip() == (
+        "⚠ the due time has passed, so every submission from now on counts as late. "
+        'To extend it: huibao period due 2015-10 "YYYY-MM-DD HH:MM"'
+    )
+    future = cli.invoke(main, ["period", "open", "2099-10", "--due", "2099-11-05 17:00"])
+    assert future.exit_code == 0 and future.stderr == ""
+    assert cli.invoke(main, ["period", "due", "2099-10", "2099-11-06 17:00"]).stderr == ""
