@@ -87,6 +87,13 @@ class Settings(BaseSettings):
             raise SettingValueError("setting_bad_secret")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingValueError("setting_bad_log_level")
+        return value.strip().upper()
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:

@@ -94,7 +94,7 @@ async def stop(process: asyncio.subprocess.Process, sig: int) -> str:
 
 async def test_polling_answers_and_stops_cleanly_on_sigint(engine: Engine) -> None:
     async with BotApiDouble(token=TOKEN) as double:
-        process = await start_bot(double, engine)
+        process = await start_bot(double, engine, LOG_LEVEL="DEBUG")  # the token never shows
         try:
             await wait_for(lambda: double.calls_to("getUpdates"))
             stranger = double.user(9001, "访客")

@@ -49,6 +49,9 @@ def test_bad_values_raise_settings_error_naming_them() -> None:
         load_settings(_env_file=None, webhook_secret="has spaces!")
     with pytest.raises(SettingsError, match="WEBHOOK_PORT"):
         load_settings(_env_file=None, webhook_port=0)
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        load_settings(_env_file=None, log_level="verbose")
+    assert load_settings(_env_file=None, log_level="debug").log_level == "DEBUG"
 
 
 def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
