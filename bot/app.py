@@ -134,19 +134,29 @@ async def _start(app: Application, settings: Settings) -> None:  # type: ignore[
         await app.post_init(app)
     assert app.updater is not None
     if settings.webhook_url:
-        await app.updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret_or_fail(),
-            allowed_updates=Update.ALL_TYPES,
-        )
+        await _listen(app, settings, settings.webhook_url)
     else:
         await app.updater.start_polling(
             allowed_updates=Update.ALL_TYPES, error_callback=_polling_failed
         )
     await app.start()
+
+
+async def _listen(app: Application, settings: Settings, url: str) -> None:  # type: ignore[type-arg]
+    """Register the webhook with Telegram and serve it, with the secret checked first."""
+    assert app.updater is not None
+    try:
+        await app.updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(url).path.lstrip("/"),
+            webhook_url=url,
+            secret_token=settings.webhook_secret_or_fail(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        where = f"{settings.webhook_listen}:{settings.webhook_port}"
+        raise BotStopped("webhook_cannot_listen", where=where, error=str(exc)) from None
 
 
 def _polling_failed(error: TelegramError) -> None:

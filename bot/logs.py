@@ -59,10 +59,17 @@ class RedactToken(logging.Filter):
 
 
 class QuietRejectedToken(logging.Filter):
-    """PTB logs a rejected token with a traceback; `huibao` says it in one line instead."""
+    """A rejected token is logged in one line, without PTB's traceback: `huibao` explains
+    it in its own line, and the traceback says nothing more."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], InvalidToken))
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, InvalidToken):
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
 
 
 def setup_logging(level: str, secret: str = "") -> None:

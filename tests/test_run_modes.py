@@ -228,3 +228,21 @@ async def test_bad_gateways_while_polling_are_retried_and_logged(engine: Engine)
             log = await stop(process, signal.SIGTERM)
         assert log.count("getUpdates failed (NetworkError: Bad Gateway); retrying") == 2, log
         assert "Traceback" not in log
+
+
+async def test_a_webhook_port_in_use_is_one_line(engine: Engine) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        async with BotApiDouble(token=TOKEN) as double:
+            process = await start_bot(
+                double,
+                engine,
+                WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                WEBHOOK_SECRET="s3cret-token",
+                WEBHOOK_PORT=str(port),
+            )
+            output = await finish(process)
+    assert process.returncode == 2, output
+    assert f"127.0.0.1:{port}" in one_line_naming(output, "WEBHOOK_PORT")
