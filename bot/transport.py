@@ -9,6 +9,7 @@ wire (JSON, error mapping, retries, rate limiting): this class only moves bytes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +20,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
 
+log = logging.getLogger(__name__)
 DefaultTimeout = Any  # a float, None, or PTB's DEFAULT_NONE sentinel
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)
 
@@ -124,6 +126,9 @@ class AiohttpRequest(BaseRequest):
                     self.token_rejected.set()
                 return res.status, await res.read()
         except TimeoutError as err:
+            # PTB retries a timed-out getUpdates at once and says so only at DEBUG: without
+            # this line a Bot API server that stopped answering would go unnoticed.
+            log.warning("no answer from the Bot API to %s in time", url.rsplit("/", 1)[-1])
             raise TimedOut from err
         except (aiohttp.ClientError, OSError) as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err

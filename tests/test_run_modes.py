@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.logs import MASK
@@ -246,3 +247,50 @@ async def test_a_webhook_port_in_use_is_one_line(engine: Engine) -> None:
             output = await finish(process)
     assert process.returncode == 2, output
     assert f"127.0.0.1:{port}" in one_line_naming(output, "WEBHOOK_PORT")
+
+
+async def test_a_bot_api_that_stops_answering_is_logged(engine: Engine) -> None:
+    """Between the bot and the double, a proxy that holds getUpdates unanswered for a
+    while (a network that drops packets): the bot says so, keeps trying, and answers
+    once the network is back."""
+    hang = asyncio.Event()
+    async with BotApiDouble(token=TOKEN) as double, aiohttp.ClientSession() as http:
+
+        async def forward(request: web.Request) -> web.Response:
+            while hang.is_set() and request.path.endswith("/getUpdates"):
+                await asyncio.sleep(0.1)
+            async with http.request(
+                request.method,
+                f"http://{double.host}:{double.port}{request.path_qs}",
+                data=await request.read(),
+                headers={"Content-Type": request.headers.get("Content-Type", "")},
+            ) as answer:
+                return web.Response(
+                    status=answer.status,
+                    body=await answer.read(),
+                    headers={"Content-Type": answer.headers.get("Content-Type", "")},
+                )
+
+        proxy = web.Application()
+        proxy.router.add_route("*", "/{path:.*}", forward)
+        runner = web.AppRunner(proxy, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        hang.set()
+        process = await start_bot(double, engine, BOT_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+        try:
+            assert process.stdout is not None
+            seen = ""
+            while "no answer from the Bot API to getUpdates in time" not in seen:
+                line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+                assert line, seen
+                seen += line.decode()
+            hang.clear()
+            replies = await double.user(9004, "访客").send("你好", timeout=30)
+            assert "仅供" in replies.last.text
+        finally:
+            log = await stop(process, signal.SIGTERM)
+            await runner.cleanup()
+        assert TOKEN not in seen + log
