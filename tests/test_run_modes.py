@@ -8,15 +8,17 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import pytest
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.logs import MASK
 from bot.roster import load_roster
-from storage.db import session_scope
+from storage.db import make_engine, session_scope, upgrade
 from storage.periods import all_periods
 from storage.roster import apply_roster
 from tests.botapi import BotApiDouble
@@ -55,6 +57,15 @@ async def start_bot(double: BotApiDouble, engine: Engine, **env: str) -> asyncio
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
+    """For what does not depend on the database: start-up and Telegram's failures."""
+    made = make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")
+    upgrade(made)
+    yield made
+    made.dispose()
 
 
 async def finish(process: asyncio.subprocess.Process) -> str:
@@ -156,12 +167,12 @@ async def test_webhook_needs_the_secret_and_stops_cleanly_on_sigterm(engine: Eng
         assert not double.violations
 
 
-async def test_webhook_without_a_secret_is_refused(engine: Engine) -> None:
+async def test_webhook_without_a_secret_is_refused(sqlite_engine: Engine) -> None:
     port = free_port()
     async with BotApiDouble(token=TOKEN) as double:
         process = await start_bot(
             double,
-            engine,
+            sqlite_engine,
             WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
             WEBHOOK_SECRET="",  # as .env.example ships it: not set
             WEBHOOK_PORT=str(port),
@@ -173,22 +184,25 @@ async def test_webhook_without_a_secret_is_refused(engine: Engine) -> None:
         assert not listening(port)
 
 
-async def test_a_rejected_token_is_one_line_without_the_token(engine: Engine) -> None:
+async def test_a_rejected_token_is_one_line_without_the_token(sqlite_engine: Engine) -> None:
     wrong = "555:WRONG-token-value"
     async with BotApiDouble(token=TOKEN, expect_violations=True) as double:
         for level in ("INFO", "DEBUG"):
-            process = await start_bot(double, engine, BOT_TOKEN=wrong, LOG_LEVEL=level)
+            process = await start_bot(double, sqlite_engine, BOT_TOKEN=wrong, LOG_LEVEL=level)
             output = await finish(process)
             assert process.returncode == 2, output
             assert wrong not in output
             assert "@BotFather" in one_line_naming(output, "BOT_TOKEN")
 
 
-async def test_no_network_at_start_is_one_line(engine: Engine) -> None:
+async def test_no_network_at_start_is_one_line(sqlite_engine: Engine) -> None:
     closed = free_port()
     async with BotApiDouble(token=TOKEN) as double:
         process = await start_bot(
-            double, engine, BOT_API_BASE_URL=f"http://127.0.0.1:{closed}/bot", LOG_LEVEL="DEBUG"
+            double,
+            sqlite_engine,
+            BOT_API_BASE_URL=f"http://127.0.0.1:{closed}/bot",
+            LOG_LEVEL="DEBUG",
         )
         output = await finish(process)
     assert process.returncode == 2, output
@@ -197,11 +211,11 @@ async def test_no_network_at_start_is_one_line(engine: Engine) -> None:
     assert f"127.0.0.1:{closed}" in line
 
 
-async def test_a_token_rejected_while_polling_stops_the_bot(engine: Engine) -> None:
+async def test_a_token_rejected_while_polling_stops_the_bot(sqlite_engine: Engine) -> None:
     """After logOut (or a proxy's 401) PTB's polling gives up; the process must not stay
     alive deaf: it exits non-zero so a supervisor or an operator notices."""
     async with BotApiDouble(token=TOKEN) as double:
-        process = await start_bot(double, engine)
+        process = await start_bot(double, sqlite_engine)
         try:
             await wait_for(lambda: double.calls_to("getUpdates"))
             double.inject("getUpdates", 401, times=1000)
@@ -215,9 +229,9 @@ async def test_a_token_rejected_while_polling_stops_the_bot(engine: Engine) -> N
         assert "@BotFather" in one_line_naming(output, "BOT_TOKEN")
 
 
-async def test_bad_gateways_while_polling_are_retried_and_logged(engine: Engine) -> None:
+async def test_bad_gateways_while_polling_are_retried_and_logged(sqlite_engine: Engine) -> None:
     async with BotApiDouble(token=TOKEN) as double:
-        process = await start_bot(double, engine)
+        process = await start_bot(double, sqlite_engine)
         try:
             await wait_for(lambda: double.calls_to("getUpdates"))
             double.inject("getUpdates", 502, times=2)
@@ -231,7 +245,7 @@ async def test_bad_gateways_while_polling_are_retried_and_logged(engine: Engine)
         assert "Traceback" not in log
 
 
-async def test_a_webhook_port_in_use_is_one_line(engine: Engine) -> None:
+async def test_a_webhook_port_in_use_is_one_line(sqlite_engine: Engine) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -239,7 +253,7 @@ async def test_a_webhook_port_in_use_is_one_line(engine: Engine) -> None:
         async with BotApiDouble(token=TOKEN) as double:
             process = await start_bot(
                 double,
-                engine,
+                sqlite_engine,
                 WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
                 WEBHOOK_SECRET="s3cret-token",
                 WEBHOOK_PORT=str(port),
@@ -249,7 +263,7 @@ async def test_a_webhook_port_in_use_is_one_line(engine: Engine) -> None:
     assert f"127.0.0.1:{port}" in one_line_naming(output, "WEBHOOK_PORT")
 
 
-async def test_a_bot_api_that_stops_answering_is_logged(engine: Engine) -> None:
+async def test_a_bot_api_that_stops_answering_is_logged(sqlite_engine: Engine) -> None:
     """Between the bot and the double, a proxy that holds getUpdates unanswered for a
     while (a network that drops packets): the bot says so, keeps trying, and answers
     once the network is back."""
@@ -279,7 +293,9 @@ async def test_a_bot_api_that_stops_answering_is_logged(engine: Engine) -> None:
         await site.start()
         port = runner.addresses[0][1]
         hang.set()
-        process = await start_bot(double, engine, BOT_API_BASE_URL=f"http://127.0.0.1:{port}/bot")
+        process = await start_bot(
+            double, sqlite_engine, BOT_API_BASE_URL=f"http://127.0.0.1:{port}/bot"
+        )
         try:
             assert process.stdout is not None
             seen = ""
