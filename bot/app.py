@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.ordering import PerUserOrder
 from bot.settings import Settings
+from bot.texts import TerminalError
 from bot.transport import AiohttpRequest
 from handlers.common import Services, reply, session, who
 from handlers.menus import set_default_menu
 from handlers.reminders import start_reminders
 
 log = logging.getLogger(__name__)
+POLLING_REQUEST = "polling_request"  # bot_data key: the getUpdates transport, for run()
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
@@ -37,13 +41,14 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         # still waited out and retried.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
         .request(AiohttpRequest())
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        .get_updates_request(polling := AiohttpRequest(connection_pool_size=1))
         # Different users' updates side by side, each user's in order (bot/ordering.py).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)
         .build()
     )
     app.bot_data["services"] = Services(settings=settings, engine=engine)
+    app.bot_data[POLLING_REQUEST] = polling
     handlers.register(app)
     app.add_error_handler(_on_error)
     return app
@@ -77,20 +82,111 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("could not tell the user about the error")
 
 
+class BotStopped(TerminalError):
+    """The bot could not start, or had to stop: one line for the operator, exit status 2."""
+
+
 def run(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
-    """Long-poll, or serve a webhook when WEBHOOK_URL is set. SIGINT/SIGTERM stop cleanly."""
+    """Long-poll, or serve a webhook when WEBHOOK_URL is set, until SIGINT or SIGTERM.
+
+    Raises BotStopped when Telegram rejects the token (at start or later: a 401/404 from
+    getUpdates, e.g. after logOut) or cannot be reached at start. Other errors while
+    polling (network, 5xx, 409) are logged and retried with PTB's backoff. Every path
+    closes the bot's connections before returning.
+    """
+    asyncio.run(_serve(app, settings))
+
+
+async def _serve(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    polling: AiohttpRequest | None = app.bot_data.get(POLLING_REQUEST)
+    rejected = polling.token_rejected if polling is not None else asyncio.Event()
+    try:
+        try:
+            await _start(app, settings)
+        except InvalidToken:
+            raise BotStopped("token_rejected") from None
+        except NetworkError as exc:  # TimedOut included
+            raise BotStopped(
+                "telegram_unreachable", url=_server(settings), error=str(exc)
+            ) from None
+        except TelegramError as exc:
+            raise BotStopped("telegram_refused", error=str(exc)) from None
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(rejected.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in waits:
+            task.cancel()
+        if rejected.is_set() and not stop.is_set():
+            raise BotStopped("token_rejected")
+    finally:
+        await _stop(app)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+async def _start(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    """run_polling's and run_webhook's start-up order, with our own error handling."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    assert app.updater is not None
     if settings.webhook_url:
-        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        app.run_webhook(
+        await _listen(app, settings, settings.webhook_url)
+    else:
+        await app.updater.start_polling(
+            allowed_updates=Update.ALL_TYPES, error_callback=_polling_failed
+        )
+    await app.start()
+
+
+async def _listen(app: Application, settings: Settings, url: str) -> None:  # type: ignore[type-arg]
+    """Register the webhook with Telegram and serve it, with the secret checked first."""
+    assert app.updater is not None
+    try:
+        await app.updater.start_webhook(
             listen=settings.webhook_listen,
             port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
+            url_path=urlparse(url).path.lstrip("/"),
+            webhook_url=url,
+            secret_token=settings.webhook_secret_or_fail(),
             allowed_updates=Update.ALL_TYPES,
         )
-    else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        where = f"{settings.webhook_listen}:{settings.webhook_port}"
+        raise BotStopped("webhook_cannot_listen", where=where, error=str(exc)) from None
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """A failed getUpdates (network, 5xx, 409): PTB retries with a growing pause (1 s up to
+    30 s); say so once per failure, without a traceback."""
+    log.warning("getUpdates failed (%s: %s); retrying", type(error).__name__, error)
+
+
+async def _stop(app: Application) -> None:  # type: ignore[type-arg]
+    """Undo whatever part of _start happened, in run_polling's order; never raises for
+    Telegram's errors, so connections are always closed."""
+    if app.updater is not None and app.updater.running:
+        try:
+            await app.updater.stop()
+        except TelegramError:  # the polling loop's own end (a rejected token)
+            log.debug("polling ended with an error", exc_info=True)
+    if app.running:
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+    await app.shutdown()
+    await app.bot.shutdown()  # after a failed initialize, Application.shutdown does nothing
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+
+
+def _server(settings: Settings) -> str:
+    """The Bot API server's address as the operator set it, without the token."""
+    parsed = urlparse(settings.bot_api_base_url)
+    return f"{parsed.scheme}://{parsed.netloc}"
 
 
 async def start_polling(app: Application) -> None:  # type: ignore[type-arg]

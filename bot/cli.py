@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import click
@@ -18,7 +19,7 @@ from sqlmodel import Session
 
 from bot.console import PeriodAction, PeriodCommand, PeriodInputError, parse_period_command
 from bot.invites import deep_link
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 from bot.periods import PeriodError, local_text, parse_due, parse_month
 from bot.roster import RosterChange, RosterError, load_roster
 from bot.settings import Settings, SettingsError, load_settings
@@ -26,7 +27,8 @@ from bot.summary import TemplateError, render_summary, summary_filename
 from bot.texts import terminal
 from storage import periods as period_store
 from storage.console import Outcome, change_period
-from storage.db import SchemaError, ensure_schema, make_engine, session_scope, upgrade
+from storage.db import SchemaError, ensure_schema, make_engine, session_scope
+from storage.models import utcnow
 from storage.people import create_invite
 from storage.roster import (
     apply_roster,
@@ -39,18 +41,30 @@ from storage.summary import build_summary
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    click.echo(message, err=True)
+    click.echo(redact(message), err=True)
     sys.exit(code)
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit(*, bot: bool = False) -> Settings:
+    """The settings, and logging set up from them (the token masked in every line).
+
+    The bot logs at LOG_LEVEL; the other commands print their own lines and log only
+    warnings, unless LOG_LEVEL=DEBUG.
+    """
     try:
-        return load_settings()
+        settings = load_settings()
     except SettingsError as exc:
         fail(str(exc), 2)
+    token = settings.bot_token.get_secret_value().strip() if settings.bot_token else ""
+    level = settings.log_level.upper()
+    if not bot and level != "DEBUG":
+        level = "WARNING" if level in ("INFO", "NOTSET") else level
+    setup_logging(level, token)
+    return settings
 
 
 def engine_or_exit(settings: Settings, *, auto_upgrade: bool = False) -> Engine:
+    """The database at the newest schema (upgraded first for the bot and `db upgrade`)."""
     engine = make_engine(settings.database_url)
     try:
         ensure_schema(engine, auto_upgrade=auto_upgrade)
@@ -99,17 +113,23 @@ def main() -> None:
 
 @main.command(help=_help("run"))
 def run() -> None:
-    from bot.app import build_application
+    from bot.app import BotStopped, build_application
     from bot.app import run as run_bot
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(bot=True)
     try:
-        token = settings.token
+        settings.token  # noqa: B018 (checked before anything starts)
+        if settings.webhook_url:
+            settings.webhook_secret_or_fail()
     except SettingsError as exc:
         fail(str(exc), 2)
-    setup_logging(settings.log_level, token)
     engine = engine_or_exit(settings, auto_upgrade=True)
-    run_bot(build_application(settings, engine), settings)
+    try:
+        run_bot(build_application(settings, engine), settings)
+    except BotStopped as exc:
+        fail(str(exc), 2)
+    finally:
+        engine.dispose()
 
 
 @main.group(help=_help("db"))
@@ -119,9 +139,7 @@ def db() -> None:
 
 @db.command("upgrade", help=_help("db_upgrade"))
 def db_upgrade() -> None:
-    settings = settings_or_exit()
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine_or_exit(settings_or_exit(), auto_upgrade=True).dispose()
     click.echo(terminal("db_upgraded"))
 
 
@@ -228,14 +246,32 @@ def invite(dept_code: str) -> None:
 
 async def _bot_username(settings: Settings) -> str:
     from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
+    from bot.transport import AiohttpRequest
 
     try:
         token = settings.token
     except SettingsError as exc:
         fail(terminal("username_needs_token", error=str(exc)), 2)
-    bot = Bot(token, base_url=settings.bot_api_base_url, base_file_url=settings.bot_api_file_url)
-    async with bot:
-        return bot.username
+    bot = Bot(
+        token,
+        base_url=settings.bot_api_base_url,
+        base_file_url=settings.bot_api_file_url,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    )
+    try:
+        async with bot:
+            return bot.username
+    except InvalidToken:
+        fail(terminal("token_rejected"), 2)
+    except NetworkError as exc:
+        server = urlparse(settings.bot_api_base_url)
+        url = f"{server.scheme}://{server.netloc}"
+        fail(terminal("invite_unreachable", url=url, error=str(exc)), 2)
+    except TelegramError as exc:
+        fail(terminal("telegram_refused", error=str(exc)), 2)
 
 
 @main.group(help=_help("period"))
@@ -261,6 +297,14 @@ def _change(command: PeriodCommand) -> None:
     if change.outcome is Outcome.DUE_CHANGED:
         values["closed"] = not found.is_open
     click.echo(terminal(f"period_{change.outcome.value}", **values))
+    if change.outcome in _WARN_PAST_DUE and found.is_open and found.due_at <= utcnow():
+        changed = change.outcome is Outcome.DUE_CHANGED
+        click.echo(terminal("period_past_due", month=change.month, changed=changed), err=True)
+
+
+# As in chat: opening a month, or moving its due time, into the past counts every
+# submission from now on as late; say so.
+_WARN_PAST_DUE = (Outcome.OPENED, Outcome.REOPENED, Outcome.DUE_CHANGED)
 
 
 @period.command("open", help=_help("period_open"))

@@ -8,9 +8,10 @@ liaison per department and opens October 2015; the liaisons report through /repo
 placeholder item each); the coordinator asks for /status and /compile, and the
 document the bot sent is written under ./out/.
 
-The double is test code, so it is imported at run time: from a source checkout
+The double is test code, imported at run time: from a source checkout's tests/
 (the editable install does not put tests/ on the path; this module adds the
-checkout's root) and with the dev extras (aiohttp).
+checkout's root), or, installed from the wheel, from the `huibao_demo` package that
+carries copies of the double, the sample month and the example roster.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,21 @@ from storage.db import make_engine, session_scope, upgrade
 from storage.roster import apply_roster, coordinators, organisation, organisation_zone, work_items
 
 ROOT = Path(__file__).resolve().parent.parent
-ROSTER = ROOT / "examples" / "roster.toml"
+INSTALLED = "huibao_demo"  # the wheel's copy of tests/botapi, tests/sample_month, examples/
+
+
+def _example_roster() -> Path:
+    """examples/roster.toml of the checkout, or the wheel's copy of it."""
+    checkout = ROOT / "examples" / "roster.toml"
+    if checkout.is_file():
+        return checkout
+    try:
+        return Path(str(resources.files(f"{INSTALLED}.examples") / "roster.toml"))
+    except ImportError:
+        return checkout
+
+
+ROSTER = _example_roster()
 TOKEN = "123456:DEMO-token"
 MONTH, DUE = "2015-10", "2015-11-05 17:00"
 CLOCK = "2015-11-02 10:00"  # the bot's clock during the tour: before the due time
@@ -63,12 +80,17 @@ class DemoResult:
 
 
 def _import(name: str) -> Any:
-    """A module of the repository's tests/ package, found from a source checkout."""
-    if (ROOT / "tests" / "botapi" / "__init__.py").is_file() and str(ROOT) not in sys.path:
+    """A module of the repository's tests/ package, from a source checkout, or its copy
+    in the installed wheel."""
+    checkout = (ROOT / "tests" / "botapi" / "__init__.py").is_file()
+    if checkout and str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     try:
         return importlib.import_module(name)
     except ImportError as exc:
+        if not checkout:
+            with suppress(ImportError):
+                return importlib.import_module(name.replace("tests.", f"{INSTALLED}.", 1))
         raise DemoError("demo_needs_double", module=name, error=str(exc)) from exc
 
 

@@ -30,7 +30,12 @@ class SettingsError(TerminalError):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        # `BOT_USERNAME=` (as .env.example ships it) means "not set", for every setting.
+        env_ignore_empty=True,
     )
 
     bot_token: SecretStr | None = None
@@ -82,6 +87,13 @@ class Settings(BaseSettings):
             raise SettingValueError("setting_bad_secret")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise SettingValueError("setting_bad_log_level")
+        return value.strip().upper()
+
     @field_validator("default_language")
     @classmethod
     def _known_language(cls, value: str) -> str:
@@ -98,6 +110,12 @@ class Settings(BaseSettings):
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
             raise SettingsError("token_missing")
         return self.bot_token.get_secret_value().strip()
+
+    def webhook_secret_or_fail(self) -> str:
+        """The webhook's secret; a webhook without one would act on anyone's forged update."""
+        if self.webhook_secret is None:
+            raise SettingsError("webhook_needs_secret")
+        return self.webhook_secret.get_secret_value()
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file the database URL names, so its folder can be created."""

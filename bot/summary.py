@@ -47,7 +47,7 @@ from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
-from bot.texts import TerminalError
+from bot.texts import TEMPLATES, TerminalError
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -65,9 +65,7 @@ __all__ = [
     "summary_title",
 ]
 
-DEFAULT_TEMPLATE: Path = (
-    Path(__file__).resolve().parent.parent / "templates" / "document" / "summary.docx"
-)
+DEFAULT_TEMPLATE: Path = TEMPLATES / "document" / "summary.docx"
 
 #: Top-level fields and fields of a row (``r.<name>``) the template must use.
 REQUIRED_FIELDS: tuple[str, ...] = (

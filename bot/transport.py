@@ -8,7 +8,10 @@ wire (JSON, error mapping, retries, rate limiting): this class only moves bytes.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextlib import suppress
+from http import HTTPStatus
 from typing import Any
 
 import aiohttp
@@ -17,6 +20,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
 
+log = logging.getLogger(__name__)
 DefaultTimeout = Any  # a float, None, or PTB's DEFAULT_NONE sentinel
 _DEFAULT = type(BaseRequest.DEFAULT_NONE)
 
@@ -46,6 +50,7 @@ class AiohttpRequest(BaseRequest):
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
         self._proxies: dict[str, tuple[Any, aiohttp.BasicAuth | None]] = {}
+        self.token_rejected = asyncio.Event()
 
     @property
     def read_timeout(self) -> float | None:
@@ -117,8 +122,13 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
             ) as res:
+                if res.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+                    self.token_rejected.set()
                 return res.status, await res.read()
         except TimeoutError as err:
+            # PTB retries a timed-out getUpdates at once and says so only at DEBUG: without
+            # this line a Bot API server that stopped answering would go unnoticed.
+            log.warning("no answer from the Bot API to %s in time", url.rsplit("/", 1)[-1])
             raise TimedOut from err
         except (aiohttp.ClientError, OSError) as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err

@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from bot.texts import TerminalError
 
@@ -31,19 +31,48 @@ def make_engine(url: str) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _migration_engine(engine: Engine) -> Engine:
+    """An engine whose transactions include DDL, for the migrations.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so each CREATE TABLE
+    commits by itself and a kill half-way leaves half a schema that every later upgrade
+    trips over. Here the driver's own transaction handling is off and every transaction
+    starts with BEGIN IMMEDIATE (SQLAlchemy's pysqlite recipe), so a whole upgrade
+    commits at once or not at all. PostgreSQL runs DDL in transactions anyway.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrating = sa.create_engine(
+        engine.url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=sa.pool.NullPool,
+    )
+
+    @sa.event.listens_for(migrating, "connect")
+    def _connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, record)
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(migrating, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
 
 
 @contextmanager
@@ -78,8 +107,39 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
-    command.upgrade(_alembic_config(engine), "head")
+    """Bring the schema to the newest migration, in one transaction: all or nothing."""
+    migrating = _migration_engine(engine)
+    try:
+        _clear_half_made_schema(migrating)
+        command.upgrade(_alembic_config(migrating), "head")
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
+
+
+def _clear_half_made_schema(engine: Engine) -> None:
+    """Before upgrades were atomic, a first start killed while creating the schema left
+    some tables and no revision, and every later upgrade failed on them ("table ...
+    already exists"). Such tables hold nothing: drop them so the upgrade starts over.
+    Tables with rows are never dropped; the operator is told which."""
+    import storage.models  # noqa: F401  (registers the tables)
+
+    with engine.begin() as connection:
+        if MigrationContext.configure(connection).get_current_revision() is not None:
+            return
+        inspector = sa.inspect(connection)
+        present = [t for t in SQLModel.metadata.sorted_tables if inspector.has_table(t.name)]
+        if not present:
+            return
+        filled = [
+            t.name
+            for t in present
+            if connection.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first()
+        ]
+        if filled:
+            raise SchemaError("schema_half_made", tables=filled)
+        for table in reversed(present):
+            table.drop(connection)
 
 
 def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 from docx import Document
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401  (registers the tables)
 from bot.cli import main
 from bot.summary import DEFAULT_TEMPLATE
+from storage.db import current_revision, head_revision, make_engine, upgrade
 from tests.test_summary import rewrite_part
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,12 +114,16 @@ def test_period_due_and_reopen_match_the_chat(cli: CliRunner) -> None:
     assert result.output.strip() == "period 2015-10 is already open, due 2015-11-05 17:00"
     result = cli.invoke(main, ["period", "due", "2015-10", "2015-11-06 17:30"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "period 2015-10 is now due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is now due 2015-11-06 17:30"
+    assert result.stderr.strip() == (
+        "⚠ that time has passed, so every submission from now on counts as late."
+    )
     assert cli.invoke(main, ["period", "close", "2015-10"]).exit_code == 0
     result = cli.invoke(main, ["period", "close", "2015-10"])
     assert result.output.strip() == "period 2015-10 is already closed"
     result = cli.invoke(main, ["period", "reopen", "2015-10"])
-    assert result.output.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert "counts as late" in result.stderr
     assert "2015-10  due 2015-11-06 17:30  open" in cli.invoke(main, ["period", "list"]).output
 
     for args, expected in (
@@ -182,7 +196,11 @@ def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
         assert result.exit_code == 0 and result.output.startswith("名册已载入："), result.output
     zh = {"LANG": "zh_CN.UTF-8"}
     opened = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"], env=zh)
-    assert opened.output.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00"
+    assert opened.stdout.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00"
+    assert opened.stderr.strip() == (
+        "⚠ 截止时间已过，此后的提交都会记为逾期。"
+        '如需延期：huibao period due 2015-10 "年-月-日 时:分"'
+    )
     listed = cli.invoke(main, ["period", "list"], env=zh).output
     assert listed.strip() == "2015-10  截止 2015-11-05 17:00  开放"
     compiled = cli.invoke(main, ["compile", "2015-10"], env=zh)
@@ -207,3 +225,166 @@ def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
         and "未设置 BOT_TOKEN" in result.output
         and "@BotFather" in result.output
     )
+
+
+async def _invite(tmp_path: Path, **env: str) -> tuple[int, str]:
+    """`huibao invite org` in a terminal, with the example roster loaded."""
+    import asyncio
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    full = {
+        **clean,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'invite.db'}",
+        **env,
+    }
+    roster = str(ROOT / "examples" / "roster.toml")
+    for args in (["db", "upgrade"], ["roster", "load", roster], ["invite", "org"]):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            cwd=str(tmp_path),
+            env=full,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+async def test_invite_with_a_rejected_token_says_so_without_the_token(
+    tmp_path: Path, level: str
+) -> None:
+    from tests.botapi import BotApiDouble
+
+    wrong = "555:WRONG-token-value"
+    async with BotApiDouble(token="123456:TEST-token", expect_violations=True) as double:
+        code, output = await _invite(
+            tmp_path, BOT_TOKEN=wrong, BOT_API_BASE_URL=double.base_url, LOG_LEVEL=level
+        )
+    assert code == 2, output
+    assert wrong not in output
+    assert "Traceback" not in output and "Unclosed" not in output
+    assert [line for line in output.splitlines() if line.startswith("BOT_TOKEN")] == [
+        terminal_line("token_rejected")
+    ]
+
+
+async def test_invite_without_network_names_bot_username(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    code, output = await _invite(
+        tmp_path, BOT_TOKEN="123456:TEST-token", BOT_API_BASE_URL=f"http://127.0.0.1:{closed}/bot"
+    )
+    assert code == 2, output
+    assert "123456:TEST-token" not in output
+    assert "Traceback" not in output and "Unclosed" not in output
+    assert len(output.strip().splitlines()) == 1, output
+    assert "BOT_USERNAME" in output and "HTTPS_PROXY" in output
+
+
+def terminal_line(name: str) -> str:
+    from bot.texts import terminal
+
+    return terminal(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with nothing in it yet, once per backend."""
+    from tests.conftest import _fresh_postgres, _postgres_unavailable
+
+    if request.param == "postgres":
+        reason = _postgres_unavailable()
+        if reason:
+            pytest.skip(reason=reason)
+        made = _fresh_postgres()
+    else:
+        made = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    yield made
+    made.dispose()
+
+
+def _upgrade_in_a_terminal(engine: Engine) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
+    url = engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"],
+        env={**env, "PYTHONPATH": str(ROOT), "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_upgrade_that_dies_half_way_leaves_nothing_behind(empty_database: Engine) -> None:
+    """The first start is killed while creating the schema (here: the sixth CREATE TABLE
+    fails): the database stays as it was, and the next `huibao db upgrade` succeeds."""
+    created: list[str] = []
+
+    def die_on_the_sixth_table(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("CREATE TABLE"):
+            created.append(statement)
+            if len(created) == 6:
+                raise RuntimeError("killed")
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", die_on_the_sixth_table)
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            upgrade(empty_database)
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", die_on_the_sixth_table)
+    assert len(created) == 6
+    with empty_database.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
+
+    result = _upgrade_in_a_terminal(empty_database)
+    assert result.returncode == 0, result.stderr
+    assert current_revision(empty_database) == head_revision()
+
+
+def test_a_half_made_schema_of_an_older_version_is_finished(empty_database: Engine) -> None:
+    """What a kill left before upgrades were atomic: some empty tables, no revision."""
+    with empty_database.begin() as connection:
+        for table in list(SQLModel.metadata.sorted_tables)[:5]:
+            table.create(connection)
+        connection.execute(sa.text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+    result = _upgrade_in_a_terminal(empty_database)
+    assert result.returncode == 0, result.stderr
+    assert current_revision(empty_database) == head_revision()
+
+
+def test_tables_with_data_but_no_revision_are_never_dropped(empty_database: Engine) -> None:
+    department = SQLModel.metadata.tables["department"]
+    with empty_database.begin() as connection:
+        department.create(connection)
+        connection.execute(
+            department.insert().values(code="office", name="办公室", position=0, active=True)
+        )
+    result = _upgrade_in_a_terminal(empty_database)
+    assert result.returncode == 2
+    assert "department" in result.stderr and "DATABASE_URL" in result.stderr
+    with empty_database.connect() as connection:
+        assert connection.execute(sa.select(department.c.code)).scalars().all() == ["office"]
+
+
+def test_period_open_warns_when_the_due_time_has_passed(cli: CliRunner) -> None:
+    """The chat warns that every submission will be late; so does the terminal."""
+    cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
+    past = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
+    assert past.exit_code == 0
+    assert past.stdout.strip() == "period 2015-10 is open, due 2015-11-05 17:00"
+    assert past.stderr.strip() == (
+        "⚠ the due time has passed, so every submission from now on counts as late. "
+        'To extend it: huibao period due 2015-10 "YYYY-MM-DD HH:MM"'
+    )
+    future = cli.invoke(main, ["period", "open", "2099-10", "--due", "2099-11-05 17:00"])
+    assert future.exit_code == 0 and future.stderr == ""
+    assert cli.invoke(main, ["period", "due", "2099-10", "2099-11-06 17:00"]).stderr == ""

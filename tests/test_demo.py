@@ -52,6 +52,7 @@ def test_demo_says_what_is_missing_without_the_test_double(
 ) -> None:
     monkeypatch.setattr(demo, "ROOT", tmp_path)
     monkeypatch.setitem(sys.modules, "tests.botapi", None)  # as if not importable
+    monkeypatch.setitem(sys.modules, "huibao_demo.botapi", None)  # nor the wheel's copy
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["demo"])
     assert result.exit_code == 2

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -48,6 +49,9 @@ def test_bad_values_raise_settings_error_naming_them() -> None:
         load_settings(_env_file=None, webhook_secret="has spaces!")
     with pytest.raises(SettingsError, match="WEBHOOK_PORT"):
         load_settings(_env_file=None, webhook_port=0)
+    with pytest.raises(SettingsError, match="LOG_LEVEL"):
+        load_settings(_env_file=None, log_level="verbose")
+    assert load_settings(_env_file=None, log_level="debug").log_level == "DEBUG"
 
 
 def test_env_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,3 +75,54 @@ def test_token_is_redacted_from_logs(caplog: pytest.LogCaptureFixture) -> None:
         logger.exception("request to %s failed", f"/bot{secret}/getMe")
     assert secret not in caplog.text
     assert "<BOT_TOKEN>" in caplog.text
+
+
+def test_env_example_copied_verbatim_works(tmp_path: Path) -> None:
+    """`cp .env.example .env`: every empty value means "not set", so the only complaint
+    is the missing token, and commands that need no token work."""
+    (tmp_path / ".env").write_text(
+        (ROOT / ".env.example").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    upgraded = _huibao("db", "upgrade", cwd=tmp_path, LANG="zh_CN.UTF-8")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "data" / "huibao.db").is_file()
+    result = _huibao("run", cwd=tmp_path, LANG="zh_CN.UTF-8")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("未设置 BOT_TOKEN"), result.stderr
+    assert "有误" not in result.stderr
+
+
+def test_env_example_with_the_token_filled_in(tmp_path: Path) -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert "\nBOT_TOKEN=\n" in example
+    filled = example.replace("\nBOT_TOKEN=\n", "\nBOT_TOKEN=123456:abc\n")
+    (tmp_path / ".env").write_text(filled, encoding="utf-8")
+    result = _huibao("db", "upgrade", cwd=tmp_path, LANG="zh_CN.UTF-8")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "数据库结构已是最新。"
+    assert result.stderr == ""
+    shown = _huibao("roster", "show", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+
+
+def test_an_empty_environment_variable_means_not_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("WEBHOOK_URL", "WEBHOOK_SECRET", "BOT_USERNAME", "WEBHOOK_PORT", "TIMEZONE"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings(_env_file=None)
+    assert settings.webhook_url is None and settings.webhook_secret is None
+    assert settings.bot_username is None
+    assert settings.webhook_port == 8443 and settings.timezone == "Asia/Shanghai"
+
+
+def test_the_token_is_masked_in_every_part_of_a_record(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "987654:SECRET/token+value"
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(RedactToken(secret))
+    logger = logging.getLogger("test.redact")
+    try:
+        raise RuntimeError(f"https://api.telegram.org/bot{quote(secret, safe='')}/getMe")
+    except RuntimeError:
+        logger.warning("failed", exc_info=True, stack_info=True)
+    logger.info("token %s in the arguments", secret)
+    assert secret not in caplog.text and quote(secret, safe="") not in caplog.text
+    assert caplog.text.count("<BOT_TOKEN>") == 2

@@ -1,4 +1,5 @@
-"""Alembic environment: the engine comes from the caller (storage.db)."""
+"""Alembic environment: the engine comes from the caller (storage.db.upgrade), whose
+transactions include DDL on SQLite too; the whole upgrade is one transaction."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ with engine.begin() as connection:
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        transactional_ddl=True,
+        transaction_per_migration=False,
     )
     with context.begin_transaction():
         context.run_migrations()
