@@ -58,6 +58,7 @@ from storage.submissions import (
     State,
     department_list,
     find_submission,
+    forget_unsubmitted,
     may_report,
     owned_item,
     previous_plan,
@@ -142,12 +143,18 @@ def _drop(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) ->
     conversations.save(db, telegram_id, FLOW, state)
 
 
+def _give_up(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
+    """Leave a draft unsubmitted: out of the flow, and no longer a 草稿 anywhere."""
+    _drop(db, telegram_id, state, draft)
+    forget_unsubmitted(db, draft.period_id, draft.work_item_id, draft.department_id)
+
+
 def _freeze(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
     """Keep a draft its author may no longer submit, read-only, out of the flow."""
     readonly = dict(state.get("readonly", {}))
     readonly[_key(draft.period_id, draft.work_item_id)] = draft.to_dict()
     state["readonly"] = readonly
-    _drop(db, telegram_id, state, draft)
+    _give_up(db, telegram_id, state, draft)
 
 
 def _remember_screen(
@@ -180,9 +187,8 @@ def _numbered(sender: Who, items: list[str]) -> list[str]:
 
 def _state_label(sender: Who, item: ListedItem, has_draft: bool) -> str:
     state = item.state
-    if state in (State.NOT_STARTED, State.DRAFT):
-        # Only a draft of this liaison's is one; an empty row or a discarded draft is not.
-        state = State.DRAFT if has_draft else State.NOT_STARTED
+    if state is State.NOT_STARTED and has_draft:
+        state = State.DRAFT
     return sender.plain(f"state_{state.value}")
 
 
@@ -483,16 +489,23 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
     rest = texts
     tapped_id = tapped.message_id if tapped is not None else None
     superseded = markup is not None or not screen.notice
-    if live is not None and live != tapped_id and superseded:
-        await _strip(context, chat.id, live)
+    # Superseded screens lose their buttons: before a new screen arrives, or after a kept
+    # result (the submitted confirmation), which then reads first.
+    stale = [live] if live is not None and live != tapped_id and superseded else []
+    if not screen.keep:
+        for message_id in stale:
+            await _strip(context, chat.id, message_id)
     first_markup = markup if len(texts) == 1 else None
     if tapped is not None and not screen.keep and await _edit(tapped, texts[0], first_markup):
         shown, rest = tapped.message_id, texts[1:]
-    elif tapped is not None:
+    elif tapped is not None and not screen.keep:
         await _strip(context, chat.id, tapped.message_id)
     for index, text in enumerate(rest):
         sent = await reply(update, text, markup if index == len(rest) - 1 else None)
         shown = sent.message_id if sent is not None else shown
+    if screen.keep:
+        for message_id in [*([tapped_id] if tapped_id is not None else []), *stale]:
+            await _strip(context, chat.id, message_id)
     now_live = shown if markup is not None else (None if superseded else live)
     echo = (shown, outcome.echo_of) if shown is not None and outcome.echo_of else None
     if now_live != live or echo is not None or screen.keep:
@@ -604,12 +617,13 @@ def _open_item(
             plan=list(submission.plan),
             step=Step.PREVIEW,
         )
-    else:
+    else:  # the department's row says 草稿 from now on (in the list and /status)
+        created = submission_for(db, period, work_item_id, department.id or 0)
         draft = Draft(
             period_id,
             work_item_id,
             department.id or 0,
-            submission.version if submission is not None else 0,
+            created.version,
             previous_plan=previous_plan(db, period, work_item_id, department.id or 0),
         )
     return _act_on(sender, db, state, draft, "show", None, now)
@@ -758,14 +772,14 @@ def _change(act: Act) -> ActionResult:
 
 def _cancel(act: Act) -> ActionResult:
     if act.draft.empty:
-        _drop(act.db, act.sender.identity.telegram_id, act.state, act.draft)
+        _give_up(act.db, act.sender.identity.telegram_id, act.state, act.draft)
         return Screen([act.sender.text("cancelled")])
     act.draft.ask_cancel()
     return None
 
 
 def _discard(act: Act) -> ActionResult:
-    _drop(act.db, act.sender.identity.telegram_id, act.state, act.draft)
+    _give_up(act.db, act.sender.identity.telegram_id, act.state, act.draft)
     return Screen([act.sender.text("discarded", title=act.title)])
 
 

@@ -360,3 +360,19 @@ def submitter_name(session: Session, telegram_id: int | None) -> str | None:
         select(Coordinator).where(Coordinator.telegram_id == telegram_id)
     ).first()
     return coordinator.name if coordinator is not None else None
+
+
+def forget_unsubmitted(
+    session: Session, period_id: int, work_item_id: int, department_id: int
+) -> None:
+    """A draft was given up before anything was submitted: the department's empty row goes,
+    so no list or /status shows a draft that no longer exists."""
+    session.execute(
+        sa.delete(table_of(Submission)).where(
+            table_of(Submission).c.period_id == period_id,
+            table_of(Submission).c.work_item_id == work_item_id,
+            table_of(Submission).c.department_id == department_id,
+            table_of(Submission).c.status == "draft",
+            table_of(Submission).c.version == 0,
+        )
+    )

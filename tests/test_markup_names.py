@@ -73,7 +73,7 @@ async def test_every_screen_shows_the_names_literally(harness: Harness) -> None:
     done = await liaison.tap(SUBMIT)
     literal(done, TITLE)
     assert TITLE in labels(done)
-    opened = await liaison.tap(next(b for b in done.last.buttons if TITLE in b))
+    opened = await liaison.tap(next(b for b in done[0].buttons if TITLE in b))
     literal(opened, TITLE, PERSON)  # who submitted
 
     coordinator = harness.coordinator()
