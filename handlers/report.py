@@ -563,9 +563,9 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
     def work(db: Session, sender: Who) -> Outcome:
         refusal = _liaison_check(update, sender)
-        if refusal:
-            return Outcome(Screen([sender.text(refusal)]))
         state, draft = _load(db, sender.identity.telegram_id)
+        if refusal and (draft is None or refusal == "private_only"):
+            return Outcome(Screen([sender.text(refusal)]))
         live = state.get("screen")
         if draft is None:
             return Outcome(_list_or_no_period(sender, db, state), live)
@@ -954,10 +954,13 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     def work(db: Session, sender: Who) -> Outcome | str:
         refusal = _liaison_check(update, sender)
-        if refusal is not None:
-            return sender.plain(refusal)
         state, draft = _load(db, sender.identity.telegram_id)
+        if refusal is not None and (draft is None or refusal == "private_only"):
+            return sender.plain(refusal)
         live = state.get("screen")
+        if refusal is not None:  # revoked with a draft open: the check says so, once
+            assert draft is not None
+            return Outcome(_act_on(sender, db, state, draft, "show", None, now), live)
         screen, notice = _tapped(sender, db, state, draft, parts, now)
         # A reminder, or a result worth keeping, stays as it is: the screen comes anew.
         on_screen = query.message is not None and query.message.message_id == live
@@ -1017,8 +1020,6 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     given = _input(message)
 
     def work(db: Session, sender: Who) -> Outcome | None:
-        if not sender.identity.is_liaison:
-            return None
         state, draft = _load(db, sender.identity.telegram_id)
         if draft is None:
             return None

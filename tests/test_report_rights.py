@@ -132,7 +132,25 @@ async def test_a_revoked_liaison_can_do_nothing_with_the_draft(harness: Harness)
         row.active = False
         db.add(row)
     replies = await liaison.tap(SUBMIT)
-    assert replies.answer is not None and replies.answer.show_alert
+    assert replies.answer is not None
+    assert "不再负责" in "\n".join(replies.texts)
     assert revisions_of(harness, "促进青年创新创业就业工作", "youth") == []
+    assert kept_read_only(harness, 3104)
     replies = await liaison.send("再加一项")
     assert "再加一项" not in "\n".join(replies.texts)
+    assert not any(SUBMIT in m.buttons for m in liaison.messages)  # none left anywhere
+
+
+async def test_a_revoked_liaison_typing_into_the_draft_is_told_once(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("youth", 3107, "钱写")
+    await start_item(liaison, "创新创业")
+    await liaison.send("已有的一项")
+    with session_scope(harness.engine) as db:
+        row = db.exec(select(Liaison).where(Liaison.telegram_id == 3107)).one()
+        row.active = False
+        db.add(row)
+    replies = await liaison.send("再加一项")
+    assert "不再负责" in replies.last.text and "已有的一项" in replies.last.text
+    assert "再加一项" not in replies.last.text
+    assert not any(m.buttons for m in liaison.messages)
