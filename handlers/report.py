@@ -86,6 +86,7 @@ class Screen:
     keyboard: Keyboard | None = None
     keep: bool = False
     notice: bool = False
+    unchanged: bool = False  # the tap changed nothing: its message stays as it is
 
 
 @dataclass
@@ -481,6 +482,8 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
     tapped = query.message if query is not None and isinstance(query.message, Message) else None
     if not outcome.edit_tapped:
         tapped = None
+    if tapped is not None and screen.unchanged and tapped.message_id == live:
+        return  # the screen on the phone is still right (Telegram would refuse the edit)
     if not texts:
         if tapped is not None:
             await _strip(context, chat.id, tapped.message_id)
@@ -722,6 +725,7 @@ def _act_on(
     if isinstance(act, Screen):
         return act
     handler = _ACTIONS.get(action, _nothing)
+    seq = draft.seq
     result = handler(act)
     if isinstance(result, Screen):
         return result
@@ -729,6 +733,7 @@ def _act_on(
     screen = draft_screen(sender, draft, _view(db, draft, act.title))
     if result:
         screen.texts.insert(0, result)
+    screen.unchanged = not result and draft.seq == seq and action != "show"
     return screen
 
 
