@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from tests.botapi import FakeUser, Replies, SentMessage
 from tests.harness import Harness
 from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
@@ -98,3 +101,33 @@ async def test_a_reply_to_an_item_replaces_it(harness: Harness) -> None:
     await liaison.tap(SUBMIT)
     progress = stored(harness, FULL_TITLE, "rights").progress
     assert progress == ["甲项（改）", "乙项（改）", "丙项（改）"]
+
+
+def test_a_draft_stored_before_origins_were_kept_still_loads() -> None:
+    from bot.intake import Draft
+
+    stored_earlier = Draft(1, 2, 3, 0, progress=["甲"]).to_dict()
+    del stored_earlier["origins"]
+    draft = Draft.from_dict(stored_earlier)
+    assert draft.progress == ["甲"] and draft.retake(7, "乙") is None
+
+
+@given(
+    before=st.lists(st.text(min_size=1, max_size=20).filter(str.strip), max_size=5),
+    text=st.text(max_size=60),
+)
+def test_a_correction_replaces_only_the_items_of_its_message(before: list[str], text: str) -> None:
+    from bot.intake import Draft, Rejection, accept
+
+    draft = Draft(1, 2, 3, 0)
+    for item in before:
+        draft.take(item)
+    draft.take("原来的一项")
+    draft.note_origin(42, ["原来的一项"])
+    kept = list(draft.progress[:-1])
+    result = draft.retake(42, text)
+    expected = accept(text)
+    if isinstance(expected, Rejection) or len(kept) + len(expected) > 30:
+        assert isinstance(result, Rejection) and draft.progress[-1] == "原来的一项"
+    else:
+        assert result == len(expected) and draft.progress == kept + expected
