@@ -542,7 +542,7 @@ def _no_period_text(sender: Who, db: Session) -> str:
     )
 
 
-def _no_period_screen(sender: Who, db: Session, state: dict[str, Any]) -> Screen:
+def _no_period_screen(sender: Who, db: Session) -> Screen:
     """No open period: say so, and list what the department submitted last (read-only)."""
     text = _no_period_text(sender, db)
     latest = latest_period(db)
@@ -556,7 +556,7 @@ def _no_period_screen(sender: Who, db: Session, state: dict[str, Any]) -> Screen
 def _list_or_no_period(sender: Who, db: Session, state: dict[str, Any]) -> Screen:
     period = current_period(db)
     if period is None:
-        return _no_period_screen(sender, db, state)
+        return _no_period_screen(sender, db)
     return list_screen(sender, db, period, state["drafts"])
 
 
