@@ -113,11 +113,16 @@ class Person:
         return int(messages[-1].message_id) if messages else 0
 
     async def step(self, action: Callable[[], Awaitable[Any]], what: str) -> Any:
-        """Act, then wait for a new message with buttons (every report screen ends with one)."""
+        """Act, then wait for a message with buttons, new or (after a tap) edited: every
+        report screen ends with one."""
         before = self._newest()
         replies = await action()
         await _until(
-            lambda: any(m.message_id > before and m.buttons for m in self.user.messages), what
+            lambda: (
+                any(m.buttons for m in replies)
+                or any(m.message_id > before and m.buttons for m in self.user.messages)
+            ),
+            what,
         )
         return replies
 

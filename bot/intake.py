@@ -57,6 +57,9 @@ class Draft:
     seq: int = 0  # bumped on every change; buttons carry it so old ones are recognised
     previous_plan: list[str] = field(default_factory=list)
     step_before_cancel: Step | None = None
+    # Which items each of the liaison's messages became (message id → part and items), so
+    # a Telegram edit of, or reply to, that message corrects them. Older drafts lack it.
+    origins: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # --- storage ------------------------------------------------------------
 
@@ -71,6 +74,34 @@ class Draft:
         if draft.step_before_cancel is not None:
             draft.step_before_cancel = Step(draft.step_before_cancel)
         return draft
+
+    def note_origin(self, message_id: int, items: list[str]) -> None:
+        """Remember that a message of the liaison became these items of the current part."""
+        self.origins[str(message_id)] = {"part": self.part.value, "items": list(items)}
+
+    def retake(self, message_id: int, text: str) -> Rejection | int | None:
+        """A corrected message replaces the items it became: how many now stand in their
+        place, or None when they have been changed since (nothing replaced)."""
+        origin = self.origins.get(str(message_id))
+        if origin is None:
+            return None
+        new = accept(text)
+        if isinstance(new, Rejection):
+            return new
+        items = self.progress if origin["part"] == Part.PROGRESS.value else self.plan
+        old: list[str] = origin["items"]
+        start = next(
+            (i for i in range(len(items) - len(old) + 1) if items[i : i + len(old)] == old),
+            None,
+        )
+        if start is None or not old:
+            return None
+        if len(items) - len(old) + len(new) > MAX_ITEMS:
+            return Rejection.TOO_MANY
+        items[start : start + len(old)] = new
+        origin["items"] = list(new)
+        self._changed()
+        return len(new)
 
     # --- reading ------------------------------------------------------------
 

@@ -59,8 +59,11 @@ def _render(kind: str, language: str, name: str, values: dict[str, Any]) -> str:
 
 
 def text(language: str, name: str, /, **values: Any) -> str:
-    """The HTML text `name` in `language` (falls back to Chinese for an unknown language)."""
-    return _render("messages", language, name, values)
+    """The HTML text `name` in `language` (falls back to Chinese for an unknown language).
+
+    Markup: its values are escaped already, so a text placed in another text is not
+    escaped a second time."""
+    return Markup(_render("messages", language, name, values))
 
 
 def plain(language: str, name: str, /, **values: Any) -> str:

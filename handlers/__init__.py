@@ -24,6 +24,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", report.report_command))
     app.add_handler(CommandHandler("cancel", report.cancel_command))
     app.add_handler(CallbackQueryHandler(report.on_button, pattern=r"^rp:"))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, report.on_edited))
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))
     app.add_handler(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.invites import deep_link
+from bot.periods import local_text
 from handlers.common import Who, is_private, reply, services, session, who, with_db
 from handlers.menus import set_user_menu
 from storage.people import (
@@ -21,7 +23,9 @@ from storage.people import (
     redeem_invite,
     set_language,
 )
+from storage.periods import current_period
 from storage.roster import active_departments, department_by_code
+from storage.submissions import department_list
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +67,32 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not sender.identity.is_stranger and language_of(db, user.id) is None:
             # Remember the client's language: reminders are sent outside any update.
             set_language(db, user.id, sender.language)
+        due_now = _open_period_note(db, sender) if token else None
     if token and outcome is not InviteOutcome.BOUND:
         await reply(update, sender.text(_REFUSALS[outcome]))
         return
     if token:
         assert sender.identity.department is not None
         name = sender.identity.department.name
-        await reply(update, sender.text("invite_bound", name=sender.name, department=name))
+        bound = sender.text("invite_bound", name=sender.name, department=name)
+        await reply(update, f"{bound}\n\n{due_now}" if due_now else bound)
     else:
         await reply(update, greeting(sender))
     if not sender.identity.is_stranger:
         await _refresh_menu(context, sender)
+
+
+def _open_period_note(db: Session, sender: Who) -> str | None:
+    """For a liaison who joins while a period is open: that it is, and what is due."""
+    department, period = sender.identity.department, current_period(db)
+    if department is None or period is None or period.due_at is None:
+        return None
+    return sender.text(
+        "period_open_for_you",
+        month=period.month,
+        due=local_text(period.due_at, sender.tz),
+        count=len(department_list(db, period, department.id)),
+    )
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

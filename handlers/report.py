@@ -4,18 +4,33 @@ State lives in the database (storage.conversations), never only in memory: every
 accepted message or tap is saved in the same transaction that answers it, so a
 restart or days of silence resume exactly where the liaison was.
 
+Every action on a draft (a tap, a typed or edited message, resuming it) passes through
+`_checked`: in the transaction of the write it checks that the sender is still a liaison
+of the draft's department, that the department still reports on the item and that the
+period is open. A draft that fails is kept read-only and shown, never submitted.
+
+On a phone the chat stays quiet: a tap edits the message it came from, a new message
+appears only for what the liaison sent or for a result worth keeping (the submitted
+confirmation), and only the newest screen has live buttons.
+
 Button data: `rp:o:<period>:<item>` opens an item (also used by reminders),
-`rp:l` shows the list, and `rp:<seq>:<action>[:<arg>]` acts on the open draft;
-a tap whose seq is not the draft's current one comes from an old message.
+`rp:r:<period>:<item>` starts revising a submitted one, `rp:l` shows the list, and
+`rp:<seq>:<action>[:<arg>]` acts on the open draft; a tap whose seq is not the draft's
+current one comes from an old message.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.intake import (
@@ -26,36 +41,74 @@ from bot.intake import (
     Part,
     Rejection,
     Step,
+    accept,
     pack,
 )
 from bot.periods import default_due, local_text, parse_month
 from bot.summary import cell_paragraphs
-from handlers.common import Who, is_private, reply, services, session, who
+from handlers.common import Who, is_private, reply, services, session, who, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
-from storage.models import Period, WorkItem
+from storage.models import Period, Submission
 from storage.periods import PeriodView, current_period, latest_period, period_and_title
+from storage.roster import work_items
 from storage.submissions import (
     Conflict,
     ListedItem,
     State,
     department_list,
+    find_submission,
+    forget_unsubmitted,
+    may_report,
     owned_item,
     previous_plan,
     submission_for,
     submit,
+    submitter_name,
 )
+
+log = logging.getLogger(__name__)
 
 FLOW = "report"
 Keyboard = list[list[InlineKeyboardButton]]
+KEPT_ECHOES = 40  # bot messages remembered as echoes of the liaison's messages
 
 
 @dataclass
 class Screen:
-    """What to send: one or more texts, the keyboard goes on the last."""
+    """What to send: one or more texts, the keyboard goes on the last.
+
+    `keep`: a result worth keeping (the submitted confirmation) arrives as a new message
+    even after a tap. `notice`: a short answer to stray input; the screen above it keeps
+    its buttons."""
 
     texts: list[str]
     keyboard: Keyboard | None = None
+    keep: bool = False
+    notice: bool = False
+    unchanged: bool = False  # the tap changed nothing: its message stays as it is
+
+
+@dataclass
+class Outcome:
+    """What a handler's database work decided: the screen, and what `present` needs."""
+
+    screen: Screen
+    live: int | None = None  # the message that carried the live keyboard before
+    answer: str | None = None  # the short notice on a tap (old buttons)
+    echo_of: int | None = None  # the liaison's message the new screen echoes
+    edit_tapped: bool = True  # a tap edits its message (not a reminder, not a kept result)
+
+
+@dataclass
+class Input:
+    """A message of the liaison's, as far as the draft cares."""
+
+    text: str | None
+    message_id: int
+    reply_to: int | None = None
+    reply_to_bot: bool = False
+    quote: str | None = None
 
 
 # --- state ----------------------------------------------------------------------
@@ -87,7 +140,35 @@ def _drop(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) ->
     """Forget a draft (submitted or discarded) and leave the flow."""
     drafts = dict(state.get("drafts", {}))
     drafts.pop(_key(draft.period_id, draft.work_item_id), None)
-    conversations.save(db, telegram_id, FLOW, {"drafts": drafts, "current": None})
+    state.update(drafts=drafts, current=None)
+    conversations.save(db, telegram_id, FLOW, state)
+
+
+def _give_up(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
+    """Leave a draft unsubmitted: out of the flow, and no longer a 草稿 anywhere."""
+    _drop(db, telegram_id, state, draft)
+    forget_unsubmitted(db, draft.period_id, draft.work_item_id, draft.department_id)
+
+
+def _freeze(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
+    """Keep a draft its author may no longer submit, read-only, out of the flow."""
+    readonly = dict(state.get("readonly", {}))
+    readonly[_key(draft.period_id, draft.work_item_id)] = draft.to_dict()
+    state["readonly"] = readonly
+    _give_up(db, telegram_id, state, draft)
+
+
+def _remember_screen(
+    db: Session, telegram_id: int, live: int | None, echo: tuple[int, int] | None, kept: bool
+) -> None:
+    """After sending: which message carries the live keyboard, and which bot message echoes
+    which of the liaison's messages (a reply to the echo corrects that message's items)."""
+    state = conversations.load(db, telegram_id, FLOW)
+    state.update(screen=live, kept=kept)
+    if echo is not None:
+        echoes = {**state.get("echoes", {}), str(echo[0]): echo[1]}
+        state["echoes"] = dict(list(echoes.items())[-KEPT_ECHOES:])
+    conversations.save(db, telegram_id, FLOW, state)
 
 
 # --- screens --------------------------------------------------------------------
@@ -113,9 +194,14 @@ def _state_label(sender: Who, item: ListedItem, has_draft: bool) -> str:
 
 
 def list_screen(
-    sender: Who, db: Session, period: Period | PeriodView, drafts: dict[str, Any]
+    sender: Who,
+    db: Session,
+    period: Period | PeriodView,
+    drafts: dict[str, Any],
+    head: str | None = None,
 ) -> Screen:
-    """The department's key work items for the period, each with its state."""
+    """The department's key work items for the period, each with its state (`head`
+    replaces the usual heading, e.g. for a closed period)."""
     department = sender.identity.department
     assert department is not None and period.due_at is not None
     owned = department_list(db, period, department.id)
@@ -135,7 +221,9 @@ def list_screen(
                 )
             ]
         )
-    head = sender.text(
+    if head is not None:
+        return Screen([head, *lines], rows or None)
+    text = sender.text(
         "report_list",
         department=department.name,
         month=period.month,
@@ -143,89 +231,136 @@ def list_screen(
         lines=lines,
         empty=not owned,
     )
-    return Screen([head], rows or None)
+    return Screen([text], rows or None)
 
 
-def draft_screen(sender: Who, draft: Draft, title: str) -> Screen:
-    """The view of the draft's current step."""
-    step = draft.step
-    part_name = sender.plain(f"part_{draft.part.value}")
-    if step is Step.COLLECT:
-        blocks = [sender.text("collect_head", title=title, part=part_name)]
-        if draft.items:
-            blocks += _numbered(sender, draft.items)
-            blocks.append(sender.text("collect_more", part=part_name))
-            keyboard: Keyboard = [
-                [_button(sender, "btn_done", _act(draft, "done"))],
-                [
-                    _button(sender, "btn_undo", _act(draft, "undo")),
-                    _button(sender, "btn_edit", _act(draft, "edit")),
-                ],
-                [_button(sender, "btn_cancel", _act(draft, "cancel"))],
-            ]
-        else:
-            blocks.append(sender.text("collect_prompt", part=part_name))
-            keyboard = [[_button(sender, "btn_cancel", _act(draft, "cancel"))]]
-            if draft.part is Part.PROGRESS and draft.previous_plan:
-                blocks.append(sender.text("carry_offer"))
-                blocks += _numbered(sender, draft.previous_plan)
-                keyboard.insert(0, [_button(sender, "btn_carry", _act(draft, "carry"))])
-        return Screen(pack(blocks), keyboard)
-    if step is Step.EDIT:
-        blocks = [sender.text("edit_head", part=part_name), *_numbered(sender, draft.items)]
-        numbers = [
-            InlineKeyboardButton(str(i + 1), callback_data=_act(draft, "pick", i))
-            for i in range(len(draft.items))
-        ]
-        keyboard = [numbers[i : i + 8] for i in range(0, len(numbers), 8)]
-        keyboard.append([_button(sender, "btn_back", _act(draft, "back"))])
-        return Screen(pack(blocks), keyboard)
-    if step is Step.ITEM:
-        index = draft.selected or 0
-        blocks = [sender.text("item_head", number=index + 1, item=draft.items[index])]
-        keyboard = [
-            [
-                _button(sender, "btn_replace", _act(draft, "replace")),
-                _button(sender, "btn_delete", _act(draft, "delete")),
-            ],
-            [
-                _button(sender, "btn_up", _act(draft, "up")),
-                _button(sender, "btn_down", _act(draft, "down")),
-                _button(sender, "btn_insert", _act(draft, "insert")),
-            ],
-            [_button(sender, "btn_back", _act(draft, "edit"))],
-        ]
-        return Screen(pack(blocks), keyboard)
-    if step in (Step.REPLACE, Step.INSERT):
-        index = draft.selected or 0
-        blocks = [sender.text(f"{step.value}_prompt", number=index + 1, item=draft.items[index])]
-        return Screen(pack(blocks), [[_button(sender, "btn_back", _act(draft, "edit"))]])
-    if step is Step.PREVIEW:
-        blocks = preview_blocks(sender, title, draft.progress, draft.plan)
-        if draft.repeats_last_month:
-            blocks.append(sender.text("warn_same_as_last_month"))
-        keyboard = [
-            [_button(sender, "btn_submit", _act(draft, "submit"))],
-            [
-                _button(sender, "btn_change_progress", _act(draft, "change", 0)),
-                _button(sender, "btn_change_plan", _act(draft, "change", 1)),
-            ],
-            [_button(sender, "btn_cancel", _act(draft, "cancel"))],
-        ]
-        return Screen(pack(blocks), keyboard)
-    if step is Step.CONFIRM_CANCEL:
-        return Screen(
-            [sender.text("confirm_cancel", title=title)],
-            [
-                [
-                    _button(sender, "btn_discard", _act(draft, "discard")),
-                    _button(sender, "btn_keep", _act(draft, "keep")),
-                ]
-            ],
+@dataclass
+class View:
+    """What a draft's screen shows besides the draft: read for the preview and conflict."""
+
+    title: str
+    shared: tuple[list[str], int] | None = None  # the other departments, items before ours
+    current: Submission | None = None  # the department's submission as stored now
+    current_by: str = ""
+
+    def unchanged(self, draft: Draft) -> bool:
+        """The draft is the stored version as it is: nothing to submit."""
+        sub = self.current
+        return (
+            sub is not None
+            and sub.status == "submitted"
+            and sub.version == draft.read_version
+            and (sub.progress, sub.plan) == (draft.progress, draft.plan)
         )
-    # Step.CONFLICT
+
+
+def _collect_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    part_name = sender.plain(f"part_{draft.part.value}")
+    blocks = [sender.text("collect_head", title=view.title, part=part_name)]
+    if draft.items:
+        blocks += _numbered(sender, draft.items)
+        blocks.append(sender.text("collect_more", part=part_name))
+        keyboard: Keyboard = [
+            [_button(sender, "btn_done", _act(draft, "done"))],
+            [
+                _button(sender, "btn_undo", _act(draft, "undo")),
+                _button(sender, "btn_edit", _act(draft, "edit")),
+            ],
+            [
+                _button(sender, "btn_list", "rp:l"),
+                _button(sender, "btn_cancel", _act(draft, "cancel")),
+            ],
+        ]
+    else:
+        blocks.append(sender.text("collect_prompt", part=part_name))
+        keyboard = [[_button(sender, "btn_cancel", _act(draft, "cancel"))]]
+        if draft.part is Part.PROGRESS:
+            keyboard.insert(0, [_button(sender, "btn_no_progress", _act(draft, "none"))])
+        if draft.part is Part.PROGRESS and draft.previous_plan:
+            blocks.append(sender.text("carry_offer"))
+            blocks += _numbered(sender, draft.previous_plan)
+            keyboard.insert(0, [_button(sender, "btn_carry", _act(draft, "carry"))])
+    return Screen(pack(blocks), keyboard)
+
+
+def _edit_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    part_name = sender.plain(f"part_{draft.part.value}")
+    blocks = [sender.text("edit_head", part=part_name), *_numbered(sender, draft.items)]
+    numbers = [
+        InlineKeyboardButton(str(i + 1), callback_data=_act(draft, "pick", i))
+        for i in range(len(draft.items))
+    ]
+    keyboard = [numbers[i : i + 8] for i in range(0, len(numbers), 8)]
+    keyboard.append([_button(sender, "btn_back", _act(draft, "back"))])
+    return Screen(pack(blocks), keyboard)
+
+
+def _item_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    index = draft.selected or 0
+    blocks = [sender.text("item_head", number=index + 1, item=draft.items[index])]
+    keyboard = [
+        [
+            _button(sender, "btn_replace", _act(draft, "replace")),
+            _button(sender, "btn_delete", _act(draft, "delete")),
+        ],
+        [
+            _button(sender, "btn_up", _act(draft, "up")),
+            _button(sender, "btn_down", _act(draft, "down")),
+            _button(sender, "btn_insert", _act(draft, "insert")),
+        ],
+        [_button(sender, "btn_back", _act(draft, "edit"))],
+    ]
+    return Screen(pack(blocks), keyboard)
+
+
+def _prompt_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    """Replace or insert: the next message is the new text."""
+    index = draft.selected or 0
+    text = sender.text(f"{draft.step.value}_prompt", number=index + 1, item=draft.items[index])
+    return Screen([text], [[_button(sender, "btn_back", _act(draft, "edit"))]])
+
+
+def _preview_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    blocks = preview_blocks(sender, view.title, draft.progress, draft.plan, view.shared)
+    if draft.repeats_last_month:
+        blocks.append(sender.text("warn_same_as_last_month"))
+    keyboard = [
+        [
+            _button(sender, "btn_change_progress", _act(draft, "change", 0)),
+            _button(sender, "btn_change_plan", _act(draft, "change", 1)),
+        ],
+        [_button(sender, "btn_cancel", _act(draft, "cancel"))],
+    ]
+    if view.unchanged(draft):
+        blocks.append(sender.text("preview_unchanged"))
+    else:
+        keyboard.insert(0, [_button(sender, "btn_submit", _act(draft, "submit"))])
+    return Screen(pack(blocks), keyboard)
+
+
+def _confirm_cancel_screen(sender: Who, draft: Draft, view: View) -> Screen:
     return Screen(
-        [sender.text("conflict", title=title)],
+        [sender.text("confirm_cancel", title=view.title)],
+        [
+            [
+                _button(sender, "btn_discard", _act(draft, "discard")),
+                _button(sender, "btn_keep", _act(draft, "keep")),
+            ]
+        ],
+    )
+
+
+def _conflict_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    """Who submitted what, and when, while this draft was open."""
+    theirs = view.current
+    blocks = []
+    if theirs is not None and theirs.submitted_at is not None:
+        at = local_text(theirs.submitted_at, sender.tz)
+        blocks.append(sender.text("conflict_head", title=view.title, name=view.current_by, at=at))
+        blocks += preview_blocks(sender, view.title, theirs.progress, theirs.plan)
+    blocks.append(sender.text("conflict", title=view.title))
+    return Screen(
+        pack(blocks),
         [
             [_button(sender, "btn_submit_mine", _act(draft, "mine"))],
             [_button(sender, "btn_take_theirs", _act(draft, "theirs"))],
@@ -233,17 +368,69 @@ def draft_screen(sender: Who, draft: Draft, title: str) -> Screen:
     )
 
 
-def preview_blocks(sender: Who, title: str, progress: list[str], plan: list[str]) -> list[str]:
-    """Both cells exactly as the document will show them."""
-    return [
-        sender.text("preview_head", title=title),
-        sender.text(
-            "preview_cell", part=sender.plain("part_progress"), paragraphs=cell_paragraphs(progress)
-        ),
-        sender.text(
-            "preview_cell", part=sender.plain("part_plan"), paragraphs=cell_paragraphs(plan)
-        ),
-    ]
+# Step → its screen. A new step adds its screen here.
+_SCREENS: dict[Step, Callable[[Who, Draft, View], Screen]] = {
+    Step.COLLECT: _collect_screen,
+    Step.EDIT: _edit_screen,
+    Step.ITEM: _item_screen,
+    Step.REPLACE: _prompt_screen,
+    Step.INSERT: _prompt_screen,
+    Step.PREVIEW: _preview_screen,
+    Step.CONFIRM_CANCEL: _confirm_cancel_screen,
+    Step.CONFLICT: _conflict_screen,
+}
+
+
+def draft_screen(sender: Who, draft: Draft, view: View | str) -> Screen:
+    """The view of the draft's current step."""
+    return _SCREENS[draft.step](sender, draft, View(view) if isinstance(view, str) else view)
+
+
+def preview_blocks(
+    sender: Who,
+    title: str,
+    progress: list[str],
+    plan: list[str],
+    shared: tuple[list[str], int] | None = None,
+) -> list[str]:
+    """Both cells exactly as the document will show them, a block per paragraph (so a long
+    cell is split between paragraphs), and where a shared item's part lands."""
+    blocks = [sender.text("preview_head", title=title)]
+    if shared is not None:
+        others, before = shared
+        count = len([item for item in progress if item.strip()]) or 1
+        blocks.append(
+            sender.text("preview_shared", others=others, first=before + 1, last=before + count)
+        )
+    for part, items in (("part_progress", progress), ("part_plan", plan)):
+        blocks.append(sender.text("preview_part", part=sender.plain(part)))
+        blocks += [sender.text("preview_line", paragraph=p) for p in cell_paragraphs(items)]
+    return blocks
+
+
+def _shared(db: Session, draft: Draft) -> tuple[list[str], int] | None:
+    """For a key work item several departments report on: the others' names, and how
+    many submitted progress items of departments before this one come first."""
+    item = next((i for i in work_items(db) if i.id == draft.work_item_id), None)
+    if item is None or len(item.departments) < 2:
+        return None
+    others = [d.name for d in item.departments if d.id != draft.department_id]
+    before = 0
+    for department in item.departments:
+        if department.id == draft.department_id:
+            break
+        found = find_submission(db, draft.period_id, item.id, department.id or 0)
+        if found is not None and found.status == "submitted":
+            before += len([p for p in found.progress if p.strip()])
+    return others, before
+
+
+def _view(db: Session, draft: Draft, title: str) -> View:
+    if draft.step not in (Step.PREVIEW, Step.CONFLICT):
+        return View(title)
+    current = find_submission(db, draft.period_id, draft.work_item_id, draft.department_id)
+    by = submitter_name(db, current.submitted_by) if current is not None else None
+    return View(title, _shared(db, draft), current, by or "?")
 
 
 async def show(update: Update, screen: Screen) -> None:
@@ -252,6 +439,84 @@ async def show(update: Update, screen: Screen) -> None:
     texts = pack(screen.texts, separator="\n\n")
     for index, text in enumerate(texts):
         await reply(update, text, markup if index == len(texts) - 1 else None)
+
+
+def _not_modified(error: BadRequest) -> bool:
+    return "not modified" in str(error).lower()
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    """Turn a tapped message into the new screen; False when Telegram refuses (too old)."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if not _not_modified(error):
+            log.info("could not edit a screen, sending it anew: %s", error)
+            return False
+    return True
+
+
+async def _strip(context: ContextTypes.DEFAULT_TYPE, chat_id: int, message_id: int) -> None:
+    """A superseded screen loses its buttons (quietly: it may be gone or unchanged)."""
+    try:
+        # With Defaults(parse_mode) PTB would also send a parse_mode, which
+        # editMessageReplyMarkup does not take; None drops it from the request.
+        await context.bot.edit_message_reply_markup(
+            chat_id, message_id, reply_markup=None, api_kwargs={"parse_mode": None}
+        )
+    except BadRequest as error:
+        if not _not_modified(error):
+            log.info("could not remove the buttons of an old screen: %s", error)
+
+
+async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome) -> None:
+    """Show a screen the quiet way: a tap edits its message (the rest of a long screen
+    follows as new messages), typed input gets new messages; one live keyboard."""
+    screen, live = outcome.screen, outcome.live
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    markup = InlineKeyboardMarkup(screen.keyboard) if screen.keyboard else None
+    texts = pack(screen.texts, separator="\n\n")
+    query = update.callback_query
+    tapped = query.message if query is not None and isinstance(query.message, Message) else None
+    if not outcome.edit_tapped:
+        tapped = None
+    if tapped is not None and screen.unchanged and tapped.message_id == live:
+        return  # the screen on the phone is still right (Telegram would refuse the edit)
+    if not texts:
+        if tapped is not None:
+            await _strip(context, chat.id, tapped.message_id)
+        return
+    shown: int | None = None
+    rest = texts
+    tapped_id = tapped.message_id if tapped is not None else None
+    superseded = markup is not None or not screen.notice
+    # Superseded screens lose their buttons: before a new screen arrives, or after a kept
+    # result (the submitted confirmation), which then reads first.
+    stale = [live] if live is not None and live != tapped_id and superseded else []
+    if not screen.keep:
+        for message_id in stale:
+            await _strip(context, chat.id, message_id)
+    first_markup = markup if len(texts) == 1 else None
+    if tapped is not None and not screen.keep and await _edit(tapped, texts[0], first_markup):
+        shown, rest = tapped.message_id, texts[1:]
+    elif tapped is not None and not screen.keep:
+        await _strip(context, chat.id, tapped.message_id)
+    for index, text in enumerate(rest):
+        sent = await reply(update, text, markup if index == len(rest) - 1 else None)
+        shown = sent.message_id if sent is not None else shown
+    if screen.keep:
+        for message_id in [*([tapped_id] if tapped_id is not None else []), *stale]:
+            await _strip(context, chat.id, message_id)
+    now_live = shown if markup is not None else (None if superseded else live)
+    echo = (shown, outcome.echo_of) if shown is not None and outcome.echo_of else None
+    if now_live != live or echo is not None or screen.keep:
+        await with_db(
+            update,
+            context,
+            lambda db, _sender: _remember_screen(db, user.id, now_live, echo, screen.keep),
+        )
 
 
 # --- entry ------------------------------------------------------------------------
@@ -277,54 +542,75 @@ def _no_period_text(sender: Who, db: Session) -> str:
     )
 
 
+def _no_period_screen(sender: Who, db: Session) -> Screen:
+    """No open period: say so, and list what the department submitted last (read-only)."""
+    text = _no_period_text(sender, db)
+    latest = latest_period(db)
+    if latest is None or not sender.identity.is_liaison:
+        return Screen([text])
+    head = sender.text("last_period", month=latest.month)
+    listing = list_screen(sender, db, latest, {}, head=head)
+    return Screen([text, *listing.texts], listing.keyboard)
+
+
+def _list_or_no_period(sender: Who, db: Session, state: dict[str, Any]) -> Screen:
+    period = current_period(db)
+    if period is None:
+        return _no_period_screen(sender, db)
+    return list_screen(sender, db, period, state["drafts"])
+
+
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/report: resume the open draft, or list the department's items."""
-    with session(context) as db:
-        sender = who(update, db)
+    now = services(context).now
+
+    def work(db: Session, sender: Who) -> Outcome:
         refusal = _liaison_check(update, sender)
-        if refusal:
-            screen = Screen([sender.text(refusal)])
-        else:
-            state, draft = _load(db, sender.identity.telegram_id)
-            drafted, title = (
-                period_and_title(db, draft.period_id, draft.work_item_id) if draft else (None, "")
-            )
-            if draft is not None and drafted is not None and drafted.is_open:
-                screen = draft_screen(sender, draft, title)
-                screen.texts.insert(0, sender.text("resume", title=title))
-            else:
-                period = current_period(db)
-                if period is None:
-                    screen = Screen([_no_period_text(sender, db)])
-                else:
-                    screen = list_screen(sender, db, period, state["drafts"])
-    await show(update, screen)
+        state, draft = _load(db, sender.identity.telegram_id)
+        if refusal and (draft is None or refusal == "private_only"):
+            return Outcome(Screen([sender.text(refusal)]))
+        live = state.get("screen")
+        if draft is None:
+            return Outcome(_list_or_no_period(sender, db, state), live)
+        checked = _checked(sender, db, state, draft, now)
+        if isinstance(checked, Screen):
+            return Outcome(checked, live)
+        screen = draft_screen(sender, draft, _view(db, draft, checked.title))
+        screen.texts.insert(0, sender.text("resume", title=checked.title))
+        return Outcome(screen, live)
 
-
-def _title(db: Session, work_item_id: int) -> str:
-    item = db.get(WorkItem, work_item_id)
-    return item.title if item else "?"
+    await present(update, context, await with_db(update, context, work))
 
 
 def _open_item(
-    sender: Who, db: Session, state: dict[str, Any], period_id: int, work_item_id: int
+    sender: Who,
+    db: Session,
+    state: dict[str, Any],
+    period_id: int,
+    work_item_id: int,
+    now: Callable[[], datetime],
+    revise: bool = False,
 ) -> Screen:
-    """Start or resume the draft for one key work item."""
+    """Open one key work item: resume its draft, show its submission, or start a draft."""
     department = sender.identity.department
     assert department is not None
     owned = owned_item(db, period_id, work_item_id, department.id or 0)
     if owned is None:
         return Screen([sender.text("stale_item")])
     period, title, submission = owned
+    submitted = submission is not None and submission.status == "submitted"
     if not period.is_open:
         blocks = [sender.text("period_closed", month=period.month)]
-        if submission is not None and submission.status == "submitted":
+        if submission is not None and submitted:
             blocks += preview_blocks(sender, title, submission.progress, submission.plan)
         return Screen(pack(blocks))
     key = _key(period_id, work_item_id)
     if key in state["drafts"]:
         draft = Draft.from_dict(state["drafts"][key])
-    elif submission is not None and submission.status == "submitted":
+        return _act_on(sender, db, state, draft, "show", None, now)
+    if submission is not None and submitted and not revise:
+        return _submitted_screen(sender, db, period, title, submission)
+    if submission is not None and submitted:
         draft = Draft(
             period_id,
             work_item_id,
@@ -334,7 +620,7 @@ def _open_item(
             plan=list(submission.plan),
             step=Step.PREVIEW,
         )
-    else:
+    else:  # the department's row says 草稿 from now on (in the list and /status)
         created = submission_for(db, period, work_item_id, department.id or 0)
         draft = Draft(
             period_id,
@@ -343,118 +629,70 @@ def _open_item(
             created.version,
             previous_plan=previous_plan(db, period, work_item_id, department.id or 0),
         )
-    _store(db, sender.identity.telegram_id, state, draft)
-    screen = draft_screen(sender, draft, title)
-    if submission is not None and submission.status == "submitted" and key not in state["drafts"]:
-        assert submission.submitted_at is not None
-        screen.texts.insert(
-            0,
-            sender.text(
-                "already_submitted",
-                version=submission.version,
-                at=local_text(submission.submitted_at, sender.tz),
-            ),
-        )
-    return screen
+    return _act_on(sender, db, state, draft, "show", None, now)
 
 
-# --- buttons ----------------------------------------------------------------------
+def _submitted_screen(
+    sender: Who, db: Session, period: Period, title: str, submission: Submission
+) -> Screen:
+    """A submitted item: who submitted it and when, its content, and an explicit 修改."""
+    assert submission.submitted_at is not None and period.due_at is not None
+    head = sender.text(
+        "submitted_view",
+        title=title,
+        version=submission.version,
+        at=local_text(submission.submitted_at, sender.tz),
+        name=submitter_name(db, submission.submitted_by) or "?",
+        late=submission.submitted_at > period.due_at,
+    )
+    blocks = [head, *preview_blocks(sender, title, submission.progress, submission.plan)[1:]]
+    data = f"rp:r:{period.id}:{submission.work_item_id}"
+    keyboard = [
+        [InlineKeyboardButton(sender.plain("btn_edit"), callback_data=data)],
+        [InlineKeyboardButton(sender.plain("btn_list"), callback_data="rp:l")],
+    ]
+    return Screen(pack(blocks), keyboard)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every `rp:` button: open an item, show the list, or act on the draft."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    with session(context) as db:  # nothing awaited inside: the connection is back at once
-        sender = who(update, db)
-        refusal = _liaison_check(update, sender)
-        if refusal is None:
-            screen, notice = _tapped(sender, db, query.data.split(":"), services(context).now)
-    if refusal is not None:
-        await query.answer(sender.plain(refusal)[:200], show_alert=True)
-        return
-    await query.answer(notice[:200] if notice else None)
-    await show(update, screen)
+# --- the one check every draft action passes ----------------------------------------
 
 
-def _tapped(sender: Who, db: Session, parts: list[str], now: Any) -> tuple[Screen, str | None]:
-    """What a liaison's tap shows, and the short notice for the tap itself (old buttons)."""
-    state, draft = _load(db, sender.identity.telegram_id)
-    if parts[1] == "o" and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
-        return _open_item(sender, db, state, int(parts[2]), int(parts[3])), None
-    if parts[1] == "l":
-        period = current_period(db)
-        if period is None:
-            return Screen([_no_period_text(sender, db)]), None
-        return list_screen(sender, db, period, state["drafts"]), None
-    if draft is None:
-        return Screen([sender.text("stale_button")]), sender.plain("stale_button")
-    if not parts[1].isdigit() or int(parts[1]) != draft.seq:
-        screen = draft_screen(sender, draft, _title(db, draft.work_item_id))
-        return screen, sender.plain("stale_button")
-    arg = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
-    return _act_on(sender, db, state, draft, parts[2], arg, now), None
+@dataclass
+class Act:
+    """One action on a draft that passed the check: who, the draft, and where it belongs."""
+
+    sender: Who
+    db: Session
+    state: dict[str, Any]
+    draft: Draft
+    period: PeriodView
+    title: str
+    now: Callable[[], datetime]
+    arg: int | None = None
+    input: Input | None = None
 
 
-def _act_on(
+def _checked(
     sender: Who,
     db: Session,
     state: dict[str, Any],
     draft: Draft,
-    action: str,
-    arg: int | None,
-    now: Any,
-) -> Screen:
-    """Apply one tap to the draft, save it, and say what to show next."""
-    telegram_id = sender.identity.telegram_id
+    now: Callable[[], datetime],
+    arg: int | None = None,
+    message: Input | None = None,
+) -> Act | Screen:
+    """The draft may be acted on now, or the screen that says why not (the draft is then
+    out of the flow: shown for the liaison's records, kept read-only)."""
     period, title = period_and_title(db, draft.period_id, draft.work_item_id)
     if period is None or not period.is_open:
         return _closed(sender, db, state, draft, title, period)
-    notice: str | None = None
-    if action == "done":
-        if not draft.finish_part():
-            notice = "nothing_to_finish"
-    elif action == "undo":
-        if not draft.undo():
-            notice = "nothing_to_undo"
-    elif action == "edit":
-        draft.edit()
-    elif action == "carry":
-        draft.carry_forward()
-    elif action == "pick" and arg is not None:
-        draft.select(arg)
-    elif action == "replace":
-        draft.start_replace()
-    elif action == "insert":
-        draft.start_insert()
-    elif action == "delete":
-        draft.delete()
-    elif action in ("up", "down"):
-        draft.move(-1 if action == "up" else 1)
-    elif action == "back":
-        draft.back()
-    elif action == "change" and arg in (0, 1):
-        draft.change(Part.PROGRESS if arg == 0 else Part.PLAN)
-    elif action == "cancel":
-        if draft.empty:
-            _drop(db, telegram_id, state, draft)
-            return Screen([sender.text("cancelled")])
-        draft.ask_cancel()
-    elif action == "keep":
-        draft.keep_going()
-    elif action == "discard":
-        _drop(db, telegram_id, state, draft)
-        return Screen([sender.text("discarded", title=title)])
-    elif action in ("submit", "mine"):
-        return _submit(sender, db, state, draft, title, now)
-    elif action == "theirs":
-        current = submission_for(db, period, draft.work_item_id, draft.department_id)
-        draft.take_theirs(current.progress, current.plan)
-    _store(db, telegram_id, state, draft)
-    screen = draft_screen(sender, draft, title)
-    if notice:
-        screen.texts.insert(0, sender.text(notice))
-    return screen
+    telegram_id = sender.identity.telegram_id
+    if not may_report(db, telegram_id, draft.work_item_id, draft.department_id):
+        _freeze(db, telegram_id, state, draft)
+        blocks = [sender.text("rights_lost", title=title)]
+        blocks += preview_blocks(sender, title, draft.progress, draft.plan)
+        return Screen(pack(blocks))
+    return Act(sender, db, state, draft, period, title, now, arg, message)
 
 
 def _closed(
@@ -472,18 +710,101 @@ def _closed(
     return Screen(pack(blocks))
 
 
-def _submit(
-    sender: Who, db: Session, state: dict[str, Any], draft: Draft, title: str, now: Any
+def _act_on(
+    sender: Who,
+    db: Session,
+    state: dict[str, Any],
+    draft: Draft,
+    action: str,
+    arg: int | None,
+    now: Any,
+    message: Input | None = None,
 ) -> Screen:
-    period = db.get(Period, draft.period_id)
-    assert period is not None
-    submission = submission_for(db, period, draft.work_item_id, draft.department_id)
+    """Apply one action to the draft, save it, and say what to show next."""
+    act = _checked(sender, db, state, draft, now, arg, message)
+    if isinstance(act, Screen):
+        return act
+    handler = _ACTIONS.get(action, _nothing)
+    seq = draft.seq
+    result = handler(act)
+    if isinstance(result, Screen):
+        return result
+    _store(db, sender.identity.telegram_id, state, draft)
+    screen = draft_screen(sender, draft, _view(db, draft, act.title))
+    if result:
+        screen.texts.insert(0, result)
+    screen.unchanged = not result and draft.seq == seq and action != "show"
+    return screen
+
+
+# --- actions: each returns a screen of its own, a notice to put above the draft's
+# screen, or None (the draft's screen) -------------------------------------------------
+
+ActionResult = Screen | str | None
+
+
+def _nothing(act: Act) -> ActionResult:
+    return None
+
+
+def _done(act: Act) -> ActionResult:
+    return None if act.draft.finish_part() else act.sender.text("nothing_to_finish")
+
+
+def _undo(act: Act) -> ActionResult:
+    return None if act.draft.undo() else act.sender.text("nothing_to_undo")
+
+
+def _no_progress(act: Act) -> ActionResult:
+    """本月无新进展: the office's wording stands as the part's one item."""
+    if not act.draft.items:
+        act.draft.take(act.sender.plain("no_progress_item"))
+        act.draft.finish_part()
+    return None
+
+
+def _pick(act: Act) -> ActionResult:
+    if act.arg is not None:
+        act.draft.select(act.arg)
+    return None
+
+
+def _change(act: Act) -> ActionResult:
+    if act.arg in (0, 1):
+        act.draft.change(Part.PROGRESS if act.arg == 0 else Part.PLAN)
+    return None
+
+
+def _cancel(act: Act) -> ActionResult:
+    if act.draft.empty:
+        _give_up(act.db, act.sender.identity.telegram_id, act.state, act.draft)
+        return Screen([act.sender.text("cancelled")])
+    act.draft.ask_cancel()
+    return None
+
+
+def _discard(act: Act) -> ActionResult:
+    _give_up(act.db, act.sender.identity.telegram_id, act.state, act.draft)
+    return Screen([act.sender.text("discarded", title=act.title)])
+
+
+def _theirs(act: Act) -> ActionResult:
+    draft = act.draft
+    current = find_submission(act.db, draft.period_id, draft.work_item_id, draft.department_id)
+    if current is not None:
+        draft.take_theirs(current.progress, current.plan)
+        draft.read_version = current.version
+    return None
+
+
+def _submit(act: Act) -> ActionResult:
+    sender, db, draft = act.sender, act.db, act.draft
     if not draft.progress or not draft.plan:
         draft.change(Part.PROGRESS if not draft.progress else Part.PLAN)
-        _store(db, sender.identity.telegram_id, state, draft)
-        screen = draft_screen(sender, draft, title)
-        screen.texts.insert(0, sender.text("both_parts_needed"))
-        return screen
+        return sender.text("both_parts_needed")
+    period = db.get(Period, draft.period_id)
+    assert period is not None and period.due_at is not None
+    submission = submission_for(db, period, draft.work_item_id, draft.department_id)
     try:
         saved = submit(
             db,
@@ -492,65 +813,93 @@ def _submit(
             plan=draft.plan,
             by=sender.identity.telegram_id,
             read_version=draft.read_version,
-            now=now(),
+            now=act.now(),
         )
     except Conflict as conflict:
         draft.conflict(conflict.current.version)
-        _store(db, sender.identity.telegram_id, state, draft)
-        blocks = [sender.text("conflict_head", title=title)]
-        blocks += preview_blocks(sender, title, conflict.current.progress, conflict.current.plan)
-        screen = draft_screen(sender, draft, title)
-        return Screen(pack(blocks) + screen.texts, screen.keyboard)
-    _drop(db, sender.identity.telegram_id, state, draft)
-    state = {
-        **state,
-        "drafts": {
-            k: v
-            for k, v in state["drafts"].items()
-            if k != _key(draft.period_id, draft.work_item_id)
-        },
-    }
-    listing = list_screen(sender, db, period, state["drafts"])
-    done = sender.text("submitted", title=title, version=saved.version)
-    return Screen([done, *listing.texts], listing.keyboard)
+        return None
+    _drop(db, sender.identity.telegram_id, act.state, draft)
+    listing = list_screen(sender, db, period, act.state["drafts"])
+    assert saved.submitted_at is not None
+    done = sender.text(
+        "submitted", title=act.title, version=saved.version, late=saved.submitted_at > period.due_at
+    )
+    return Screen([done, *listing.texts], listing.keyboard, keep=True)
 
 
-# --- messages ---------------------------------------------------------------------
+_NUMBER = re.compile(r"^\s*\d+[.、．]\s*")
 
 
-async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A private message: input to the open draft, or whatever the fallback says."""
-    user = update.effective_user
-    message = update.effective_message
-    if user is None or message is None:
-        return
-    with session(context) as db:
-        sender = who(update, db)
-        state, draft = _load(db, user.id) if sender.identity.is_liaison else ({}, None)
-        screen = None if draft is None else _take_message(sender, db, state, draft, message.text)
-    if screen is None:
-        await stranger_or_idle(update, context)
-        return
-    await show(update, screen)
-
-
-def _take_message(
-    sender: Who, db: Session, state: dict[str, Any], draft: Draft, text: str | None
-) -> Screen:
-    period, title = period_and_title(db, draft.period_id, draft.work_item_id)
-    if period is None or not period.is_open:
-        return _closed(sender, db, state, draft, title, period)
-    if text is None:
-        return Screen([sender.text("not_text")])
+def _text(act: Act) -> ActionResult:
+    """A message: new items, a replacement or insertion, or a correction by reply."""
+    message, draft, sender = act.input, act.draft, act.sender
+    assert message is not None
+    if message.text is None:
+        return Screen([sender.text("not_text")], notice=True)
+    if message.reply_to is not None:
+        corrected = _by_reply(act, message)
+        if corrected is not None:
+            return corrected
     if draft.step not in (Step.COLLECT, Step.REPLACE, Step.INSERT):
-        return Screen([sender.text("use_buttons")])
-    rejection = draft.take(text)
+        return Screen([sender.text("use_buttons")], notice=True)
+    items = accept(message.text, one=draft.step is Step.REPLACE)
+    rejection = draft.take(message.text)
     if rejection is not None:
-        return Screen(
-            [sender.text(f"rejected_{rejection.value}", length=len(text), limit=_limit(rejection))]
-        )
-    _store(db, sender.identity.telegram_id, state, draft)
-    return draft_screen(sender, draft, title)
+        return _rejected(sender, rejection, message.text)
+    if not isinstance(items, Rejection):
+        draft.note_origin(message.message_id, items)
+    return None
+
+
+def _by_reply(act: Act, message: Input) -> ActionResult:
+    """A reply to one of the liaison's messages (or to the bot's echo of it) corrects the
+    items it became; a reply quoting an item of the bot's list replaces that item."""
+    draft, sender = act.draft, act.sender
+    assert message.text is not None and message.reply_to is not None
+    if message.reply_to_bot and message.quote:
+        quoted = _NUMBER.sub("", message.quote).strip()
+        index = next((i for i, item in enumerate(draft.items) if quoted and quoted in item), None)
+        if index is not None:
+            draft.select(index)
+            draft.start_replace()
+            rejection = draft.take(message.text)
+            if rejection is not None:
+                draft.back()
+                return _rejected(sender, rejection, message.text)
+            draft.note_origin(message.message_id, [draft.items[index]])
+            return sender.text("reply_replaced", number=index + 1)
+    source = message.reply_to
+    if message.reply_to_bot:
+        source = act.state.get("echoes", {}).get(str(message.reply_to))
+    if source is None or str(source) not in draft.origins:
+        return None
+    return _retake(act, source)
+
+
+def _retake(act: Act, source: int) -> ActionResult:
+    """The liaison corrected a message (edited it, or replied to it): its items change."""
+    sender, draft, message = act.sender, act.draft, act.input
+    assert message is not None
+    if message.text is None:
+        return Screen([sender.text("not_text")], notice=True)
+    result = draft.retake(source, message.text)
+    if isinstance(result, Rejection):
+        return _rejected(sender, result, message.text)
+    if result is None:
+        return Screen([sender.text("edited_not_found")], notice=True)
+    if draft.step in (Step.EDIT, Step.ITEM, Step.REPLACE, Step.INSERT):
+        draft.back()
+    return sender.text("edited_replaced", count=result)
+
+
+def _edited(act: Act) -> ActionResult:
+    assert act.input is not None
+    return _retake(act, act.input.message_id)
+
+
+def _rejected(sender: Who, rejection: Rejection, text: str) -> Screen:
+    name = f"rejected_{rejection.value}"
+    return Screen([sender.text(name, length=len(text), limit=_limit(rejection))], notice=True)
 
 
 def _limit(rejection: Rejection) -> int:
@@ -559,6 +908,158 @@ def _limit(rejection: Rejection) -> int:
         Rejection.ITEM_TOO_LONG: MAX_ITEM_CHARS,
         Rejection.TOO_MANY: MAX_ITEMS,
     }.get(rejection, 0)
+
+
+def _calls(method: Callable[[Draft], object]) -> Callable[[Act], ActionResult]:
+    """An action that is just a method of the draft."""
+
+    def action(act: Act) -> ActionResult:
+        method(act.draft)
+        return None
+
+    return action
+
+
+# Action (button data or input) → what it does. A new action adds its line here.
+_ACTIONS: dict[str, Callable[[Act], ActionResult]] = {
+    "show": _nothing,
+    "done": _done,
+    "undo": _undo,
+    "none": _no_progress,
+    "edit": _calls(Draft.edit),
+    "carry": _calls(Draft.carry_forward),
+    "pick": _pick,
+    "replace": _calls(Draft.start_replace),
+    "insert": _calls(Draft.start_insert),
+    "delete": _calls(Draft.delete),
+    "up": _calls(lambda draft: draft.move(-1)),
+    "down": _calls(lambda draft: draft.move(1)),
+    "back": _calls(Draft.back),
+    "change": _change,
+    "cancel": _cancel,
+    "keep": _calls(Draft.keep_going),
+    "discard": _discard,
+    "submit": _submit,
+    "mine": _submit,
+    "theirs": _theirs,
+    "text": _text,
+    "edited": _edited,
+}
+
+
+# --- buttons ----------------------------------------------------------------------
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every `rp:` button: open an item, show the list, or act on the draft."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    parts = query.data.split(":")
+    now = services(context).now
+
+    def work(db: Session, sender: Who) -> Outcome | str:
+        refusal = _liaison_check(update, sender)
+        state, draft = _load(db, sender.identity.telegram_id)
+        if refusal is not None and (draft is None or refusal == "private_only"):
+            return sender.plain(refusal)
+        live = state.get("screen")
+        if refusal is not None:  # revoked with a draft open: the check says so, once
+            assert draft is not None
+            return Outcome(_act_on(sender, db, state, draft, "show", None, now), live)
+        screen, notice = _tapped(sender, db, state, draft, parts, now)
+        # A reminder, or a result worth keeping, stays as it is: the screen comes anew.
+        on_screen = query.message is not None and query.message.message_id == live
+        edit = parts[1].isdigit() or (on_screen and not state.get("kept"))
+        return Outcome(screen, live, notice, edit_tapped=edit)
+
+    outcome = await with_db(update, context, work)
+    if isinstance(outcome, str):
+        await query.answer(outcome[:200], show_alert=True)
+        return
+    await query.answer(outcome.answer[:200] if outcome.answer else None)
+    await present(update, context, outcome)
+
+
+def _tapped(
+    sender: Who,
+    db: Session,
+    state: dict[str, Any],
+    draft: Draft | None,
+    parts: list[str],
+    now: Callable[[], datetime],
+) -> tuple[Screen, str | None]:
+    """What a liaison's tap shows, and the short notice for the tap itself (old buttons)."""
+    if parts[1] in ("o", "r") and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+        revise = parts[1] == "r"
+        return _open_item(sender, db, state, int(parts[2]), int(parts[3]), now, revise), None
+    if parts[1] == "l":
+        return _list_or_no_period(sender, db, state), None
+    if draft is None:  # the old message only loses its buttons
+        return Screen([], notice=True), sender.plain("stale_button")
+    if not parts[1].isdigit() or int(parts[1]) != draft.seq:
+        return _act_on(sender, db, state, draft, "show", None, now), sender.plain("stale_button")
+    arg = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
+    return _act_on(sender, db, state, draft, parts[2], arg, now), None
+
+
+# --- messages ---------------------------------------------------------------------
+
+
+def _input(message: Message) -> Input:
+    replied = message.reply_to_message
+    return Input(
+        message.text,
+        message.message_id,
+        replied.message_id if replied is not None else None,
+        bool(replied is not None and replied.from_user is not None and replied.from_user.is_bot),
+        message.quote.text if message.quote is not None else None,
+    )
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private message: input to the open draft, or whatever the fallback says."""
+    message = update.message
+    if update.effective_user is None or message is None:
+        return
+    now = services(context).now
+    given = _input(message)
+
+    def work(db: Session, sender: Who) -> Outcome | None:
+        state, draft = _load(db, sender.identity.telegram_id)
+        if draft is None:
+            return None
+        screen = _act_on(sender, db, state, draft, "text", None, now, given)
+        echo = given.message_id if screen.keyboard and not screen.notice else None
+        return Outcome(screen, state.get("screen"), echo_of=echo)
+
+    outcome = await with_db(update, context, work)
+    if outcome is None:
+        await stranger_or_idle(update, context)
+        return
+    await present(update, context, outcome)
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The liaison corrected a sent message with Telegram's edit: while the draft is open
+    the items it became are replaced; otherwise they are told how to revise."""
+    message = update.edited_message
+    if update.effective_user is None or message is None or not is_private(update):
+        return
+    now = services(context).now
+    given = _input(message)
+
+    def work(db: Session, sender: Who) -> Outcome | None:
+        if not sender.identity.is_liaison:
+            return None
+        state, draft = _load(db, sender.identity.telegram_id)
+        live = state.get("screen")
+        if draft is None or str(given.message_id) not in draft.origins:
+            return Outcome(Screen([sender.text("edited_after_submit")], notice=True), live)
+        return Outcome(_act_on(sender, db, state, draft, "edited", None, now, given), live)
+
+    outcome = await with_db(update, context, work)
+    if outcome is not None:
+        await present(update, context, outcome)
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -575,11 +1076,13 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Text in a group from someone in the middle of a report: point them to the private chat."""
-    user = update.effective_user
-    if user is None:
+    if update.effective_user is None:
         return
-    with session(context) as db:
-        sender = who(update, db)
-        _, draft = _load(db, user.id)
-    if draft is not None:
-        await reply(update, sender.text("private_only"))
+
+    def work(db: Session, sender: Who) -> str | None:
+        _, draft = _load(db, sender.identity.telegram_id)
+        return sender.text("private_only") if draft is not None else None
+
+    text = await with_db(update, context, work)
+    if text is not None:
+        await reply(update, text)

@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 
 from bot.periods import parse_month
 from storage.models import (
+    Coordinator,
     Department,
+    Liaison,
     Period,
     PeriodItem,
     PeriodOwner,
@@ -301,3 +303,87 @@ def previous_plan(
         },
     ).first()
     return list(found.plan) if found else []
+
+
+# --- a liaison's rights on a draft, checked with every write ----------------------
+
+# The liaison's row is locked (FOR SHARE on PostgreSQL) until the write commits, so a move
+# or revocation made meanwhile waits for it rather than slipping in between check and write.
+_MAY_REPORT = (
+    select(Liaison.id)
+    .join(Department, col(Department.id) == col(Liaison.department_id))
+    .join(
+        WorkItemDepartment,
+        sa.and_(
+            col(WorkItemDepartment.department_id) == col(Department.id),
+            col(WorkItemDepartment.work_item_id) == sa.bindparam("work_item_id"),
+        ),
+    )
+    .join(WorkItem, col(WorkItem.id) == col(WorkItemDepartment.work_item_id))
+    .where(
+        Liaison.telegram_id == sa.bindparam("telegram_id"),
+        col(Liaison.active),
+        col(Department.active),
+        col(WorkItem.active),
+        Department.id == sa.bindparam("department_id"),
+    )
+    .with_for_update(read=True, of=Liaison)  # type: ignore[arg-type]
+)
+
+
+def may_report(session: Session, telegram_id: int, work_item_id: int, department_id: int) -> bool:
+    """Whether the user is now an active liaison of the department and the department still
+    reports on the item; holds the liaison's row until the transaction ends."""
+    found = session.exec(
+        _MAY_REPORT,
+        params={
+            "telegram_id": telegram_id,
+            "work_item_id": work_item_id,
+            "department_id": department_id,
+        },
+    ).first()
+    return found is not None
+
+
+def find_submission(
+    session: Session, period_id: int, work_item_id: int, department_id: int
+) -> Submission | None:
+    """The department's submission for the item, if there is one (never creates it)."""
+    found: Submission | None = session.exec(
+        _ONE_SUBMISSION,
+        params={
+            "period_id": period_id,
+            "work_item_id": work_item_id,
+            "department_id": department_id,
+        },
+    ).first()
+    return found
+
+
+def submitter_name(session: Session, telegram_id: int | None) -> str | None:
+    """The name of whoever submitted a version (a liaison, or a coordinator on their behalf)."""
+    if telegram_id is None:
+        return None
+    liaison = session.exec(select(Liaison).where(Liaison.telegram_id == telegram_id)).first()
+    if liaison is not None:
+        return liaison.name
+    coordinator = session.exec(
+        select(Coordinator).where(Coordinator.telegram_id == telegram_id)
+    ).first()
+    return coordinator.name if coordinator is not None else None
+
+
+def forget_unsubmitted(
+    session: Session, period_id: int, work_item_id: int, department_id: int
+) -> None:
+    """A draft was given up before anything was submitted: the department's empty row goes,
+    so no list or /status shows a draft that no longer exists."""
+    session.execute(
+        sa.delete(table_of(Submission)).where(
+            table_of(Submission).c.period_id == period_id,
+            table_of(Submission).c.work_item_id == work_item_id,
+            table_of(Submission).c.department_id == department_id,
+            table_of(Submission).c.status == "draft",
+            table_of(Submission).c.version == 0,
+        )
+    )
