@@ -687,7 +687,7 @@ def _checked(
     if period is None or not period.is_open:
         return _closed(sender, db, state, draft, title, period)
     telegram_id = sender.identity.telegram_id
-    if not may_report(db, telegram_id, draft.work_item_id, draft.department_id):
+    if not may_report(db, telegram_id, draft.period_id, draft.work_item_id, draft.department_id):
         _freeze(db, telegram_id, state, draft)
         blocks = [sender.text("rights_lost", title=title)]
         blocks += preview_blocks(sender, title, draft.progress, draft.plan)

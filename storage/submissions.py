@@ -313,31 +313,34 @@ _MAY_REPORT = (
     select(Liaison.id)
     .join(Department, col(Department.id) == col(Liaison.department_id))
     .join(
-        WorkItemDepartment,
+        PeriodOwner,
         sa.and_(
-            col(WorkItemDepartment.department_id) == col(Department.id),
-            col(WorkItemDepartment.work_item_id) == sa.bindparam("work_item_id"),
+            col(PeriodOwner.department_id) == col(Department.id),
+            col(PeriodOwner.period_id) == sa.bindparam("period_id"),
+            col(PeriodOwner.work_item_id) == sa.bindparam("work_item_id"),
         ),
     )
-    .join(WorkItem, col(WorkItem.id) == col(WorkItemDepartment.work_item_id))
     .where(
         Liaison.telegram_id == sa.bindparam("telegram_id"),
         col(Liaison.active),
         col(Department.active),
-        col(WorkItem.active),
         Department.id == sa.bindparam("department_id"),
     )
     .with_for_update(read=True, of=Liaison)  # type: ignore[arg-type]
 )
 
 
-def may_report(session: Session, telegram_id: int, work_item_id: int, department_id: int) -> bool:
-    """Whether the user is now an active liaison of the department and the department still
-    reports on the item; holds the liaison's row until the transaction ends."""
+def may_report(
+    session: Session, telegram_id: int, period_id: int, work_item_id: int, department_id: int
+) -> bool:
+    """Whether the user is now an active liaison of the department and the department
+    reports on the item in this period (its own roster); holds the liaison's row until the
+    transaction ends."""
     found = session.exec(
         _MAY_REPORT,
         params={
             "telegram_id": telegram_id,
+            "period_id": period_id,
             "work_item_id": work_item_id,
             "department_id": department_id,
         },
