@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.items import clean_item, split_items
+from bot.items import Section, clean_item, is_chatter, split_items, split_sections
 
 MAX_MESSAGE_CHARS = 4096  # what Telegram delivers in one message
 MAX_ITEM_CHARS = 3000  # one item must fit one message with its number and markup
@@ -32,6 +32,8 @@ class Step(StrEnum):
     PREVIEW = "preview"  # both cells as the document shows them
     CONFIRM_CANCEL = "confirm_cancel"
     CONFLICT = "conflict"  # someone else submitted since this draft began
+    CONFIRM_SECTIONS = "confirm_sections"  # a paste held both parts: fill both?
+    CONFIRM_CHATTER = "confirm_chatter"  # a message that looks like chat: add it?
 
 
 class Rejection(StrEnum):
@@ -41,6 +43,7 @@ class Rejection(StrEnum):
     TOO_LONG = "too_long"
     ITEM_TOO_LONG = "item_too_long"
     TOO_MANY = "too_many"
+    ONLY_HEADING = "only_heading"  # a part's heading and nothing under it
 
 
 @dataclass
@@ -57,6 +60,12 @@ class Draft:
     seq: int = 0  # bumped on every change; buttons carry it so old ones are recognised
     previous_plan: list[str] = field(default_factory=list)
     step_before_cancel: Step | None = None
+    # A message held until the liaison answers a question about it: the text, the
+    # step it arrived in, and (CONFIRM_SECTIONS) the items it holds for each part.
+    pending: str | None = None
+    pending_step: Step | None = None
+    pending_progress: list[str] = field(default_factory=list)
+    pending_plan: list[str] = field(default_factory=list)
 
     # --- storage ------------------------------------------------------------
 
@@ -65,11 +74,14 @@ class Draft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Draft:
+        """A stored draft; one stored before a field existed gets its default."""
         draft = cls(**data)
         draft.part = Part(draft.part)
         draft.step = Step(draft.step)
         if draft.step_before_cancel is not None:
             draft.step_before_cancel = Step(draft.step_before_cancel)
+        if draft.pending_step is not None:
+            draft.pending_step = Step(draft.pending_step)
         return draft
 
     # --- reading ------------------------------------------------------------
@@ -93,9 +105,107 @@ class Draft:
         if step is not None:
             self.step = step
 
+    def part_items(self, part: Part) -> list[str]:
+        return self.progress if part is Part.PROGRESS else self.plan
+
     def take(self, text: str) -> Rejection | None:
-        """A text message in the current step: add, replace or insert items."""
-        items = accept(text, one=self.step is Step.REPLACE)
+        """A text message in the current step: add, replace or insert items.
+
+        A paste holding the other part under its heading, and a message that looks
+        like chat, are held (CONFIRM_SECTIONS, CONFIRM_CHATTER) until the liaison
+        answers; the heading of the current part is dropped.
+        """
+        if len(text) > MAX_MESSAGE_CHARS:
+            return Rejection.TOO_LONG
+        if self.step is Step.COLLECT:
+            segments = split_sections(text)
+            if segments is not None:
+                return self._take_sections(text, segments)
+        if is_chatter(text):
+            self._hold(text, [], [])
+            self._changed(Step.CONFIRM_CHATTER)
+            return None
+        return self._add(text)
+
+    def _take_sections(
+        self, text: str, segments: list[tuple[Section | None, str]]
+    ) -> Rejection | None:
+        bodies: dict[Part, list[str]] = {Part.PROGRESS: [], Part.PLAN: []}
+        following = [s for s, _ in segments if s is not None]
+        for section, body in segments:
+            # Text before the first heading belongs to the part under that heading.
+            bodies[Part((section or following[0]).value)].append(body)
+        other = Part.PLAN if self.part is Part.PROGRESS else Part.PROGRESS
+        if not any(bodies[other]):
+            mine = "\n".join(bodies[self.part])
+            return self._add(mine) if mine.strip() else Rejection.ONLY_HEADING
+        found: dict[Part, list[str]] = {}
+        for part, texts in bodies.items():
+            body = "\n".join(texts)
+            items = accept(body, start=len(self.part_items(part)) + 1) if body.strip() else []
+            if isinstance(items, Rejection):
+                return items
+            if len(self.part_items(part)) + len(items) > MAX_ITEMS:
+                return Rejection.TOO_MANY
+            found[part] = items
+        self._hold(text, found[Part.PROGRESS], found[Part.PLAN])
+        self._changed(Step.CONFIRM_SECTIONS)
+        return None
+
+    def _hold(self, text: str, progress: list[str], plan: list[str]) -> None:
+        self.pending, self.pending_step = text, self.step
+        self.pending_progress, self.pending_plan = progress, plan
+
+    def _release(self) -> tuple[str, Step]:
+        text, step = self.pending or "", self.pending_step or Step.COLLECT
+        self.pending, self.pending_step = None, None
+        self.pending_progress, self.pending_plan = [], []
+        return text, step
+
+    def accept_sections(self) -> None:
+        """The held paste fills both parts as it was split; then the preview, or the
+        part still empty."""
+        progress, plan = self.pending_progress, self.pending_plan
+        self._release()
+        self.progress.extend(progress)
+        self.plan.extend(plan)
+        if not self.progress or not self.plan:
+            self.part = Part.PLAN if self.progress else Part.PROGRESS
+            self._changed(Step.COLLECT)
+        else:
+            self._changed(Step.PREVIEW)
+
+    def reject_sections(self) -> Rejection | None:
+        """The held paste is ordinary items of the current part, headings and all."""
+        return self._add_held()
+
+    def add_pending(self) -> Rejection | None:
+        """The held message is an item after all: taken as it would have been."""
+        return self._add_held()
+
+    def drop_pending(self) -> None:
+        """The held message was chat: forgotten, back to the step it arrived in."""
+        _, step = self._release()
+        self._changed(step)
+
+    def _add_held(self) -> Rejection | None:
+        text, step = self.pending or "", self.pending_step or Step.COLLECT
+        asked = self.step
+        self.step = step
+        rejection = self._add(text)
+        if rejection is None:
+            self._release()
+        else:
+            self.step = asked
+        return rejection
+
+    def _add(self, text: str) -> Rejection | None:
+        """Add, replace or insert the items of a message, as the step says."""
+        if self.step is Step.INSERT and self.selected is not None:
+            start = self.selected + 2
+        else:
+            start = len(self.items) + 1
+        items = accept(text, one=self.step is Step.REPLACE, start=start)
         if isinstance(items, Rejection):
             return items
         current = self.items
@@ -196,15 +306,17 @@ class Draft:
         self._changed(Step.PREVIEW)
 
 
-def accept(text: str, *, one: bool = False) -> list[str] | Rejection:
+def accept(text: str, *, one: bool = False, start: int = 1) -> list[str] | Rejection:
     """The items in a message, or why it cannot be taken.
 
     A message with numbering is split into items; without, it is one item.
-    `one` (replacing an item) keeps the whole message as that item.
+    `one` (replacing an item) keeps the whole message as that item. `start` is the
+    number the first new item gets in the draft, so a liaison's own "（2）" on the
+    second item is read as numbering.
     """
     if len(text) > MAX_MESSAGE_CHARS:
         return Rejection.TOO_LONG
-    items = [clean_item(text)] if one else split_items(text)
+    items = [clean_item(text)] if one else split_items(text, start=start)
     items = [item for item in items if item]
     if not items:
         return Rejection.EMPTY

@@ -11,6 +11,7 @@ a tap whose seq is not the draft's current one comes from an old message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -223,12 +224,48 @@ def draft_screen(sender: Who, draft: Draft, title: str) -> Screen:
                 ]
             ],
         )
+    if step is Step.CONFIRM_SECTIONS:
+        return _sections_screen(sender, draft, title)
+    if step is Step.CONFIRM_CHATTER:
+        return _chatter_screen(sender, draft)
     # Step.CONFLICT
     return Screen(
         [sender.text("conflict", title=title)],
         [
             [_button(sender, "btn_submit_mine", _act(draft, "mine"))],
             [_button(sender, "btn_take_theirs", _act(draft, "theirs"))],
+        ],
+    )
+
+
+def _sections_screen(sender: Who, draft: Draft, title: str) -> Screen:
+    """A paste held both parts under headings: how it splits, and whether to fill both."""
+    blocks = [sender.text("confirm_sections", title=title)]
+    for part, items in ((Part.PROGRESS, draft.pending_progress), (Part.PLAN, draft.pending_plan)):
+        blocks.append(
+            sender.text(
+                "confirm_sections_part",
+                part=sender.plain(f"part_{part.value}"),
+                paragraphs=cell_paragraphs(items),
+            )
+        )
+    keyboard = [
+        [_button(sender, "btn_sections_yes", _act(draft, "sections_yes"))],
+        [_button(sender, "btn_sections_no", _act(draft, "sections_no"))],
+    ]
+    return Screen(pack(blocks), keyboard)
+
+
+def _chatter_screen(sender: Who, draft: Draft) -> Screen:
+    """A message that looks like chat: add it as an item, or ignore it."""
+    part = sender.plain(f"part_{draft.part.value}")
+    return Screen(
+        [sender.text("confirm_chatter", text=draft.pending or "", part=part)],
+        [
+            [
+                _button(sender, "btn_chatter_add", _act(draft, "chatter_add")),
+                _button(sender, "btn_chatter_ignore", _act(draft, "chatter_ignore")),
+            ]
         ],
     )
 
@@ -447,6 +484,8 @@ def _act_on(
         return Screen([sender.text("discarded", title=title)])
     elif action in ("submit", "mine"):
         return _submit(sender, db, state, draft, title, now)
+    elif action in _ANSWERS:
+        return _answer(sender, db, state, draft, title, _ANSWERS[action])
     elif action == "theirs":
         current = submission_for(db, period, draft.work_item_id, draft.department_id)
         draft.take_theirs(current.progress, current.plan)
@@ -454,6 +493,36 @@ def _act_on(
     screen = draft_screen(sender, draft, title)
     if notice:
         screen.texts.insert(0, sender.text(notice))
+    return screen
+
+
+# What the buttons of CONFIRM_SECTIONS and CONFIRM_CHATTER do to the held message.
+_ANSWERS: dict[str, Callable[[Draft], Rejection | None]] = {
+    "sections_yes": Draft.accept_sections,
+    "sections_no": Draft.reject_sections,
+    "chatter_add": Draft.add_pending,
+    "chatter_ignore": Draft.drop_pending,
+}
+
+
+def _answer(
+    sender: Who,
+    db: Session,
+    state: dict[str, Any],
+    draft: Draft,
+    title: str,
+    answer: Callable[[Draft], Rejection | None],
+) -> Screen:
+    """Answer the question about a held message; a refusal keeps the question open."""
+    held = draft.pending or ""
+    rejection = answer(draft)
+    _store(db, sender.identity.telegram_id, state, draft)
+    screen = draft_screen(sender, draft, title)
+    if rejection is not None:
+        refusal = sender.text(
+            f"rejected_{rejection.value}", length=len(held), limit=_limit(rejection)
+        )
+        screen.texts.insert(0, refusal)
     return screen
 
 
