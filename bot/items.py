@@ -27,6 +27,11 @@ also the next top-level number, it is the sub-item if that number comes again
 further down or the previous sub-item ends with "；" / "，"; otherwise the sub-list
 has ended.  The cell shows such inner lines as ``（1）…`` (see ``inner_line``).
 
+Numbering typed on one line ("1.召开协调会。2.推进团建。" or "1.召开… 2.推进…") counts
+too: inside a line, an explicit marker (never a bare digit) after a sentence end or
+white space starts an item under the same rule, once a numbered item has begun, and
+never straight after a colon (there it can only open a sub-list).
+
 Marker families (separators within a family may be mixed, e.g. "1在…" then "2. 继续…"):
 
 * arabic: ``1.`` ``1．`` ``1、`` ``1,`` ``1，`` ``1 `` (digit + space), a bare digit
@@ -93,6 +98,7 @@ _SEPARATORS = ".．、,，"
 _MAX_LONE_NUMBER = 99  # a marker with no sequence to check is believed up to this
 _OPENS_LIST = "：:"  # a paragraph ending so may be followed by a sub-list
 _LIST_GOES_ON = "；;，,、"  # a sub-item ending so is followed by another
+_INLINE_AFTER = "。；;！!？?" + _OPENS_LIST  # numbering inside a line may follow these
 _CLOSE_PARENS = ")）"
 _OPENERS = "《“‘「『【〈〔\"'"
 
@@ -234,17 +240,59 @@ def _read_marker(par: str) -> _Marker | None:
     return _read_arabic(par)
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """A paragraph, or the part of one from an inline marker on ("…工作。2.推进…")."""
+
+    text: str
+    marker: _Marker | None
+    glue: str | None = None  # inline: the text between it and the piece before; else None
+    after_colon: bool = False  # inline, straight after "：" (a sub-list may open there)
+
+
+def _pieces(text: str) -> list[_Piece]:
+    """The paragraphs, each cut before every explicit marker that follows a sentence end,
+    a colon or white space: numbering a liaison typed on one line."""
+    pieces: list[_Piece] = []
+    for par in _paragraphs(text):
+        begin, glue, after_colon = 0, None, False
+        for at in range(1, len(par)):
+            before = par[at - 1]
+            if not (before in _INLINE_AFTER or _strip(before) == "") or _strip(par[at]) == "":
+                continue
+            marker = _read_marker(par[at:])
+            if marker is None or marker.loose:
+                continue
+            body = par[begin:at]
+            kept = _strip(body)
+            pieces.append(_piece(kept, glue, after_colon))
+            begin, glue, after_colon = at, body[len(kept) :], before in _OPENS_LIST
+        pieces.append(_piece(par[begin:], glue, after_colon))
+    return pieces
+
+
+def _piece(text: str, glue: str | None, after_colon: bool) -> _Piece:
+    return _Piece(text, _read_marker(text), glue, after_colon)
+
+
+def _ends_with(text: str, chars: str) -> bool:
+    return bool(text) and text[-1] in chars
+
+
 def _opens_item(
-    marker: _Marker, family: _Family | None, expected: int, start: int, first: bool
+    piece: _Piece, marker: _Marker, family: _Family | None, expected: int, start: int, first: bool
 ) -> bool:
-    """Whether a marked paragraph starts a new top-level item.
+    """Whether a marked piece starts a new top-level item.
 
     Once the first item fixed the family, only ``expected`` of that family counts.
     Before that, the first item may be numbered 1 or ``start`` (the number the draft
     gives the next item, for a liaison who continues their own numbering); the very
     first paragraph of the message may carry any explicit marker up to 99 (a message
-    "（5）开展…" is numbered, whatever the draft holds).
+    "（5）开展…" is numbered, whatever the draft holds).  Inside a line, a marker
+    starts an item only in a numbered list and not straight after a colon.
     """
+    if piece.glue is not None and (family is None or piece.after_colon):
+        return False
     if family is not None:
         return marker.family is family and marker.number == expected
     if marker.number in (1, start):
@@ -252,18 +300,18 @@ def _opens_item(
     return first and not marker.loose and marker.number <= _MAX_LONE_NUMBER
 
 
-def _sub_list_goes_on(paragraphs: list[str], index: int, marker: _Marker) -> bool:
+def _sub_list_goes_on(pieces: list[_Piece], index: int, marker: _Marker) -> bool:
     """A marker that is both the next sub-item and the next top-level item: which is it?
 
     It is the sub-item when the same number comes again further down (that later one
     is then the top-level item), or when the previous sub-item ends as list items
     inside a sentence do ("；" "，"); otherwise the sub-list has ended.
     """
-    for later in paragraphs[index + 1 :]:
-        again = _read_marker(later)
+    for later in pieces[index + 1 :]:
+        again = later.marker
         if again is not None and again.family is marker.family and again.number == marker.number:
             return True
-    return paragraphs[index - 1][-1] in _LIST_GOES_ON
+    return _ends_with(pieces[index - 1].text, _LIST_GOES_ON)
 
 
 def split_items(text: str, start: int = 1) -> list[str]:
@@ -276,34 +324,44 @@ def split_items(text: str, start: int = 1) -> list[str]:
     before the first numbered paragraph is an item of its own.  ``start`` is the
     number the next item has in the draft (a block may continue from there).
     """
-    paragraphs = _paragraphs(text)
+    pieces = _pieces(text)
     items: list[list[str]] = []
     family: _Family | None = None
     expected = 1
     sub: tuple[_Family, int] | None = None  # a sub-list inside the current item
-    for index, par in enumerate(paragraphs):
-        marker = _read_marker(par)
+
+    def keep(piece: _Piece) -> None:
+        """The piece as text of the current item, on its own line or where it was."""
+        if not items:
+            items.append([piece.text])
+        elif piece.glue is None:
+            items[-1].append(piece.text)
+        else:
+            last = items[-1][-1]
+            items[-1][-1] = f"{last}{piece.glue}{piece.text}" if last else piece.text
+
+    for index, piece in enumerate(pieces):
+        marker = piece.marker
         if marker is None:
-            if items:
-                items[-1].append(par)
-            else:
-                items.append([par])
+            keep(piece)
             continue
-        top = _opens_item(marker, family, expected, start, index == 0)
+        top = _opens_item(piece, marker, family, expected, start, index == 0)
         in_sub = sub is not None and sub == (marker.family, marker.number)
-        if in_sub and not (top and not _sub_list_goes_on(paragraphs, index, marker)):
+        if in_sub and not (top and not _sub_list_goes_on(pieces, index, marker)):
             sub = (marker.family, marker.number + 1)
-            items[-1].append(par)
-        elif family is not None and marker.number == 1 and paragraphs[index - 1][-1] in _OPENS_LIST:
+            keep(piece)
+        elif (
+            family is not None
+            and marker.number == 1
+            and _ends_with(pieces[index - 1].text, _OPENS_LIST)
+        ):
             sub = (marker.family, 2)
-            items[-1].append(par)
+            keep(piece)
         elif top:
             family, expected, sub = marker.family, marker.number + 1, None
-            items.append([par[marker.end :]])
-        elif items:
-            items[-1].append(par)
+            items.append([piece.text[marker.end :]])
         else:
-            items.append([par])
+            keep(piece)
     joined = ("\n".join(p for p in item if p) for item in items)
     return [item for item in joined if item]
 
@@ -313,7 +371,8 @@ def format_items(items: Sequence[str]) -> str:
     continuation paragraphs on their own lines.
 
     A single item is not numbered because "1." in front of the only entry reads as
-    an unfinished list in the printed table.  split_items() reads this text back.
+    an unfinished list in the printed table.  split_items() reads this text back,
+    unless an item holds the next item's number inside a line ("… 3.…").
     """
     if len(items) == 1:
         return items[0]

@@ -456,11 +456,13 @@ def test_text_without_marker_characters_is_one_item(text: str) -> None:
 # character cannot begin a marker.  Digits, markers and spaces may appear inside.
 FIRST_CHARS = st.sampled_from(list("在全省推进团建工作召开协调会组织年月个名万元《“.、%aZ"))
 INNER_CHARS = st.sampled_from(list(CJK + MARKERS + " \u3000" + "%aZ《》“”"))
+# A marker straight after white space inside a line would be read as inline numbering.
+INLINE_MARKER_RE = re.compile(r"\s[0-9１２()（）①②③⑳⑴⒈一二三四五六七八九十]")
 PARAGRAPH = st.builds(
     lambda first, rest: (first + rest).rstrip(" \u3000"),
     FIRST_CHARS,
     st.lists(INNER_CHARS, max_size=20).map("".join),
-)
+).filter(lambda p: INLINE_MARKER_RE.search(p) is None)
 ITEM = st.lists(PARAGRAPH, min_size=1, max_size=3).map("\n".join)
 
 
@@ -771,3 +773,58 @@ def test_report_items_are_never_taken_for_chat(
     lead: str, item: str, begin: int, length: int
 ) -> None:
     assert not is_chatter(lead + item[begin : begin + length].lstrip("，。；、 ") or item)
+
+
+# --- numbering typed on one line --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.召开协调会。2.推进团建。3.举办培训", ["召开协调会。", "推进团建。", "举办培训"]),
+        ("1.召开协调会；2.推进团建", ["召开协调会；", "推进团建"]),
+        ("1.召开协调会 2.推进团建 3.举办培训", ["召开协调会", "推进团建", "举办培训"]),
+        ("（1）召开协调会。（2）推进团建", ["召开协调会。", "推进团建"]),
+        ("一、召开协调会。二、推进团建", ["召开协调会。", "推进团建"]),
+        ("1.召开协调会\n城市方面。2.推进团建", ["召开协调会\n城市方面。", "推进团建"]),
+        # a sub-list on the line of its item
+        (
+            "1.依托新媒体开设专栏：1.推出图文； 2.其中转发量最高。2.举办培训",
+            ["依托新媒体开设专栏：1.推出图文； 2.其中转发量最高。", "举办培训"],
+        ),
+    ],
+)
+def test_numbering_inside_a_line(text: str, expected: list[str]) -> None:
+    assert split_items(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "召开协调会。2.推进团建",  # no numbered list yet
+        "本月主要工作：1.召开协调会 2.推进团建",
+        "1.召开全省团干部会议 2.5万人参加 3.举办培训",
+        "1.完成第 2、3 批项目",
+        "1.召开协调会：2.推进团建",  # after a colon, only a sub-list
+        "1.召开协调会 3.推进团建",  # out of sequence
+        "1.召开协调会 2在全省推进",  # a bare digit inside a line is never numbering
+    ],
+)
+def test_numbers_inside_a_line_that_are_not_numbering(text: str) -> None:
+    items = split_items(text)
+    assert len(items) == 1 and items[0] in (text, text[2:])
+
+
+def test_an_item_sent_on_its_own_keeps_its_inline_sub_list() -> None:
+    text = "2.依托新媒体开设专栏：1.推出图文；2.其中转发量最高。"
+    assert split_items(text, start=2) == ["依托新媒体开设专栏：1.推出图文；2.其中转发量最高。"]
+
+
+def test_both_parts_on_one_line() -> None:
+    text = "本月份推进情况：1.召开协调会 2.推进团建 下一步推进计划：1.举办培训 2.开展调研"
+    sections = split_sections(text)
+    assert sections is not None
+    assert [(part, split_items(body)) for part, body in sections] == [
+        (Section.PROGRESS, ["召开协调会", "推进团建"]),
+        (Section.PLAN, ["举办培训", "开展调研"]),
+    ]
