@@ -138,7 +138,13 @@ class Draft:
         other = Part.PLAN if self.part is Part.PROGRESS else Part.PROGRESS
         if not any(bodies[other]):
             mine = "\n".join(bodies[self.part])
-            return self._add(mine) if mine.strip() else Rejection.ONLY_HEADING
+            if mine.strip():
+                return self._add(mine)
+            if bodies[other]:  # the other part's heading alone: the liaison moves on to it
+                self.part = other
+                self._changed(Step.COLLECT)
+                return None
+            return Rejection.ONLY_HEADING
         found: dict[Part, list[str]] = {}
         for part, texts in bodies.items():
             body = "\n".join(texts)

@@ -188,7 +188,14 @@ def test_a_heading_of_the_current_part_is_not_an_item() -> None:
     assert d.plan == ["举办培训"]
 
 
-def test_the_other_parts_heading_alone_asks_too() -> None:
+def test_the_other_parts_heading_on_its_own_moves_to_that_part() -> None:
+    d = draft(progress=["召开协调会"])
+    assert d.take("下一步推进计划：") is None
+    assert d.part is Part.PLAN and d.step is Step.COLLECT and d.progress == ["召开协调会"]
+    assert d.take("1.举办培训") is None and d.plan == ["举办培训"]
+
+
+def test_the_other_parts_heading_with_items_asks_too() -> None:
     d = draft(progress=["召开协调会"])
     assert d.take("二、下一步工作打算\n1.举办培训\n2.开展调研") is None
     assert d.step is Step.CONFIRM_SECTIONS and d.pending_progress == []

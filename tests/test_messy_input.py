@@ -220,3 +220,43 @@ async def test_english_liaison_is_asked_in_english(harness: Harness) -> None:
     assert "ok thanks" not in replies.last.text
     replies = await liaison.send("Progress this month:\nHosted a youth forum\nNext steps:\nA visit")
     assert replies.last.buttons == ["✅ Fill both parts", "✖️ No, all items of this part"]
+
+
+async def test_both_parts_typed_on_one_line_survive_a_restart_before_the_answer(
+    harness: Harness,
+) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("school", 4007, "孙丽")
+    await start_item(liaison, "中学")
+    await liaison.send("开展中学团课")  # progress already under way
+    await liaison.send(
+        "本月份推进情况：1.召开中学团建会 2.开展团课评比 下一步推进计划：1.总结评比 2.推广经验"
+    )
+    await harness.restart()
+    replies = await liaison.send("/report")
+    assert replies.last.buttons == [FILL_BOTH, NO_SPLIT]
+    replies = await liaison.tap(FILL_BOTH)
+    preview = "\n".join(replies.texts)
+    assert "1.开展中学团课\n2.召开中学团建会\n3.开展团课评比" in preview
+    assert "1.总结评比\n2.推广经验" in preview
+    await liaison.tap(SUBMIT)
+    submission = stored(harness, "中学（中职）共青团工作", "school")
+    assert submission.progress == ["开展中学团课", "召开中学团建会", "开展团课评比"]
+    assert submission.plan == ["总结评比", "推广经验"]
+
+
+async def test_a_plan_heading_moves_on_to_the_plan(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("pioneers", 4008, "林涛")
+    await start_item(liaison, "少先队")
+    await liaison.send("一、本月工作进展")
+    replies = await liaison.send("1.召开少代会筹备会\n2.开展队前教育")
+    assert "本月工作进展" not in replies.last.text
+    replies = await liaison.send("二、下一步工作打算")
+    assert "下一步推进计划" in replies.last.text and "召开少代会筹备会" not in replies.last.text
+    await liaison.send("1.召开少代会")
+    await liaison.tap(DONE)
+    await liaison.tap(SUBMIT)
+    submission = stored(harness, "少先队专业化建设工作", "pioneers")
+    assert submission.progress == ["召开少代会筹备会", "开展队前教育"]
+    assert submission.plan == ["召开少代会"]
