@@ -424,13 +424,13 @@ class Section(StrEnum):
 # paragraph, or the start of one followed by a colon; inside a line it counts only
 # after a sentence end and with a colon ("…工作。下一步推进计划：1.…").
 _NOW = r"(?:本|当|这个?|上个?)月份?|本期|本阶段|本季度|本周"
-_NEXT = r"下一步|下步|下一阶段|下阶段|下个?月份?|下一?期|下周|今后|近期|后续"
+_NEXT = r"下一步|下步|下一阶段|下阶段|下个?月份?|下一?期|下周|今后|后续"
 _OF_WORK = r"(?:的)?(?:重点|主要)?(?:工作)?"
 _DONE = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度)?(?:总结|汇报)?"
 _TODO = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路|举措|措施|目标|重点)?"
 _PROGRESS_WORDS = (
     rf"(?:{_NOW}){_OF_WORK}{_DONE}"
-    r"|(?:推进|进展|完成|落实|开展|工作)(?:情况|进度)|工作进展|主要工作|工作完成情况"
+    r"|(?:推进|进展|完成|落实|开展|工作)(?:情况|进度)|工作进展|工作完成情况"
     r"|progress(?: this month)?|this month(?:'s)?(?: progress| work)?|work (?:done|progress)"
 )
 _PLAN_WORDS = (
@@ -519,7 +519,8 @@ _CHAT_LINES = (
     "稍等 马上 等等 等一下 抱歉 不好意思 对不起 再见 拜拜 老师 领导 主任 同志 各位 您 你",
     "哥 姐 赞 棒 ok okay okk kk k thanks thank you thx ty got it hi hello hey yes yeah yep",
     "no sure fine great cool noted bye sorry wait lol good morning nice alright understood",
-    "received will do roger please pls np welcome much very",
+    "received will do roger please pls np welcome much very later soon send",
+    "我 我们 发 发送 报送 提交 填报 修改 晚点 稍后 一会 一会儿 待会 待会儿 回头 这就 就 再 先",
 )
 _CHAT_WORDS = frozenset(word for line in _CHAT_LINES for word in line.split())
 _CHAT_LONGEST = max(map(len, _CHAT_WORDS))

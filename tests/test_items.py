@@ -701,6 +701,8 @@ def test_text_before_the_first_heading_comes_first() -> None:
         "进展",
         "本月召开了推进会：各地市参加。",
         "农村方面，下一步重点是电子商务：已对接京东。",
+        "近期：组织开展调研。",  # "recently" or "soon": no telling
+        "主要工作：召开协调会。",
     ],
 )
 def test_prose_is_not_a_heading(text: str) -> None:
@@ -733,6 +735,9 @@ def test_real_cells_have_no_headings(cell: str) -> None:
         "？",
         "在吗？",
         "这个怎么填？",
+        "好的，我晚点发",
+        "收到，马上报送",
+        "OK, will send later",
     ],
 )
 def test_chat_is_recognised(text: str) -> None:
