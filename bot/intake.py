@@ -131,10 +131,10 @@ class Draft:
         self, text: str, segments: list[tuple[Section | None, str]]
     ) -> Rejection | None:
         bodies: dict[Part, list[str]] = {Part.PROGRESS: [], Part.PLAN: []}
-        following = [s for s, _ in segments if s is not None]
         for section, body in segments:
-            # Text before the first heading belongs to the part under that heading.
-            bodies[Part((section or following[0]).value)].append(body)
+            # Text before the first heading is progress: the items above a plan
+            # heading, or the title of a report whose first heading is progress.
+            bodies[Part.PROGRESS if section is None else Part(section.value)].append(body)
         other = Part.PLAN if self.part is Part.PROGRESS else Part.PROGRESS
         if not any(bodies[other]):
             mine = "\n".join(bodies[self.part])

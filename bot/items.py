@@ -29,8 +29,9 @@ has ended.  The cell shows such inner lines as ``（1）…`` (see ``inner_line`
 
 Numbering typed on one line ("1.召开协调会。2.推进团建。" or "1.召开… 2.推进…") counts
 too: inside a line, an explicit marker (never a bare digit) after a sentence end or
-white space starts an item under the same rule, once a numbered item has begun, and
-never straight after a colon (there it can only open a sub-list).
+white space, or a one-character marker (② ⑵ ⒉) anywhere, starts an item under the
+same rule, once a numbered item has begun, and never straight after a colon (there
+it can only open a sub-list).
 
 Marker families (separators within a family may be mixed, e.g. "1在…" then "2. 继续…"):
 
@@ -258,7 +259,10 @@ def _pieces(text: str) -> list[_Piece]:
         begin, glue, after_colon = 0, None, False
         for at in range(1, len(par)):
             before = par[at - 1]
-            if not (before in _INLINE_AFTER or _strip(before) == "") or _strip(par[at]) == "":
+            anywhere = par[at] in _CIRCLED or par[at] in _PAREN_SINGLE or par[at] in _STOP_SINGLE
+            if not (anywhere or before in _INLINE_AFTER or _strip(before) == ""):
+                continue
+            if _strip(par[at]) == "":
                 continue
             marker = _read_marker(par[at:])
             if marker is None or marker.loose:
@@ -428,13 +432,18 @@ _NEXT = r"下一步|下步|下一阶段|下阶段|下个?月份?|下一?期|下�
 _OF_WORK = r"(?:的)?(?:重点|主要)?(?:工作)?"
 _DONE = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度)?(?:总结|汇报)?"
 _TODO = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路|举措|措施|目标|重点)?"
+# "10月份工作进展" / "11月份工作计划": a month by number says which part only with
+# the words after it.
+_MONTH = r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月份?"
+_DONE_SAID = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度|总结|汇报)"
+_TODO_SAID = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路)"
 _PROGRESS_WORDS = (
-    rf"(?:{_NOW}){_OF_WORK}{_DONE}"
+    rf"(?:{_NOW}){_OF_WORK}{_DONE}|{_MONTH}{_OF_WORK}{_DONE_SAID}"
     r"|(?:推进|进展|完成|落实|开展|工作)(?:情况|进度)|工作进展|工作完成情况"
     r"|progress(?: this month)?|this month(?:'s)?(?: progress| work)?|work (?:done|progress)"
 )
 _PLAN_WORDS = (
-    rf"(?:{_NEXT}){_OF_WORK}{_TODO}"
+    rf"(?:{_NEXT}){_OF_WORK}{_TODO}|{_MONTH}{_OF_WORK}{_TODO_SAID}"
     r"|(?:推进|工作)?(?:计划|打算|安排|思路)"
     r"|next steps?|plans?(?: for next month)?|next month(?:'s)?(?: plans?| work)?"
     r"|next-step plans?"
@@ -442,7 +451,7 @@ _PLAN_WORDS = (
 _CLOSE = r"[】\]〕）)》*＊#\s]*"
 _HEADING_RE = re.compile(
     rf"[【\[〔《*＊#\s]*(?:(?P<progress>{_PROGRESS_WORDS})|(?P<plan>{_PLAN_WORDS}))"
-    rf"{_CLOSE}(?:(?P<colon>[：:]){_CLOSE}|$)",
+    rf"(?:如下)?{_CLOSE}(?:(?P<colon>[：:]){_CLOSE}|$)",
     re.IGNORECASE,
 )
 _SENTENCE_END_RE = re.compile(r"[。；;！!？?]\s*|(?<![A-Za-z])\s+")

@@ -178,6 +178,13 @@ def test_refusing_the_split_takes_the_paste_as_items_of_the_current_part() -> No
     assert "举办培训" in "\n".join(d.progress)
 
 
+def test_items_above_a_plan_heading_are_progress() -> None:
+    d = draft()
+    d.take("1.召开协调会\n2.推进团建\n下一步工作计划：\n1.举办培训")
+    assert d.step is Step.CONFIRM_SECTIONS
+    assert d.pending_progress == ["召开协调会", "推进团建"] and d.pending_plan == ["举办培训"]
+
+
 def test_a_heading_of_the_current_part_is_not_an_item() -> None:
     d = draft()
     assert d.take("一、本月工作进展\n1.召开协调会\n2.推进团建") is None

@@ -456,8 +456,9 @@ def test_text_without_marker_characters_is_one_item(text: str) -> None:
 # character cannot begin a marker.  Digits, markers and spaces may appear inside.
 FIRST_CHARS = st.sampled_from(list("在全省推进团建工作召开协调会组织年月个名万元《“.、%aZ"))
 INNER_CHARS = st.sampled_from(list(CJK + MARKERS + " \u3000" + "%aZ《》“”"))
-# A marker straight after white space inside a line would be read as inline numbering.
-INLINE_MARKER_RE = re.compile(r"\s[0-9１２()（）①②③⑳⑴⒈一二三四五六七八九十]")
+# A marker straight after white space inside a line, or a one-character marker (② ⑵ ⒉)
+# anywhere, would be read as numbering typed on one line.
+INLINE_MARKER_RE = re.compile(r"\s[0-9１２()（）一二三四五六七八九十]|[\u2460-\u249b]")
 PARAGRAPH = st.builds(
     lambda first, rest: (first + rest).rstrip(" \u3000"),
     FIRST_CHARS,
@@ -663,6 +664,9 @@ def test_a_cells_numbers_read_one_to_n_whatever_the_items_hold(
         ("本月重点工作推进情况:", "下一步工作安排:"),
         ("工作进展：", "工作计划："),
         ("Progress this month:", "Next steps:"),
+        ("一、10月份工作进展情况", "二、11月份工作计划"),
+        ("本月工作完成情况如下：", "下月工作安排如下："),
+        ("十月份工作总结：", "十一月份工作打算："),
     ],
 )
 def test_part_headings_are_recognised(progress: str, plan: str) -> None:
@@ -703,6 +707,8 @@ def test_text_before_the_first_heading_comes_first() -> None:
         "农村方面，下一步重点是电子商务：已对接京东。",
         "近期：组织开展调研。",  # "recently" or "soon": no telling
         "主要工作：召开协调会。",
+        "10月份工作：召开协调会。",  # a month alone does not say which part
+        "10月份工作计划已下发。",
     ],
 )
 def test_prose_is_not_a_heading(text: str) -> None:
@@ -801,6 +807,10 @@ def test_report_items_are_never_taken_for_chat(
 )
 def test_numbering_inside_a_line(text: str, expected: list[str]) -> None:
     assert split_items(text) == expected
+
+
+def test_circled_numbers_need_no_space() -> None:
+    assert split_items("①召开会议②开展调研③形成报告") == ["召开会议", "开展调研", "形成报告"]
 
 
 @pytest.mark.parametrize(
