@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.items import Section, clean_item, is_chatter, split_items, split_sections
+from bot.items import (
+    Section,
+    clean_item,
+    continue_items,
+    is_chatter,
+    split_items,
+    split_sections,
+)
 
 MAX_MESSAGE_CHARS = 4096  # what Telegram delivers in one message
 MAX_ITEM_CHARS = 3000  # one item must fit one message with its number and markup
@@ -207,24 +214,24 @@ class Draft:
 
     def _add(self, text: str) -> Rejection | None:
         """Add, replace or insert the items of a message, as the step says."""
-        if self.step is Step.INSERT and self.selected is not None:
-            start = self.selected + 2
-        else:
-            start = len(self.items) + 1
-        items = accept(text, one=self.step is Step.REPLACE, start=start)
-        if isinstance(items, Rejection):
-            return items
         current = self.items
         if self.step is Step.REPLACE and self.selected is not None:
+            items = accept(text, one=True)
+            if isinstance(items, Rejection):
+                return items
             current[self.selected] = items[0]
-        elif self.step is Step.INSERT and self.selected is not None:
-            if len(current) + len(items) > MAX_ITEMS:
-                return Rejection.TOO_MANY
-            current[self.selected + 1 : self.selected + 1] = items
         else:
+            inserting = self.step is Step.INSERT and self.selected is not None
+            at = (self.selected or 0) + 1 if inserting else len(current)
+            taken = accept_after(text, current[at - 1] if at else None, start=at + 1)
+            if isinstance(taken, Rejection):
+                return taken
+            before, items = taken
             if len(current) + len(items) > MAX_ITEMS:
                 return Rejection.TOO_MANY
-            current.extend(items)
+            if at:
+                current[at - 1] = before
+            current[at:at] = items
         self.selected = None
         self._changed(Step.COLLECT)
         return None
@@ -310,6 +317,30 @@ class Draft:
     def take_theirs(self, progress: list[str], plan: list[str]) -> None:
         self.progress, self.plan = list(progress), list(plan)
         self._changed(Step.PREVIEW)
+
+
+def accept_after(text: str, before: str | None, *, start: int) -> tuple[str, list[str]] | Rejection:
+    """A message added after the item `before` (None: at the top): `before` as the
+    message leaves it, and the new items; or why it cannot be taken.
+
+    A message that goes on with a sub-list `before` opened ("…专栏：" then "1.推出…")
+    extends that item instead of adding one.
+    """
+    if len(text) > MAX_MESSAGE_CHARS:
+        return Rejection.TOO_LONG
+    if before is None:
+        grown, items = "", split_items(text, start=start)
+    else:
+        grown, items = continue_items(text, before, start)
+    items = [item for item in items if item]
+    extended = [grown] if grown != (before or "") else []
+    if not items and not extended:
+        return Rejection.EMPTY
+    if any(len(item) > MAX_ITEM_CHARS for item in (*extended, *items)):
+        return Rejection.ITEM_TOO_LONG
+    if len(items) > MAX_ITEMS:
+        return Rejection.TOO_MANY
+    return grown, items
 
 
 def accept(text: str, *, one: bool = False, start: int = 1) -> list[str] | Rejection:

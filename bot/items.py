@@ -25,7 +25,9 @@ first paragraph ending with a colon is a lead-in, "本月主要工作如下：",
 item of its own.)  When a sub-item's number is
 also the next top-level number, it is the sub-item if that number comes again
 further down or the previous sub-item ends with "；" / "，"; otherwise the sub-list
-has ended.  The cell shows such inner lines as ``（1）…`` (see ``inner_line``).
+has ended.  The same holds across messages (``continue_items``): a message that goes
+on with the sub-list the previous item opened extends that item.  The cell shows such
+inner lines as ``（1）…`` (see ``inner_line``).
 
 Numbering typed on one line ("1.召开协调会。2.推进团建。" or "1.召开… 2.推进…") counts
 too: inside a line, an explicit marker (never a bare digit) after a sentence end or
@@ -69,6 +71,7 @@ from enum import Enum, StrEnum
 __all__ = [
     "Section",
     "clean_item",
+    "continue_items",
     "format_items",
     "inner_line",
     "is_chatter",
@@ -308,14 +311,40 @@ def _sub_list_goes_on(pieces: list[_Piece], index: int, marker: _Marker) -> bool
     """A marker that is both the next sub-item and the next top-level item: which is it?
 
     It is the sub-item when the same number comes again further down (that later one
-    is then the top-level item), or when the previous sub-item ends as list items
-    inside a sentence do ("；" "，"); otherwise the sub-list has ended.
+    is then the top-level item), when the line before opens the sub-list ("："), or
+    when the previous sub-item ends as list items inside a sentence do ("；" "，");
+    otherwise the sub-list has ended.
     """
     for later in pieces[index + 1 :]:
         again = later.marker
         if again is not None and again.family is marker.family and again.number == marker.number:
             return True
-    return _ends_with(pieces[index - 1].text, _LIST_GOES_ON)
+    return _ends_with(pieces[index - 1].text, _LIST_GOES_ON + _OPENS_LIST)
+
+
+def _open_sub_list(item: str) -> tuple[_Family | None, int, str] | None:
+    """The sub-list an item ends in, left open for the next message: (family or None
+    when not begun yet, next number, last line); None when the item ends otherwise.
+
+    Open means: a line ending with a colon, then nothing but its sub-items numbered
+    1, 2, … (and their further lines).
+    """
+    lines = item.split("\n")
+    opener = max((i for i, line in enumerate(lines) if _ends_with(line, _OPENS_LIST)), default=-1)
+    if opener < 0:
+        return None
+    family: _Family | None = None
+    expected = 1
+    for line in lines[opener + 1 :]:
+        marker = _read_marker(line)
+        if marker is None or marker.loose or (family is not None and marker.family is not family):
+            if family is None:
+                return None  # prose straight after the colon: no sub-list
+            continue
+        if marker.number != expected:
+            return None
+        family, expected = marker.family, expected + 1
+    return family, expected, lines[-1]
 
 
 def split_items(text: str, start: int = 1) -> list[str]:
@@ -328,11 +357,46 @@ def split_items(text: str, start: int = 1) -> list[str]:
     before the first numbered paragraph is an item of its own.  ``start`` is the
     number the next item has in the draft (a block may continue from there).
     """
+    return _split(_pieces(text), start, None)
+
+
+def continue_items(text: str, last: str, start: int) -> tuple[str, list[str]]:
+    """A message after the item ``last``: that item as the message leaves it, and the
+    new items.
+
+    A message whose numbering goes on with a sub-list that ``last`` opened (it ends
+    with "…专栏：" or with that sub-list's items) continues ``last``, as it would in
+    one paste; otherwise this is split_items().
+    """
     pieces = _pieces(text)
-    items: list[list[str]] = []
+    opened = _open_sub_list(last)
+    marker = pieces[0].marker if pieces else None
+    if (
+        opened is None
+        or marker is None
+        or marker.number != opened[1]
+        or opened[0] not in (None, marker.family)
+    ):
+        return last, _split(pieces, start, None)
+    family, expected, line = opened
+    before = _Piece(line, _read_marker(line))
+    items = _split([before, *pieces], start, (family, expected), last)
+    return items[0], items[1:]
+
+
+def _split(
+    pieces: list[_Piece],
+    start: int,
+    sub: tuple[_Family | None, int] | None,
+    last: str | None = None,
+) -> list[str]:
+    """The items of the pieces.  With ``last``, the first piece is that item's last
+    line, ``sub`` its open sub-list, and the first item returned is ``last`` as the
+    pieces leave it."""
+    items: list[list[str]] = [[last]] if last is not None else []
+    first = 1 if last is not None else 0  # the index of the text's first piece
     family: _Family | None = None
     expected = 1
-    sub: tuple[_Family, int] | None = None  # a sub-list inside the current item
 
     def keep(piece: _Piece) -> None:
         """The piece as text of the current item, on its own line or where it was."""
@@ -341,16 +405,17 @@ def split_items(text: str, start: int = 1) -> list[str]:
         elif piece.glue is None:
             items[-1].append(piece.text)
         else:
-            last = items[-1][-1]
-            items[-1][-1] = f"{last}{piece.glue}{piece.text}" if last else piece.text
+            text = items[-1][-1]
+            items[-1][-1] = f"{text}{piece.glue}{piece.text}" if text else piece.text
 
-    for index, piece in enumerate(pieces):
+    for index in range(first, len(pieces)):
+        piece = pieces[index]
         marker = piece.marker
         if marker is None:
             keep(piece)
             continue
-        top = _opens_item(piece, marker, family, expected, start, index == 0)
-        in_sub = sub is not None and sub == (marker.family, marker.number)
+        top = _opens_item(piece, marker, family, expected, start, index == first)
+        in_sub = sub is not None and sub[1] == marker.number and sub[0] in (None, marker.family)
         if in_sub and not (top and not _sub_list_goes_on(pieces, index, marker)):
             sub = (marker.family, marker.number + 1)
             keep(piece)
@@ -366,7 +431,9 @@ def split_items(text: str, start: int = 1) -> list[str]:
             items.append([piece.text[marker.end :]])
         else:
             keep(piece)
-    joined = ("\n".join(p for p in item if p) for item in items)
+    joined = ["\n".join(p for p in item if p) for item in items]
+    if last is not None:
+        return [joined[0], *(item for item in joined[1:] if item)]
     return [item for item in joined if item]
 
 

@@ -142,6 +142,23 @@ def test_items_sent_one_per_message_lose_their_own_numbers() -> None:
     assert d.progress[-3:] == ["2017年以来累计培训", "组织开展活动", "推进团建"]
 
 
+def test_sub_items_sent_one_per_message_stay_in_their_item() -> None:
+    d = draft()
+    for text in (
+        "1.召开协调会",
+        "2.依托新媒体开设专栏：",
+        "1.推出图文；",
+        "2.转发量最高。",
+        "3.举办培训",
+    ):
+        assert d.take(text) is None
+    assert d.progress == [
+        "召开协调会",
+        "依托新媒体开设专栏：\n1.推出图文；\n2.转发量最高。",
+        "举办培训",
+    ]
+
+
 def test_an_inserted_item_keeps_the_number_of_its_place() -> None:
     d = draft(progress=["甲", "乙", "丙"])
     d.select(0)

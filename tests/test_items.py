@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.items import (
     Section,
     clean_item,
+    continue_items,
     format_items,
     inner_line,
     is_chatter,
@@ -586,6 +587,30 @@ def test_a_sub_list_goes_on_while_its_items_do() -> None:
 def test_an_item_sent_on_its_own_keeps_its_sub_list() -> None:
     text = "2.依托新媒体开设专栏：\n1.推出图文\n2.其中转发量最高"
     assert split_items(text, start=2) == ["依托新媒体开设专栏：\n1.推出图文\n2.其中转发量最高"]
+
+
+def test_a_sub_list_sent_one_item_per_message_continues_its_item() -> None:
+    opener = "依托新媒体开设专栏："
+    assert continue_items("1.推出图文；", opener, 3) == (f"{opener}\n1.推出图文；", [])
+    grown = f"{opener}\n1.推出图文；"
+    assert continue_items("2.转发量最高；", grown, 3) == (f"{grown}\n2.转发量最高；", [])
+    grown = f"{opener}\n1.推出图文；\n2.其中转发量最高。"
+    assert continue_items("3.举办培训", grown, 3) == (grown, ["举办培训"])  # the list ended
+    assert continue_items("（1）城市方面", "推进团建：", 2) == ("推进团建：\n（1）城市方面", [])
+
+
+@pytest.mark.parametrize(
+    ("last", "text"),
+    [
+        ("依托新媒体开设专栏：", "城市方面"),  # no numbering: an item of its own
+        ("依托新媒体开设专栏：", "3.举办培训"),  # not the sub-list's first number
+        ("依托新媒体开设专栏：", "5在全省推进"),
+        ("召开协调会", "1.推出图文"),  # nothing opened a sub-list
+        ("依托：\n城市方面\n1.推出", "2.其中"),  # prose after the colon: no sub-list
+    ],
+)
+def test_a_message_that_does_not_go_on_with_a_sub_list(last: str, text: str) -> None:
+    assert continue_items(text, last, 3) == (last, split_items(text, start=3))
 
 
 def test_a_lead_in_line_of_a_first_paste_is_still_its_own_item() -> None:

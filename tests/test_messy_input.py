@@ -110,9 +110,9 @@ async def test_a_sub_list_stays_inside_its_item_in_the_preview_and_the_document(
         "2.依托新媒体开设专栏：\n1.推出图文报道12期；\n2.其中阅读量最高的一期达10万次。"
     )
     assert "\n3. " not in replies.last.text and "\n2. 依托" in replies.last.text  # two items
-    await liaison.send(
-        "3.举办网络文化节\n4.开展青年网络文明志愿行动：\n1.招募志愿者；\n2.开展培训。"
-    )
+    await liaison.send("3.举办网络文化节")
+    for text in ("4.开展青年网络文明志愿行动：", "1.招募志愿者；", "2.开展培训。"):
+        await liaison.send(text)  # a sub-list sent one line per message
     await liaison.tap(DONE)
     await liaison.send("加强新媒体矩阵建设")
     preview = "\n".join((await liaison.tap(DONE)).texts)
