@@ -1,4 +1,8 @@
-"""Split a pasted cell into numbered work items, and format items back into a cell.
+"""Split what a liaison sends into work items, and format items back into a cell.
+
+Also here, because they read the same text: the headings of the two parts in one
+paste (``split_sections``) and messages that are chat rather than items
+(``is_chatter``), both near the end of this module.
 
 Each cell of the summary table (本月份推进情况 / 下一步推进计划) is a list of work
 items.  Liaisons paste blocks from WeChat or Word with their own numbering; we store
@@ -22,12 +26,12 @@ Sub-lists: a numbering that restarts at 1 right after a paragraph of a numbered
 item ending with a colon (``2.依托新媒体开设专栏：`` / ``1.推出…`` / ``2.其中…``) is
 a list inside that item and stays in it, however it is numbered.  (An unnumbered
 first paragraph ending with a colon is a lead-in, "本月主要工作如下：", and stays an
-item of its own.)  When a sub-item's number is
-also the next top-level number, it is the sub-item if that number comes again
-further down or the previous sub-item ends with "；" / "，"; otherwise the sub-list
-has ended.  The same holds across messages (``continue_items``): a message that goes
-on with the sub-list the previous item opened extends that item.  The cell shows such
-inner lines as ``（1）…`` (see ``inner_line``).
+item of its own.)  When a sub-item's number is also the next top-level number, it is
+the sub-item if that number comes again further down or the previous sub-item ends
+with "；" / "，"; otherwise the sub-list has ended.  The same holds across messages
+(``continue_items``): a message that goes on with the sub-list the previous item
+opened extends that item.  The cell shows such inner lines as ``（1）…`` (see
+``inner_line``).
 
 Numbering typed on one line ("1.召开协调会。2.推进团建。" or "1.召开… 2.推进…") counts
 too: inside a line, an explicit marker (never a bare digit) after a sentence end or
