@@ -734,6 +734,8 @@ def test_text_before_the_first_heading_comes_first() -> None:
         "主要工作：召开协调会。",
         "10月份工作：召开协调会。",  # a month alone does not say which part
         "10月份工作计划已下发。",
+        "十一月计划",  # a month's heading only when set off as one
+        "11月份工作计划",
     ],
 )
 def test_prose_is_not_a_heading(text: str) -> None:
