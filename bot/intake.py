@@ -73,6 +73,9 @@ class Draft:
     pending_step: Step | None = None
     pending_progress: list[str] = field(default_factory=list)
     pending_plan: list[str] = field(default_factory=list)
+    # Lines the last message added to the last item (a sub-item sent on its own), so
+    # that undo takes back that message rather than the whole item.
+    extended: int | None = None
 
     # --- storage ------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class Draft:
 
     def _changed(self, step: Step | None = None) -> None:
         self.seq += 1
+        self.extended = None
         if step is not None:
             self.step = step
 
@@ -215,6 +219,7 @@ class Draft:
     def _add(self, text: str) -> Rejection | None:
         """Add, replace or insert the items of a message, as the step says."""
         current = self.items
+        grew = 0  # lines the message added to the last item
         if self.step is Step.REPLACE and self.selected is not None:
             items = accept(text, one=True)
             if isinstance(items, Rejection):
@@ -230,16 +235,24 @@ class Draft:
             if len(current) + len(items) > MAX_ITEMS:
                 return Rejection.TOO_MANY
             if at:
+                if not items and at == len(current):
+                    grew = before.count("\n") - current[at - 1].count("\n")
                 current[at - 1] = before
             current[at:at] = items
         self.selected = None
         self._changed(Step.COLLECT)
+        self.extended = grew or None
         return None
 
     def undo(self) -> bool:
+        """Take back the last item, or the last message's lines of it."""
         if not self.items:
             return False
-        self.items.pop()
+        if self.extended:
+            lines = self.items[-1].split("\n")
+            self.items[-1] = "\n".join(lines[: -self.extended])
+        else:
+            self.items.pop()
         self._changed(Step.COLLECT)
         return True
 

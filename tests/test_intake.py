@@ -159,6 +159,15 @@ def test_sub_items_sent_one_per_message_stay_in_their_item() -> None:
     ]
 
 
+def test_undo_after_a_sub_item_takes_back_only_that_message() -> None:
+    d = draft()
+    for text in ("1.召开协调会", "2.依托新媒体开设专栏：", "1.推出图文；", "2.转发量最高。"):
+        d.take(text)
+    assert Draft.from_dict(d.to_dict()) == d
+    assert d.undo() and d.progress == ["召开协调会", "依托新媒体开设专栏：\n1.推出图文；"]
+    assert d.undo() and d.progress == ["召开协调会"]  # then the whole item, as usual
+
+
 def test_an_inserted_item_keeps_the_number_of_its_place() -> None:
     d = draft(progress=["甲", "乙", "丙"])
     d.select(0)

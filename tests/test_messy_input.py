@@ -21,7 +21,7 @@ from tests.botapi import FakeUser
 from tests.harness import Harness
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DONE, SUBMIT = "✅ 完成本部分", "📤 提交"
+DONE, SUBMIT, UNDO = "✅ 完成本部分", "📤 提交", "↩️ 撤销上一项"
 FILL_BOTH, NO_SPLIT = "✅ 分别填入两部分", "✖️ 不拆分，都作为本部分条目"
 ADD, IGNORE = "✅ 添加为一项", "✖️ 忽略"
 
@@ -111,8 +111,11 @@ async def test_a_sub_list_stays_inside_its_item_in_the_preview_and_the_document(
     )
     assert "\n3. " not in replies.last.text and "\n2. 依托" in replies.last.text  # two items
     await liaison.send("3.举办网络文化节")
-    for text in ("4.开展青年网络文明志愿行动：", "1.招募志愿者；", "2.开展培训。"):
+    for text in ("4.开展青年网络文明志愿行动：", "1.招募志愿者；", "2.开展培训"):
         await liaison.send(text)  # a sub-list sent one line per message
+    replies = await liaison.tap(UNDO)  # takes back that line, not the whole item
+    assert "招募志愿者" in replies.last.text and "开展培训" not in replies.last.text
+    await liaison.send("2.开展培训。")
     await liaison.tap(DONE)
     await liaison.send("加强新媒体矩阵建设")
     preview = "\n".join((await liaison.tap(DONE)).texts)
