@@ -510,8 +510,10 @@ _MONTH = r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月份?"
 _DONE_SAID = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度|总结|汇报)"
 _TODO_SAID = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路)"
 _PROGRESS_WORDS = (
-    rf"(?:{_NOW}){_OF_WORK}{_DONE}|(?P<month_done>{_MONTH}){_OF_WORK}{_DONE_SAID}"
-    r"|(?:推进|进展|完成|落实|开展|工作)(?:情况|进度)|工作进展|工作完成情况"
+    rf"(?:(?:{_NOW}){_OF_WORK}{_DONE}|(?P<month_done>{_MONTH}){_OF_WORK}{_DONE_SAID}"
+    r"|(?:重点|主要)?(?:工作)?(?:推进|进展|完成|落实|开展)(?:情况|进度)"
+    r"|(?:重点|主要)?工作(?:情况|进展|进度|完成情况)|主要做法)"
+    r"(?:(?:及|和|与)(?:成效|成果|亮点))?"
     r"|progress(?: this month)?|this month(?:'s)?(?: progress| work)?|work (?:done|progress)"
 )
 _PLAN_WORDS = (
@@ -523,7 +525,7 @@ _PLAN_WORDS = (
 _CLOSE = r"[】\]〕）)》*＊#\s]*"
 _HEADING_RE = re.compile(
     rf"[【\[〔《*＊#\s]*(?:(?P<progress>{_PROGRESS_WORDS})|(?P<plan>{_PLAN_WORDS}))"
-    rf"(?:如下)?{_CLOSE}(?:(?P<colon>[：:]){_CLOSE}|$)",
+    rf"(?:[（(][^（()）]{{1,12}}[）)])?(?:如下)?{_CLOSE}(?:(?P<colon>[：:]){_CLOSE}|$)",
     re.IGNORECASE,
 )
 _SENTENCE_END_RE = re.compile(r"[。；;！!？?]\s*|(?<![A-Za-z])\s+")

@@ -692,6 +692,9 @@ def test_a_cells_numbers_read_one_to_n_whatever_the_items_hold(
         ("一、10月份工作进展情况", "二、11月份工作计划"),
         ("本月工作完成情况如下：", "下月工作安排如下："),
         ("十月份工作总结：", "十一月份工作打算："),
+        ("一、重点工作推进情况", "二、下一步工作措施"),
+        ("推进情况及成效：", "下一阶段工作安排："),
+        ("本月份推进情况（2015年10月）：", "下一步推进计划（11月）："),
     ],
 )
 def test_part_headings_are_recognised(progress: str, plan: str) -> None:
