@@ -497,7 +497,7 @@ class Section(StrEnum):
 # Headings liaisons put above the two parts: "本月份推进情况" "一、本月工作进展"
 # "【下一步工作打算】：" "二、下月工作计划" "Next steps:".  A heading is a whole
 # paragraph, or the start of one followed by a colon; inside a line it counts only
-# after a sentence end and with a colon ("…工作。下一步推进计划：1.…").
+# after a sentence end or a space and with a colon ("…工作。下一步推进计划：1.…").
 _NOW = r"(?:本|当|这个?|上个?)月份?|本期|本阶段|本季度|本周"
 _NEXT = r"下一步|下步|下一阶段|下阶段|下个?月份?|下一?期|下周|今后|后续"
 _OF_WORK = r"(?:的)?(?:重点|主要)?(?:工作)?"
