@@ -11,7 +11,14 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.items import clean_item, split_items
+from bot.items import (
+    Section,
+    clean_item,
+    continue_items,
+    is_chatter,
+    split_items,
+    split_sections,
+)
 
 MAX_MESSAGE_CHARS = 4096  # what Telegram delivers in one message
 MAX_ITEM_CHARS = 3000  # one item must fit one message with its number and markup
@@ -32,6 +39,8 @@ class Step(StrEnum):
     PREVIEW = "preview"  # both cells as the document shows them
     CONFIRM_CANCEL = "confirm_cancel"
     CONFLICT = "conflict"  # someone else submitted since this draft began
+    CONFIRM_SECTIONS = "confirm_sections"  # a paste held both parts: fill both?
+    CONFIRM_CHATTER = "confirm_chatter"  # a message that looks like chat: add it?
 
 
 class Rejection(StrEnum):
@@ -41,6 +50,7 @@ class Rejection(StrEnum):
     TOO_LONG = "too_long"
     ITEM_TOO_LONG = "item_too_long"
     TOO_MANY = "too_many"
+    ONLY_HEADING = "only_heading"  # a part's heading and nothing under it
 
 
 @dataclass
@@ -60,6 +70,15 @@ class Draft:
     # Which items each of the liaison's messages became (message id → part and items), so
     # a Telegram edit of, or reply to, that message corrects them. Older drafts lack it.
     origins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # A message held until the liaison answers a question about it: the text, the
+    # step it arrived in, and (CONFIRM_SECTIONS) the items it holds for each part.
+    pending: str | None = None
+    pending_step: Step | None = None
+    pending_progress: list[str] = field(default_factory=list)
+    pending_plan: list[str] = field(default_factory=list)
+    # Lines the last message added to the last item (a sub-item sent on its own), so
+    # that undo takes back that message rather than the whole item.
+    extended: int | None = None
 
     # --- storage ------------------------------------------------------------
 
@@ -68,11 +87,14 @@ class Draft:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Draft:
+        """A stored draft; one stored before a field existed gets its default."""
         draft = cls(**data)
         draft.part = Part(draft.part)
         draft.step = Step(draft.step)
         if draft.step_before_cancel is not None:
             draft.step_before_cancel = Step(draft.step_before_cancel)
+        if draft.pending_step is not None:
+            draft.pending_step = Step(draft.pending_step)
         return draft
 
     def note_origin(self, message_id: int, items: list[str]) -> None:
@@ -121,33 +143,147 @@ class Draft:
 
     def _changed(self, step: Step | None = None) -> None:
         self.seq += 1
+        self.extended = None
         if step is not None:
             self.step = step
 
+    def part_items(self, part: Part) -> list[str]:
+        return self.progress if part is Part.PROGRESS else self.plan
+
     def take(self, text: str) -> Rejection | None:
-        """A text message in the current step: add, replace or insert items."""
-        items = accept(text, one=self.step is Step.REPLACE)
-        if isinstance(items, Rejection):
-            return items
-        current = self.items
-        if self.step is Step.REPLACE and self.selected is not None:
-            current[self.selected] = items[0]
-        elif self.step is Step.INSERT and self.selected is not None:
-            if len(current) + len(items) > MAX_ITEMS:
+        """A text message in the current step: add, replace or insert items.
+
+        A paste holding the other part under its heading, and a message that looks
+        like chat, are held (CONFIRM_SECTIONS, CONFIRM_CHATTER) until the liaison
+        answers; the heading of the current part is dropped.
+        """
+        if len(text) > MAX_MESSAGE_CHARS:
+            return Rejection.TOO_LONG
+        if self.step is Step.COLLECT:
+            segments = split_sections(text)
+            if segments is not None:
+                return self._take_sections(text, segments)
+        if is_chatter(text):
+            self._hold(text, [], [])
+            self._changed(Step.CONFIRM_CHATTER)
+            return None
+        return self._add(text)
+
+    def _take_sections(
+        self, text: str, segments: list[tuple[Section | None, str]]
+    ) -> Rejection | None:
+        bodies: dict[Part, list[str]] = {Part.PROGRESS: [], Part.PLAN: []}
+        for section, body in segments:
+            # Text before the first heading is progress: the items above a plan
+            # heading, or the title of a report whose first heading is progress.
+            bodies[Part.PROGRESS if section is None else Part(section.value)].append(body)
+        other = Part.PLAN if self.part is Part.PROGRESS else Part.PROGRESS
+        if not any(bodies[other]):
+            mine = "\n".join(bodies[self.part])
+            if mine.strip():
+                return self._add(mine)
+            if bodies[other]:  # the other part's heading alone: the liaison moves on to it
+                self.part = other
+                self._changed(Step.COLLECT)
+                return None
+            return Rejection.ONLY_HEADING
+        found: dict[Part, list[str]] = {}
+        for part, texts in bodies.items():
+            body = "\n".join(texts)
+            items = accept(body, start=len(self.part_items(part)) + 1) if body.strip() else []
+            if isinstance(items, Rejection):
+                return items
+            if len(self.part_items(part)) + len(items) > MAX_ITEMS:
                 return Rejection.TOO_MANY
-            current[self.selected + 1 : self.selected + 1] = items
+            found[part] = items
+        self._hold(text, found[Part.PROGRESS], found[Part.PLAN])
+        self._changed(Step.CONFIRM_SECTIONS)
+        return None
+
+    def _hold(self, text: str, progress: list[str], plan: list[str]) -> None:
+        self.pending, self.pending_step = text, self.step
+        self.pending_progress, self.pending_plan = progress, plan
+
+    def _release(self) -> tuple[str, Step]:
+        text, step = self.pending or "", self.pending_step or Step.COLLECT
+        self.pending, self.pending_step = None, None
+        self.pending_progress, self.pending_plan = [], []
+        return text, step
+
+    def accept_sections(self) -> None:
+        """The held paste fills both parts as it was split; then the preview, or the
+        part still empty."""
+        progress, plan = self.pending_progress, self.pending_plan
+        self._release()
+        self.progress.extend(progress)
+        self.plan.extend(plan)
+        if not self.progress or not self.plan:
+            self.part = Part.PLAN if self.progress else Part.PROGRESS
+            self._changed(Step.COLLECT)
         else:
+            self._changed(Step.PREVIEW)
+
+    def reject_sections(self) -> Rejection | None:
+        """The held paste is ordinary items of the current part, headings and all."""
+        return self._add_held()
+
+    def add_pending(self) -> Rejection | None:
+        """The held message is an item after all: taken as it would have been."""
+        return self._add_held()
+
+    def drop_pending(self) -> None:
+        """The held message was chat: forgotten, back to the step it arrived in."""
+        _, step = self._release()
+        self._changed(step)
+
+    def _add_held(self) -> Rejection | None:
+        text, step = self.pending or "", self.pending_step or Step.COLLECT
+        asked = self.step
+        self.step = step
+        rejection = self._add(text)
+        if rejection is None:
+            self._release()
+        else:
+            self.step = asked
+        return rejection
+
+    def _add(self, text: str) -> Rejection | None:
+        """Add, replace or insert the items of a message, as the step says."""
+        current = self.items
+        grew = 0  # lines the message added to the last item
+        if self.step is Step.REPLACE and self.selected is not None:
+            items = accept(text, one=True)
+            if isinstance(items, Rejection):
+                return items
+            current[self.selected] = items[0]
+        else:
+            inserting = self.step is Step.INSERT and self.selected is not None
+            at = (self.selected or 0) + 1 if inserting else len(current)
+            taken = accept_after(text, current[at - 1] if at else None, start=at + 1)
+            if isinstance(taken, Rejection):
+                return taken
+            before, items = taken
             if len(current) + len(items) > MAX_ITEMS:
                 return Rejection.TOO_MANY
-            current.extend(items)
+            if at:
+                if not items and at == len(current):
+                    grew = before.count("\n") - current[at - 1].count("\n")
+                current[at - 1] = before
+            current[at:at] = items
         self.selected = None
         self._changed(Step.COLLECT)
+        self.extended = grew or None
         return None
 
     def undo(self) -> bool:
+        """Take back the last item, or the last message's lines of it."""
         if not self.items:
             return False
-        self.items.pop()
+        if self.extended:
+            lines = self.items[-1].split("\n")
+            self.items[-1] = "\n".join(lines[: -self.extended])
+        else:
+            self.items.pop()
         self._changed(Step.COLLECT)
         return True
 
@@ -227,15 +363,41 @@ class Draft:
         self._changed(Step.PREVIEW)
 
 
-def accept(text: str, *, one: bool = False) -> list[str] | Rejection:
-    """The items in a message, or why it cannot be taken.
+def accept_after(text: str, before: str | None, *, start: int) -> tuple[str, list[str]] | Rejection:
+    """A message added after the item `before` (None: at the top): `before` as the
+    message leaves it, and the new items; or why it cannot be taken.
 
-    A message with numbering is split into items; without, it is one item.
-    `one` (replacing an item) keeps the whole message as that item.
+    A message that goes on with a sub-list `before` opened ("…专栏：" then "1.推出…")
+    extends that item instead of adding one.
     """
     if len(text) > MAX_MESSAGE_CHARS:
         return Rejection.TOO_LONG
-    items = [clean_item(text)] if one else split_items(text)
+    if before is None:
+        grown, items = "", split_items(text, start=start)
+    else:
+        grown, items = continue_items(text, before, start)
+    items = [item for item in items if item]
+    extended = [grown] if grown != (before or "") else []
+    if not items and not extended:
+        return Rejection.EMPTY
+    if any(len(item) > MAX_ITEM_CHARS for item in (*extended, *items)):
+        return Rejection.ITEM_TOO_LONG
+    if len(items) > MAX_ITEMS:
+        return Rejection.TOO_MANY
+    return grown, items
+
+
+def accept(text: str, *, one: bool = False, start: int = 1) -> list[str] | Rejection:
+    """The items in a message, or why it cannot be taken.
+
+    A message with numbering is split into items; without, it is one item.
+    `one` (replacing an item) keeps the whole message as that item. `start` is the
+    number the first new item gets in the draft, so a liaison's own "（2）" on the
+    second item is read as numbering.
+    """
+    if len(text) > MAX_MESSAGE_CHARS:
+        return Rejection.TOO_LONG
+    items = [clean_item(text)] if one else split_items(text, start=start)
     items = [item for item in items if item]
     if not items:
         return Rejection.EMPTY

@@ -1,4 +1,8 @@
-"""Split a pasted cell into numbered work items, and format items back into a cell.
+"""Split what a liaison sends into work items, and format items back into a cell.
+
+Also here, because they read the same text: the headings of the two parts in one
+paste (``split_sections``) and messages that are chat rather than items
+(``is_chatter``), both near the end of this module.
 
 Each cell of the summary table (本月份推进情况 / 下一步推进计划) is a list of work
 items.  Liaisons paste blocks from WeChat or Word with their own numbering; we store
@@ -12,8 +16,28 @@ only when
 
 1. it begins with a recognised marker (see ``_read_marker``), and
 2. the marker's number is exactly the next one expected: the first item must be
-   numbered 1 (1 / ① / 一), and after that only ``previous + 1`` *of the same marker
-   family* counts.  The family is fixed by the first item.
+   numbered 1 (1 / ① / 一), or the number the item gets in the draft (a liaison who
+   sends items one per message, or a second block, keeps counting: ``（2）开展…`` as
+   the second item), or -- on the message's very first line -- any explicit marker
+   up to 99; after that only ``previous + 1`` *of the same marker family* counts.
+   The family is fixed by the first item.
+
+Sub-lists: a numbering that restarts at 1 right after a paragraph of a numbered
+item ending with a colon (``2.依托新媒体开设专栏：`` / ``1.推出…`` / ``2.其中…``) is
+a list inside that item and stays in it, however it is numbered.  (An unnumbered
+first paragraph ending with a colon is a lead-in, "本月主要工作如下：", and stays an
+item of its own.)  When a sub-item's number is also the next top-level number, it is
+the sub-item if that number comes again further down or the previous sub-item ends
+with "；" / "，"; otherwise the sub-list has ended.  The same holds across messages
+(``continue_items``): a message that goes on with the sub-list the previous item
+opened extends that item.  The cell shows such inner lines as ``（1）…`` (see
+``inner_line``).
+
+Numbering typed on one line ("1.召开协调会。2.推进团建。" or "1.召开… 2.推进…") counts
+too: inside a line, an explicit marker (never a bare digit) after a sentence end or
+white space, or a one-character marker (② ⑵ ⒉) anywhere, starts an item under the
+same rule, once a numbered item has begun, and never straight after a colon (there
+it can only open a sub-list).
 
 Marker families (separators within a family may be mixed, e.g. "1在…" then "2. 继续…"):
 
@@ -46,9 +70,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
-__all__ = ["clean_item", "format_items", "split_items"]
+__all__ = [
+    "Section",
+    "clean_item",
+    "continue_items",
+    "format_items",
+    "inner_line",
+    "is_chatter",
+    "split_items",
+    "split_sections",
+]
 
 # White space plus the invisible characters WeChat/Word pastes carry at line ends.
 _BLANK = r"[\s\u200b\u200c\u200d\u2060\ufeff]"
@@ -70,6 +103,10 @@ _PAREN_SINGLE = {chr(0x2474 + i): i + 1 for i in range(20)}  # ⑴..⒇
 _STOP_SINGLE = {chr(0x2488 + i): i + 1 for i in range(20)}  # ⒈..⒛
 
 _SEPARATORS = ".．、,，"
+_MAX_LONE_NUMBER = 99  # a marker with no sequence to check is believed up to this
+_OPENS_LIST = "：:"  # a paragraph ending so may be followed by a sub-list
+_LIST_GOES_ON = "；;，,、"  # a sub-item ending so is followed by another
+_INLINE_AFTER = "。；;！!？?" + _OPENS_LIST  # numbering inside a line may follow these
 _CLOSE_PARENS = ")）"
 _OPENERS = "《“‘「『【〈〔\"'"
 
@@ -211,32 +248,196 @@ def _read_marker(par: str) -> _Marker | None:
     return _read_arabic(par)
 
 
-def split_items(text: str) -> list[str]:
+@dataclass(frozen=True)
+class _Piece:
+    """A paragraph, or the part of one from an inline marker on ("…工作。2.推进…")."""
+
+    text: str
+    marker: _Marker | None
+    glue: str | None = None  # inline: the text between it and the piece before; else None
+    after_colon: bool = False  # inline, straight after "：" (a sub-list may open there)
+
+
+def _pieces(text: str) -> list[_Piece]:
+    """The paragraphs, each cut before every explicit marker that follows a sentence end,
+    a colon or white space: numbering a liaison typed on one line."""
+    pieces: list[_Piece] = []
+    for par in _paragraphs(text):
+        begin, glue, after_colon = 0, None, False
+        for at in range(1, len(par)):
+            before = par[at - 1]
+            anywhere = par[at] in _CIRCLED or par[at] in _PAREN_SINGLE or par[at] in _STOP_SINGLE
+            if not (anywhere or before in _INLINE_AFTER or _strip(before) == ""):
+                continue
+            if _strip(par[at]) == "":
+                continue
+            marker = _read_marker(par[at:])
+            if marker is None or marker.loose:
+                continue
+            body = par[begin:at]
+            kept = _strip(body)
+            pieces.append(_piece(kept, glue, after_colon))
+            begin, glue, after_colon = at, body[len(kept) :], before in _OPENS_LIST
+        pieces.append(_piece(par[begin:], glue, after_colon))
+    return pieces
+
+
+def _piece(text: str, glue: str | None, after_colon: bool) -> _Piece:
+    return _Piece(text, _read_marker(text), glue, after_colon)
+
+
+def _ends_with(text: str, chars: str) -> bool:
+    return bool(text) and text[-1] in chars
+
+
+def _opens_item(
+    piece: _Piece, marker: _Marker, family: _Family | None, expected: int, start: int, first: bool
+) -> bool:
+    """Whether a marked piece starts a new top-level item.
+
+    Once the first item fixed the family, only ``expected`` of that family counts.
+    Before that, the first item may be numbered 1 or ``start`` (the number the draft
+    gives the next item, for a liaison who continues their own numbering); the very
+    first paragraph of the message may carry any explicit marker up to 99 (a message
+    "（5）开展…" is numbered, whatever the draft holds).  Inside a line, a marker
+    starts an item only in a numbered list and not straight after a colon.
+    """
+    if piece.glue is not None and (family is None or piece.after_colon):
+        return False
+    if family is not None:
+        return marker.family is family and marker.number == expected
+    if marker.number in (1, start):
+        return True
+    return first and not marker.loose and marker.number <= _MAX_LONE_NUMBER
+
+
+def _sub_list_goes_on(pieces: list[_Piece], index: int, marker: _Marker) -> bool:
+    """A marker that is both the next sub-item and the next top-level item: which is it?
+
+    It is the sub-item when the same number comes again further down (that later one
+    is then the top-level item), when the line before opens the sub-list ("："), or
+    when the previous sub-item ends as list items inside a sentence do ("；" "，");
+    otherwise the sub-list has ended.
+    """
+    for later in pieces[index + 1 :]:
+        again = later.marker
+        if again is not None and again.family is marker.family and again.number == marker.number:
+            return True
+    return _ends_with(pieces[index - 1].text, _LIST_GOES_ON + _OPENS_LIST)
+
+
+def _open_sub_list(item: str) -> tuple[_Family | None, int, str] | None:
+    """The sub-list an item ends in, left open for the next message: (family or None
+    when not begun yet, next number, last line); None when the item ends otherwise.
+
+    Open means: a line ending with a colon, then nothing but its sub-items numbered
+    1, 2, … (and their further lines).
+    """
+    lines = item.split("\n")
+    opener = max((i for i, line in enumerate(lines) if _ends_with(line, _OPENS_LIST)), default=-1)
+    if opener < 0:
+        return None
+    family: _Family | None = None
+    expected = 1
+    for line in lines[opener + 1 :]:
+        marker = _read_marker(line)
+        if marker is None or marker.loose or (family is not None and marker.family is not family):
+            if family is None:
+                return None  # prose straight after the colon: no sub-list
+            continue
+        if marker.number != expected:
+            return None
+        family, expected = marker.family, expected + 1
+    return family, expected, lines[-1]
+
+
+def split_items(text: str, start: int = 1) -> list[str]:
     """Split a pasted block into work items, numbering stripped.
 
     The document renumbers items itself, so stored items must not carry the
     liaison's numbers.  See the module docstring for the sequence-aware rule that
     keeps prose such as "2015年…" from being taken for numbering.  Paragraphs of one
     item are joined with "\\n"; a block without numbering is one item, and text
-    before the first numbered paragraph is an item of its own.
+    before the first numbered paragraph is an item of its own.  ``start`` is the
+    number the next item has in the draft (a block may continue from there).
     """
-    items: list[list[str]] = []
+    return _split(_pieces(text), start, None)
+
+
+def continue_items(text: str, last: str, start: int) -> tuple[str, list[str]]:
+    """A message after the item ``last``: that item as the message leaves it, and the
+    new items.
+
+    A message whose numbering goes on with a sub-list that ``last`` opened (it ends
+    with "…专栏：" or with that sub-list's items) continues ``last``, as it would in
+    one paste; otherwise this is split_items().
+    """
+    pieces = _pieces(text)
+    opened = _open_sub_list(last)
+    marker = pieces[0].marker if pieces else None
+    if (
+        opened is None
+        or marker is None
+        or marker.number != opened[1]
+        or opened[0] not in (None, marker.family)
+    ):
+        return last, _split(pieces, start, None)
+    family, expected, line = opened
+    before = _Piece(line, _read_marker(line))
+    items = _split([before, *pieces], start, (family, expected), last)
+    return items[0], items[1:]
+
+
+def _split(
+    pieces: list[_Piece],
+    start: int,
+    sub: tuple[_Family | None, int] | None,
+    last: str | None = None,
+) -> list[str]:
+    """The items of the pieces.  With ``last``, the first piece is that item's last
+    line, ``sub`` its open sub-list, and the first item returned is ``last`` as the
+    pieces leave it."""
+    items: list[list[str]] = [[last]] if last is not None else []
+    first = 1 if last is not None else 0  # the index of the text's first piece
     family: _Family | None = None
     expected = 1
-    for par in _paragraphs(text):
-        marker = _read_marker(par)
-        if (
-            marker is not None
-            and marker.number == expected
-            and (family is None or marker.family is family)
-        ):
-            family, expected = marker.family, expected + 1
-            items.append([par[marker.end :]])
-        elif items:
-            items[-1].append(par)
+
+    def keep(piece: _Piece) -> None:
+        """The piece as text of the current item, on its own line or where it was."""
+        if not items:
+            items.append([piece.text])
+        elif piece.glue is None:
+            items[-1].append(piece.text)
         else:
-            items.append([par])
-    joined = ("\n".join(p for p in item if p) for item in items)
+            text = items[-1][-1]
+            items[-1][-1] = f"{text}{piece.glue}{piece.text}" if text else piece.text
+
+    for index in range(first, len(pieces)):
+        piece = pieces[index]
+        marker = piece.marker
+        if marker is None:
+            keep(piece)
+            continue
+        top = _opens_item(piece, marker, family, expected, start, index == first)
+        in_sub = sub is not None and sub[1] == marker.number and sub[0] in (None, marker.family)
+        if in_sub and not (top and not _sub_list_goes_on(pieces, index, marker)):
+            sub = (marker.family, marker.number + 1)
+            keep(piece)
+        elif (
+            family is not None
+            and marker.number == 1
+            and _ends_with(pieces[index - 1].text, _OPENS_LIST)
+        ):
+            sub = (marker.family, 2)
+            keep(piece)
+        elif top:
+            family, expected, sub = marker.family, marker.number + 1, None
+            items.append([piece.text[marker.end :]])
+        else:
+            keep(piece)
+    joined = ["\n".join(p for p in item if p) for item in items]
+    if last is not None:
+        return [joined[0], *(item for item in joined[1:] if item)]
     return [item for item in joined if item]
 
 
@@ -245,7 +446,8 @@ def format_items(items: Sequence[str]) -> str:
     continuation paragraphs on their own lines.
 
     A single item is not numbered because "1." in front of the only entry reads as
-    an unfinished list in the printed table.  split_items() reads this text back.
+    an unfinished list in the printed table.  split_items() reads this text back,
+    unless an item holds the next item's number inside a line ("… 3.…").
     """
     if len(items) == 1:
         return items[0]
@@ -264,6 +466,180 @@ def clean_item(text: str) -> str:
     paragraphs = _paragraphs(text)
     if paragraphs:
         marker = _read_marker(paragraphs[0])
-        if marker is not None and marker.number <= (9 if marker.loose else 99):
+        if marker is not None and marker.number <= (9 if marker.loose else _MAX_LONE_NUMBER):
             paragraphs[0] = paragraphs[0][marker.end :]
     return "\n".join(p for p in paragraphs if p)
+
+
+def inner_line(line: str) -> str:
+    """A further line of an item as a numbered cell shows it.
+
+    In a cell numbered "1." "2." …, an inner line starting "1." would read as the
+    cell's own numbering (a sub-list flattened into the top level); it is shown as
+    "（1）" instead.  Other lines, and other marker styles, are kept as they are.
+    """
+    marker = _read_marker(line)
+    if marker is None or marker.family is not _Family.ARABIC or marker.loose:
+        return line
+    return f"（{marker.number}）{line[marker.end :]}"
+
+
+# --- the two parts of a report in one paste ------------------------------------------
+
+
+class Section(StrEnum):
+    """The two cells of a report; the values are those of bot.intake.Part."""
+
+    PROGRESS = "progress"
+    PLAN = "plan"
+
+
+# Headings liaisons put above the two parts: "本月份推进情况" "一、本月工作进展"
+# "【下一步工作打算】：" "二、下月工作计划" "Next steps:".  A heading is a whole
+# paragraph, or the start of one followed by a colon; inside a line it counts only
+# after a sentence end or a space and with a colon ("…工作。下一步推进计划：1.…").
+_NOW = r"(?:本|当|这个?|上个?)月份?|本期|本阶段|本季度|本周"
+_NEXT = r"下一步|下步|下一阶段|下阶段|下个?月份?|下一?期|下周|今后|后续"
+_OF_WORK = r"(?:的)?(?:重点|主要)?(?:工作)?"
+_DONE = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度)?(?:总结|汇报)?"
+_TODO = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路|举措|措施|目标|重点)?"
+# "10月份工作进展" / "11月份工作计划": a month by number says which part only with
+# the words after it, and is a heading only when set off as one (a colon, a marker
+# such as "一、", or brackets): "十一月计划" alone is an item.
+_MONTH = r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月份?"
+_DONE_SAID = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度|总结|汇报)"
+_TODO_SAID = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路)"
+_PROGRESS_WORDS = (
+    rf"(?:(?:{_NOW}){_OF_WORK}{_DONE}|(?P<month_done>{_MONTH}){_OF_WORK}{_DONE_SAID}"
+    r"|(?:重点|主要)?(?:工作)?(?:推进|进展|完成|落实|开展)(?:情况|进度)"
+    r"|(?:重点|主要)?工作(?:情况|进展|进度|完成情况)|主要做法)"
+    r"(?:(?:及|和|与)(?:成效|成果|亮点))?"
+    r"|progress(?: this month)?|this month(?:'s)?(?: progress| work)?|work (?:done|progress)"
+)
+_PLAN_WORDS = (
+    rf"(?:{_NEXT}){_OF_WORK}{_TODO}|(?P<month_todo>{_MONTH}){_OF_WORK}{_TODO_SAID}"
+    r"|(?:推进|工作)?(?:计划|打算|安排|思路)"
+    r"|next steps?|plans?(?: for next month)?|next month(?:'s)?(?: plans?| work)?"
+    r"|next-step plans?"
+)
+_CLOSE = r"[】\]〕）)》*＊#\s]*"
+_HEADING_RE = re.compile(
+    rf"[【\[〔《*＊#\s]*(?:(?P<progress>{_PROGRESS_WORDS})|(?P<plan>{_PLAN_WORDS}))"
+    rf"(?:[（(][^（()）]{{1,12}}[）)])?(?:如下)?{_CLOSE}(?:(?P<colon>[：:]){_CLOSE}|$)",
+    re.IGNORECASE,
+)
+_SENTENCE_END_RE = re.compile(r"[。；;！!？?]\s*|(?<![A-Za-z])\s+")
+_STRONG_HEADING_CHARS = 4  # "下步打算" and longer: a heading without a colon too
+
+
+def _heading(par: str, *, inline: bool = False) -> tuple[Section, str] | None:
+    """The part a paragraph is the heading of, and the text after the heading."""
+    marker = None if inline else _read_marker(par)
+    body = par[marker.end :] if marker is not None else par
+    m = _HEADING_RE.match(body)
+    if m is None:
+        return None
+    words = m.group("progress") or m.group("plan")
+    if len(words) < _STRONG_HEADING_CHARS and (inline or m.group("colon") is None):
+        return None  # "计划" alone is an item; "计划：" and "下步打算" are headings
+    if inline and m.group("colon") is None:
+        return None
+    set_off = m.group("colon") or marker is not None or body[:1] in "【[〔"
+    if (m.group("month_done") or m.group("month_todo")) and not set_off:
+        return None
+    section = Section.PROGRESS if m.group("progress") else Section.PLAN
+    return section, _strip(body[m.end() :])
+
+
+def _heading_lines(line: str) -> list[str]:
+    """A line cut before every heading inside it."""
+    pieces: list[str] = []
+    begin = 0
+    for end in _SENTENCE_END_RE.finditer(line):
+        at = end.end()
+        if at > begin and at < len(line) and _heading(line[at:], inline=True) is not None:
+            pieces.append(line[begin:at])
+            begin = at
+    pieces.append(line[begin:])
+    return pieces
+
+
+def split_sections(text: str) -> list[tuple[Section | None, str]] | None:
+    """A paste cut at its part headings: (part, text under the heading) in order.
+
+    Text before the first heading comes as (None, text).  None when the paste has
+    no heading at all.  A heading's own words are not kept; what follows it on its
+    line is.
+    """
+    segments: list[tuple[Section | None, list[str]]] = []
+    section: Section | None = None
+    lines: list[str] = []
+    found = False
+    for raw in text.splitlines():
+        for par in _paragraphs("\n".join(_heading_lines(raw))):
+            heading = _heading(par)
+            if heading is None:
+                lines.append(par)
+                continue
+            if lines or section is not None:
+                segments.append((section, lines))
+            section, rest = heading
+            lines = [rest] if rest else []
+            found = True
+    if not found:
+        return None
+    segments.append((section, lines))
+    return [(part, "\n".join(body)) for part, body in segments]
+
+
+# --- messages that are not report items ------------------------------------------------
+
+# Courtesy and acknowledgement words (zh, en).  A message made only of these (and
+# punctuation or emoji) is chat, not a work item: "好的收到" "谢谢老师！" "OK 👍".
+_CHAT_LINES = (
+    "好 好的 好滴 好哒 好嘞 好吧 好了 嗯 嗯嗯 哦 噢 喔 哈 呵 嘿 啊 呀 哇 哟 耶 啦",
+    "吧 呢 嘛 的 了 么",
+    "收到 收悉 已收到 知道 知道了 明白 明白了 了解 了解了 懂了 清楚 行 可以 没问题 没事",
+    "对 对的 是 是的 谢 谢谢 谢了 多谢 感谢 非常 十分 辛苦 辛苦了 麻烦 麻烦了 打扰 打扰了",
+    "不客气 客气 您好 你好 大家好 早 早上好 上午好 下午好 晚上好 晚安 在 在吗 在的 请问",
+    "稍等 马上 等等 等一下 抱歉 不好意思 对不起 再见 拜拜 老师 领导 主任 同志 各位 您 你",
+    "哥 姐 赞 棒 ok okay okk kk k thanks thank you thx ty got it hi hello hey yes yeah yep",
+    "no sure fine great cool noted bye sorry wait lol good morning nice alright understood",
+    "received will do roger please pls np welcome much very later soon send",
+    "我 我们 发 发送 报送 提交 填报 修改 晚点 稍后 一会 一会儿 待会 待会儿 回头 这就 就 再 先",
+)
+_CHAT_WORDS = frozenset(word for line in _CHAT_LINES for word in line.split())
+_CHAT_LONGEST = max(map(len, _CHAT_WORDS))
+_CHAT_MAX_CHARS = 30  # anything longer is worth keeping
+_WORDS_RE = re.compile(r"[^\W_]+")
+
+
+def _chat_words_only(chunk: str) -> bool:
+    """Whether a run of letters is made entirely of courtesy words."""
+    reachable = [True] + [False] * len(chunk)
+    for end in range(1, len(chunk) + 1):
+        reachable[end] = any(
+            reachable[begin] and chunk[begin:end] in _CHAT_WORDS
+            for begin in range(max(0, end - _CHAT_LONGEST), end)
+        )
+    return reachable[-1]
+
+
+def is_chatter(text: str) -> bool:
+    """Whether a message is probably chat ("好的收到", "谢谢", "👍", "这个怎么填？")
+    rather than a work item, so the bot asks before adding it.
+
+    Conservative: a message of several lines, with a numbering marker, or longer
+    than a short sentence is never chat; within that, only courtesy words,
+    punctuation and emoji, or a short question.
+    """
+    paragraphs = _paragraphs(text)
+    if len(paragraphs) != 1:
+        return False
+    line = paragraphs[0]
+    if len(line) > _CHAT_MAX_CHARS or _read_marker(line) is not None:
+        return False
+    words = _WORDS_RE.findall(line.lower())
+    if all(_chat_words_only(word) for word in words):
+        return True
+    return line[-1] in "？?"

@@ -47,6 +47,7 @@ from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
+from bot.items import inner_line
 from bot.texts import TEMPLATES, TerminalError
 
 __all__ = [
@@ -172,12 +173,16 @@ def cell_paragraphs(items: Sequence[str]) -> list[str]:
 
     Items are numbered "1.", "2.", … (only when there is more than one item); the
     further lines of an item become their own, unnumbered paragraphs. Blank items
-    and blank lines are dropped; surrounding whitespace is stripped.
+    and blank lines are dropped; surrounding whitespace is stripped. In a numbered
+    cell, a further line numbered like the cell ("1." of a sub-list) is shown as
+    "（1）", so the sub-list reads as part of its item.
 
     >>> cell_paragraphs(["甲", "乙\\n乙续"])
     ['1.甲', '2.乙', '乙续']
     >>> cell_paragraphs(["甲\\n甲续"])
     ['甲', '甲续']
+    >>> cell_paragraphs(["甲", "乙：\\n1.子项"])
+    ['1.甲', '2.乙：', '（1）子项']
     """
     split = [lines for lines in map(_item_lines, items) if lines]
     if len(split) == 1:
@@ -185,7 +190,7 @@ def cell_paragraphs(items: Sequence[str]) -> list[str]:
     out: list[str] = []
     for n, (first, *rest) in enumerate(split, 1):
         out.append(f"{n}.{first}")
-        out.extend(rest)
+        out.extend(inner_line(line) for line in rest)
     return out
 
 

@@ -41,7 +41,6 @@ from bot.intake import (
     Part,
     Rejection,
     Step,
-    accept,
     pack,
 )
 from bot.periods import default_due, local_text, parse_month
@@ -368,6 +367,38 @@ def _conflict_screen(sender: Who, draft: Draft, view: View) -> Screen:
     )
 
 
+def _sections_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    """A paste held both parts under headings: how it splits, and whether to fill both."""
+    blocks = [sender.text("confirm_sections", title=view.title)]
+    for part, items in ((Part.PROGRESS, draft.pending_progress), (Part.PLAN, draft.pending_plan)):
+        blocks.append(
+            sender.text(
+                "confirm_sections_part",
+                part=sender.plain(f"part_{part.value}"),
+                paragraphs=cell_paragraphs(items),
+            )
+        )
+    keyboard = [
+        [_button(sender, "btn_sections_yes", _act(draft, "sections_yes"))],
+        [_button(sender, "btn_sections_no", _act(draft, "sections_no"))],
+    ]
+    return Screen(pack(blocks), keyboard)
+
+
+def _chatter_screen(sender: Who, draft: Draft, view: View) -> Screen:
+    """A message that looks like chat: add it as an item, or ignore it."""
+    part = sender.plain(f"part_{draft.part.value}")
+    return Screen(
+        [sender.text("confirm_chatter", text=draft.pending or "", part=part)],
+        [
+            [
+                _button(sender, "btn_chatter_add", _act(draft, "chatter_add")),
+                _button(sender, "btn_chatter_ignore", _act(draft, "chatter_ignore")),
+            ]
+        ],
+    )
+
+
 # Step → its screen. A new step adds its screen here.
 _SCREENS: dict[Step, Callable[[Who, Draft, View], Screen]] = {
     Step.COLLECT: _collect_screen,
@@ -378,6 +409,8 @@ _SCREENS: dict[Step, Callable[[Who, Draft, View], Screen]] = {
     Step.PREVIEW: _preview_screen,
     Step.CONFIRM_CANCEL: _confirm_cancel_screen,
     Step.CONFLICT: _conflict_screen,
+    Step.CONFIRM_SECTIONS: _sections_screen,
+    Step.CONFIRM_CHATTER: _chatter_screen,
 }
 
 
@@ -842,12 +875,15 @@ def _text(act: Act) -> ActionResult:
             return corrected
     if draft.step not in (Step.COLLECT, Step.REPLACE, Step.INSERT):
         return Screen([sender.text("use_buttons")], notice=True)
-    items = accept(message.text, one=draft.step is Step.REPLACE)
+    part, before = draft.part, list(draft.items)
     rejection = draft.take(message.text)
     if rejection is not None:
         return _rejected(sender, rejection, message.text)
-    if not isinstance(items, Rejection):
-        draft.note_origin(message.message_id, items)
+    # What this message became, so an edit of or a reply to it corrects those items (not
+    # when it moved the draft on to the other part or waits for a question's answer).
+    added = [item for item in draft.items if item not in before]
+    if draft.part is part and draft.pending is None and added:
+        draft.note_origin(message.message_id, added)
     return None
 
 
@@ -910,6 +946,21 @@ def _limit(rejection: Rejection) -> int:
     }.get(rejection, 0)
 
 
+def _answers(method: Callable[[Draft], Rejection | None]) -> Callable[[Act], ActionResult]:
+    """An answer to the question about a held message (CONFIRM_SECTIONS, CONFIRM_CHATTER);
+    a refusal keeps the question open."""
+
+    def action(act: Act) -> ActionResult:
+        held = act.draft.pending or ""
+        rejection = method(act.draft)
+        if rejection is None:
+            return None
+        name = f"rejected_{rejection.value}"
+        return act.sender.text(name, length=len(held), limit=_limit(rejection))
+
+    return action
+
+
 def _calls(method: Callable[[Draft], object]) -> Callable[[Act], ActionResult]:
     """An action that is just a method of the draft."""
 
@@ -944,6 +995,10 @@ _ACTIONS: dict[str, Callable[[Act], ActionResult]] = {
     "theirs": _theirs,
     "text": _text,
     "edited": _edited,
+    "sections_yes": _answers(Draft.accept_sections),
+    "sections_no": _answers(Draft.reject_sections),
+    "chatter_add": _answers(Draft.add_pending),
+    "chatter_ignore": _answers(Draft.drop_pending),
 }
 
 

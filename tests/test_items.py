@@ -9,7 +9,18 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.items import clean_item, format_items, split_items
+from bot.items import (
+    Section,
+    clean_item,
+    continue_items,
+    format_items,
+    inner_line,
+    is_chatter,
+    split_items,
+    split_sections,
+)
+from bot.summary import cell_paragraphs
+from tests.sample_month import SAMPLE_ROWS
 
 # --- real data: rows 1-3 of one month --------------------------------------------------
 
@@ -248,9 +259,13 @@ def test_out_of_sequence_number_is_continuation() -> None:
     assert split_items(text) == ["召开协调会\n3.推进团建", "举办培训"]
 
 
-def test_first_item_must_be_number_one() -> None:
-    text = "2.召开协调会\n3.推进团建"
-    assert split_items(text) == ["2.召开协调会\n3.推进团建"]
+def test_a_block_may_start_past_one() -> None:
+    # A second paste that continues the liaison's numbering, with or without the
+    # draft telling where it stands.
+    assert split_items("3.召开协调会\n4.推进团建", start=3) == ["召开协调会", "推进团建"]
+    assert split_items("2.召开协调会\n3.推进团建") == ["召开协调会", "推进团建"]
+    # Only on the first line: a later number out of sequence is still text.
+    assert split_items("召开协调会\n3.推进团建") == ["召开协调会\n3.推进团建"]
 
 
 def test_first_line_quantity_is_not_a_marker() -> None:
@@ -442,11 +457,14 @@ def test_text_without_marker_characters_is_one_item(text: str) -> None:
 # character cannot begin a marker.  Digits, markers and spaces may appear inside.
 FIRST_CHARS = st.sampled_from(list("在全省推进团建工作召开协调会组织年月个名万元《“.、%aZ"))
 INNER_CHARS = st.sampled_from(list(CJK + MARKERS + " \u3000" + "%aZ《》“”"))
+# A marker straight after white space inside a line, or a one-character marker (② ⑵ ⒉)
+# anywhere, would be read as numbering typed on one line.
+INLINE_MARKER_RE = re.compile(r"\s[0-9１２()（）一二三四五六七八九十]|[\u2460-\u249b]")
 PARAGRAPH = st.builds(
     lambda first, rest: (first + rest).rstrip(" \u3000"),
     FIRST_CHARS,
     st.lists(INNER_CHARS, max_size=20).map("".join),
-)
+).filter(lambda p: INLINE_MARKER_RE.search(p) is None)
 ITEM = st.lists(PARAGRAPH, min_size=1, max_size=3).map("\n".join)
 
 
@@ -464,3 +482,394 @@ def test_single_item_is_unnumbered(item: str) -> None:
 @given(ITEM, st.integers(min_value=1, max_value=99))
 def test_clean_item_strips_explicit_marker(item: str, number: int) -> None:
     assert clean_item(f" \u3000{number}. {item}\u3000\n\n") == item
+
+
+# --- items sent one per message keep the liaison's own numbers --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "expected"),
+    [
+        ("（2）开展青年调研", 2, "开展青年调研"),
+        ("(2)开展青年调研", 2, "开展青年调研"),
+        ("2.开展青年调研", 2, "开展青年调研"),
+        ("2、开展青年调研", 2, "开展青年调研"),
+        ("2. 开展青年调研", 2, "开展青年调研"),
+        ("二、开展青年调研", 2, "开展青年调研"),
+        ("（二）开展青年调研", 2, "开展青年调研"),
+        ("②开展青年调研", 2, "开展青年调研"),
+        ("2在全省开展调研", 2, "在全省开展调研"),  # a bare digit: only the draft's next number
+        ("3.12月18日召开座谈会", 3, "12月18日召开座谈会"),
+        ("3.2017年以来累计培训", 3, "2017年以来累计培训"),
+        ("（5）开展青年调研", 2, "开展青年调研"),  # an explicit marker on the first line
+        ("12、开展青年调研", 1, "开展青年调研"),
+        # numbers that are content
+        ("12月18日召开座谈会", 3, "12月18日召开座谈会"),
+        ("12月18日召开座谈会", 12, "12月18日召开座谈会"),
+        ("2017年以来累计培训", 2, "2017年以来累计培训"),
+        ("1148360名团员注册成为志愿者", 3, "1148360名团员注册成为志愿者"),
+        ("3.5亿元资金已下拨", 3, "3.5亿元资金已下拨"),
+        ("2、3月份集中开展", 2, "2、3月份集中开展"),
+        ("5在全省开展调研", 2, "5在全省开展调研"),  # a bare digit that is not next
+        ("12345热线服务", 3, "12345热线服务"),
+        ("10个城市完成考察", 10, "10个城市完成考察"),
+    ],
+)
+def test_a_single_item_keeps_its_content_and_loses_its_number(
+    text: str, start: int, expected: str
+) -> None:
+    assert split_items(text, start=start) == [expected]
+
+
+NUMBER_STYLES = [
+    lambda n: f"{n}.",
+    lambda n: f"{n}、",
+    lambda n: f"（{n}）",
+    lambda n: f"({n})",
+    lambda n: f"{n}. ",
+]
+CN_NUMERALS = "一二三四五六七八九"
+
+
+@given(ITEM, st.integers(min_value=1, max_value=30), st.sampled_from(NUMBER_STYLES))
+def test_the_items_own_number_is_numbering(item: str, number: int, style: object) -> None:
+    assert callable(style)
+    assert split_items(style(number) + item, start=number) == [item]
+
+
+@given(ITEM, st.integers(min_value=1, max_value=9))
+def test_circled_and_chinese_numbers_are_numbering(item: str, number: int) -> None:
+    assert split_items(chr(0x245F + number) + item, start=number) == [item]
+    assert split_items(CN_NUMERALS[number - 1] + "、" + item, start=number) == [item]
+
+
+@given(
+    st.integers(min_value=1, max_value=30),
+    st.integers(min_value=1, max_value=99999),
+    st.sampled_from(list("年月日号名个人万亿元家项次场期")),
+    PARAGRAPH,
+)
+def test_a_leading_quantity_or_date_is_content(
+    start: int, value: int, unit: str, rest: str
+) -> None:
+    text = f"{value}{unit}{rest}"
+    assert split_items(text, start=start) == [text]
+
+
+# --- sub-lists stay inside their item ---------------------------------------------------
+
+
+def test_a_sub_list_under_the_first_item_does_not_become_top_level() -> None:
+    text = "1.推进团建工作：\n1.城市方面\n2.农村方面\n2.举办培训"
+    assert split_items(text) == ["推进团建工作：\n1.城市方面\n2.农村方面", "举办培训"]
+
+
+def test_a_sub_list_ends_with_its_last_sub_item() -> None:
+    text = "1.召开协调会\n2.依托新媒体开设专栏：\n1.推出图文；\n2.其中转发量最高。\n3.举办培训"
+    assert split_items(text) == [
+        "召开协调会",
+        "依托新媒体开设专栏：\n1.推出图文；\n2.其中转发量最高。",
+        "举办培训",
+    ]
+
+
+def test_a_sub_list_goes_on_while_its_items_do() -> None:
+    text = "1.召开协调会\n2.依托新媒体开设专栏：\n1.推出图文；\n2.转发；\n3.评论。\n3.举办培训"
+    assert split_items(text) == [
+        "召开协调会",
+        "依托新媒体开设专栏：\n1.推出图文；\n2.转发；\n3.评论。",
+        "举办培训",
+    ]
+    text = "1.召开协调会：\n1.甲\n2.乙\n3.丙\n2.举办培训"  # "2." comes again further down
+    assert split_items(text) == ["召开协调会：\n1.甲\n2.乙\n3.丙", "举办培训"]
+
+
+def test_an_item_sent_on_its_own_keeps_its_sub_list() -> None:
+    text = "2.依托新媒体开设专栏：\n1.推出图文\n2.其中转发量最高"
+    assert split_items(text, start=2) == ["依托新媒体开设专栏：\n1.推出图文\n2.其中转发量最高"]
+
+
+def test_a_sub_list_sent_one_item_per_message_continues_its_item() -> None:
+    opener = "依托新媒体开设专栏："
+    assert continue_items("1.推出图文；", opener, 3) == (f"{opener}\n1.推出图文；", [])
+    grown = f"{opener}\n1.推出图文；"
+    assert continue_items("2.转发量最高；", grown, 3) == (f"{grown}\n2.转发量最高；", [])
+    grown = f"{opener}\n1.推出图文；\n2.其中转发量最高。"
+    assert continue_items("3.举办培训", grown, 3) == (grown, ["举办培训"])  # the list ended
+    assert continue_items("（1）城市方面", "推进团建：", 2) == ("推进团建：\n（1）城市方面", [])
+
+
+@pytest.mark.parametrize(
+    ("last", "text"),
+    [
+        ("依托新媒体开设专栏：", "城市方面"),  # no numbering: an item of its own
+        ("依托新媒体开设专栏：", "3.举办培训"),  # not the sub-list's first number
+        ("依托新媒体开设专栏：", "5在全省推进"),
+        ("召开协调会", "1.推出图文"),  # nothing opened a sub-list
+        ("依托：\n城市方面\n1.推出", "2.其中"),  # prose after the colon: no sub-list
+    ],
+)
+def test_a_message_that_does_not_go_on_with_a_sub_list(last: str, text: str) -> None:
+    assert continue_items(text, last, 3) == (last, split_items(text, start=3))
+
+
+def test_a_lead_in_line_of_a_first_paste_is_still_its_own_item() -> None:
+    text = "本月主要工作如下：\n1.召开协调会\n2.推进团建"
+    assert split_items(text) == ["本月主要工作如下：", "召开协调会", "推进团建"]
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("1.推出图文", "（1）推出图文"),
+        ("2、其中", "（2）其中"),
+        ("⒊评论", "（3）评论"),
+        ("（1）城市方面", "（1）城市方面"),
+        ("一、组织建设", "一、组织建设"),
+        ("2015年全省推进", "2015年全省推进"),
+        ("3.5亿元资金", "3.5亿元资金"),
+        ("城市方面", "城市方面"),
+    ],
+)
+def test_inner_lines_do_not_look_like_the_cells_numbering(line: str, shown: str) -> None:
+    assert inner_line(line) == shown
+
+
+def test_the_cell_shows_a_sub_list_inside_its_item() -> None:
+    items = split_items("1.召开协调会\n2.依托新媒体开设专栏：\n1.推出图文；\n2.其中。\n3.举办培训")
+    assert cell_paragraphs(items) == [
+        "1.召开协调会",
+        "2.依托新媒体开设专栏：",
+        "（1）推出图文；",
+        "（2）其中。",
+        "3.举办培训",
+    ]
+    # A lone item is not numbered, so its sub-list keeps its own numbers.
+    assert cell_paragraphs(["开设专栏：\n1.推出图文\n2.其中"]) == [
+        "开设专栏：",
+        "1.推出图文",
+        "2.其中",
+    ]
+
+
+SUB_ITEMS = st.lists(PARAGRAPH, min_size=1, max_size=4)
+NESTED_ITEM = st.tuples(PARAGRAPH, SUB_ITEMS | st.just([]))
+
+
+@given(st.lists(NESTED_ITEM, min_size=2, max_size=8))
+def test_a_cells_numbers_read_one_to_n_whatever_the_items_hold(
+    items: list[tuple[str, list[str]]],
+) -> None:
+    stored = [
+        head + "：" + "".join(f"\n{k}.{sub}" for k, sub in enumerate(subs, 1)) if subs else head
+        for head, subs in items
+    ]
+    numbers = [
+        int(m.group(1))
+        for p in cell_paragraphs(stored)
+        if (m := re.match(r"([0-9]+)[.、]", p)) is not None
+    ]
+    assert numbers == list(range(1, len(items) + 1))
+
+
+# --- the two parts in one paste ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("progress", "plan"),
+    [
+        ("本月份推进情况：", "下一步推进计划："),
+        ("本月份推进情况", "下一步推进计划"),
+        ("一、本月工作进展", "二、下一步工作打算"),
+        ("（一）当月工作情况：", "（二）下个月工作安排："),
+        ("【本月完成情况】", "【下月工作计划】"),
+        ("【本月工作】：", "【下步打算】："),
+        ("1.本月推进情况：", "2.下一步计划："),
+        ("**本月工作进展**", "**下阶段工作思路**"),
+        ("本月重点工作推进情况:", "下一步工作安排:"),
+        ("工作进展：", "工作计划："),
+        ("Progress this month:", "Next steps:"),
+        ("一、10月份工作进展情况", "二、11月份工作计划"),
+        ("本月工作完成情况如下：", "下月工作安排如下："),
+        ("十月份工作总结：", "十一月份工作打算："),
+        ("一、重点工作推进情况", "二、下一步工作措施"),
+        ("推进情况及成效：", "下一阶段工作安排："),
+        ("本月份推进情况（2015年10月）：", "下一步推进计划（11月）："),
+    ],
+)
+def test_part_headings_are_recognised(progress: str, plan: str) -> None:
+    text = f"{progress}\n1.召开协调会\n2.推进团建\n{plan}\n1.举办培训\n2.开展调研"
+    assert split_sections(text) == [
+        (Section.PROGRESS, "1.召开协调会\n2.推进团建"),
+        (Section.PLAN, "1.举办培训\n2.开展调研"),
+    ]
+
+
+def test_headings_inside_one_line() -> None:
+    text = "本月份推进情况：1.召开协调会。下一步推进计划：1.举办培训。"
+    assert split_sections(text) == [
+        (Section.PROGRESS, "1.召开协调会。"),
+        (Section.PLAN, "1.举办培训。"),
+    ]
+
+
+def test_text_before_the_first_heading_comes_first() -> None:
+    text = "组织部10月工作汇报\n一、本月工作进展\n1.召开协调会\n二、下一步工作打算\n1.举办培训"
+    assert split_sections(text) == [
+        (None, "组织部10月工作汇报"),
+        (Section.PROGRESS, "1.召开协调会"),
+        (Section.PLAN, "1.举办培训"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "下一步将继续推进城乡区域化团建工作。",
+        "本月全省共举办培训3场。",
+        "计划11月份开展全省街道区域化团建集中活动月。",
+        "推进计划落实情况的督查。",
+        "计划",
+        "进展",
+        "本月召开了推进会：各地市参加。",
+        "农村方面，下一步重点是电子商务：已对接京东。",
+        "近期：组织开展调研。",  # "recently" or "soon": no telling
+        "主要工作：召开协调会。",
+        "10月份工作：召开协调会。",  # a month alone does not say which part
+        "10月份工作计划已下发。",
+        "十一月计划",  # a month's heading only when set off as one
+        "11月份工作计划",
+    ],
+)
+def test_prose_is_not_a_heading(text: str) -> None:
+    assert split_sections(text) is None
+
+
+@pytest.mark.parametrize("cell", [cell for cell, _ in REAL_CELLS.values()])
+def test_real_cells_have_no_headings(cell: str) -> None:
+    assert split_sections(cell) is None
+
+
+# --- chat is not a work item ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好的收到",
+        "好的，收到！",
+        "谢谢",
+        "谢谢老师",
+        "收到，辛苦了🙏",
+        "嗯嗯",
+        "好的好的",
+        "OK",
+        "ok 👍",
+        "Thanks!",
+        "Thank you very much",
+        "👍",
+        "？",
+        "在吗？",
+        "这个怎么填？",
+        "好的，我晚点发",
+        "收到，马上报送",
+        "OK, will send later",
+    ],
+)
+def test_chat_is_recognised(text: str) -> None:
+    assert is_chatter(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "暂无",
+        "无",
+        "同上",
+        "召开协调会",
+        "12月18日召开会议",
+        "收到文件23份",
+        "感谢信发放工作",
+        "好的经验做法在全省推广",
+        "1.好的",
+        "好的\n收到",  # several lines: pasted text, kept
+        "Organised two training sessions",
+    ],
+)
+def test_items_are_not_chat(text: str) -> None:
+    assert not is_chatter(text)
+
+
+SAMPLE_ITEMS = [item for progress, plan in SAMPLE_ROWS.values() for item in progress + plan]
+LEADS = st.sampled_from(["", "12月18日，", "2017年以来，", "1148360名", "（2）", "3.", "②"])
+
+
+@given(
+    LEADS,
+    st.sampled_from(SAMPLE_ITEMS),
+    st.integers(min_value=0, max_value=200),
+    st.integers(min_value=4, max_value=700),
+)
+def test_report_items_are_never_taken_for_chat(
+    lead: str, item: str, begin: int, length: int
+) -> None:
+    assert not is_chatter(lead + item[begin : begin + length].lstrip("，。；、 ") or item)
+
+
+# --- numbering typed on one line --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1.召开协调会。2.推进团建。3.举办培训", ["召开协调会。", "推进团建。", "举办培训"]),
+        ("1.召开协调会；2.推进团建", ["召开协调会；", "推进团建"]),
+        ("1.召开协调会 2.推进团建 3.举办培训", ["召开协调会", "推进团建", "举办培训"]),
+        ("（1）召开协调会。（2）推进团建", ["召开协调会。", "推进团建"]),
+        ("一、召开协调会。二、推进团建", ["召开协调会。", "推进团建"]),
+        ("1.召开协调会\n城市方面。2.推进团建", ["召开协调会\n城市方面。", "推进团建"]),
+        # a sub-list on the line of its item
+        (
+            "1.依托新媒体开设专栏：1.推出图文； 2.其中转发量最高。2.举办培训",
+            ["依托新媒体开设专栏：1.推出图文； 2.其中转发量最高。", "举办培训"],
+        ),
+    ],
+)
+def test_numbering_inside_a_line(text: str, expected: list[str]) -> None:
+    assert split_items(text) == expected
+
+
+def test_circled_numbers_need_no_space() -> None:
+    assert split_items("①召开会议②开展调研③形成报告") == ["召开会议", "开展调研", "形成报告"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "召开协调会。2.推进团建",  # no numbered list yet
+        "本月主要工作：1.召开协调会 2.推进团建",
+        "1.召开全省团干部会议 2.5万人参加 3.举办培训",
+        "1.完成第 2、3 批项目",
+        "1.召开协调会：2.推进团建",  # after a colon, only a sub-list
+        "1.召开协调会 3.推进团建",  # out of sequence
+        "1.召开协调会 2在全省推进",  # a bare digit inside a line is never numbering
+    ],
+)
+def test_numbers_inside_a_line_that_are_not_numbering(text: str) -> None:
+    items = split_items(text)
+    assert len(items) == 1 and items[0] in (text, text[2:])
+
+
+def test_an_item_sent_on_its_own_keeps_its_inline_sub_list() -> None:
+    text = "2.依托新媒体开设专栏：1.推出图文；2.其中转发量最高。"
+    assert split_items(text, start=2) == ["依托新媒体开设专栏：1.推出图文；2.其中转发量最高。"]
+
+
+def test_both_parts_on_one_line() -> None:
+    text = "本月份推进情况：1.召开协调会 2.推进团建 下一步推进计划：1.举办培训 2.开展调研"
+    sections = split_sections(text)
+    assert sections is not None
+    assert [(part, split_items(body)) for part, body in sections] == [
+        (Section.PROGRESS, ["召开协调会", "推进团建"]),
+        (Section.PLAN, ["举办培训", "开展调研"]),
+    ]
