@@ -426,3 +426,43 @@ async def test_two_months_of_a_district_bureau_reported_and_compiled_in_chat(
     assert carried is not None
     for item in ("召开局党组会议，专题研究年度党建述职评议准备工作。", "11月底前完成"):
         assert item in carried.text
+
+
+# --- what the issue asks for and today's bot gets wrong --------------------------------
+# These fail on the bot as it is; they describe what a closed month and a renamed key
+# work item must do (product brief: history is immutable; the intake conversation).
+
+
+async def test_closed_month_compiles_the_same_after_the_roster_changed(office: Observed) -> None:
+    first, again = compiled(office.october), compiled(office.october_again)
+    assert again.row_titles == first.row_titles == list(OCTOBER_TITLES.values())
+    assert again.rows == first.rows
+    assert again.everything[:-1] == first.everything[:-1]
+    assert again.caption == first.caption
+
+
+async def test_closed_month_compiles_as_final_without_draft_mark(office: Observed) -> None:
+    october = compiled(office.october)
+    marked = [line for line in october.everything if "草稿" in line]
+    assert not marked, f"the closed month's document is marked as a draft: {marked}"
+    assert "草稿" not in october.caption, october.caption
+    assert october.row(OCTOBER_TITLES["disputes"])[2] == MISSING
+
+
+async def test_own_numbers_of_items_sent_one_per_message_are_not_doubled(
+    office: Observed,
+) -> None:
+    october = compiled(office.october)
+    title = OCTOBER_TITLES["grads"]
+    want = next(row for row in expected_rows(OCTOBER) if row[0] == title)
+    got = october.row(title)
+    assert "2.开展“职引未来”校园招聘活动3场，提供岗位1460个。" in got, got
+    assert "2.11月中旬举办高校毕业生就业服务周活动。" in got, got
+    assert got == want
+
+
+async def test_renamed_item_offers_last_months_plan_to_carry_forward(office: Observed) -> None:
+    opened = office.grads_opened_in_november
+    assert opened is not None
+    assert "carry" in opened.actions, f"no carry-forward offered: {opened.actions}"
+    assert "对未就业毕业生开展“1131”服务" in opened.text, opened.text
