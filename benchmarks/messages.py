@@ -16,7 +16,8 @@ Counted from the double's recorded requests to the liaison's chat, from /report 
 new bot messages (sendMessage, sendDocument, …), edits (editMessageText,
 editMessageReplyMarkup, editMessageCaption), the visible characters of the new
 messages (and of the edits, apart), the liaison's actions (messages sent + buttons
-tapped), and how many bot messages still carry an inline keyboard at the end.
+tapped), and how many of the bot messages sent from /report on still carry an inline
+keyboard at the end.
 
 Buttons are found by their callback data, not their labels, so the script keeps
 working when the wording changes: handlers/report.py's `rp:o:<period>:<item>` opens an
@@ -325,7 +326,8 @@ def stored_as_meant(harness: Harness, expected: list[Expected]) -> tuple[bool, s
     return True, ""
 
 
-def count(harness: Harness, chat_id: int, start: int, figures: Figures) -> None:
+def count(harness: Harness, chat_id: int, start: int, earlier: set[int], figures: Figures) -> None:
+    """Figures from the requests since `start`; keyboards on messages not in `earlier`."""
     calls = [c for c in harness.double.calls[start:] if chat_of(c.params) == chat_id]
     ok = [c for c in calls if c.status == 200]
     sends = [c for c in ok if c.method in NEW_MESSAGE_METHODS]
@@ -337,7 +339,11 @@ def count(harness: Harness, chat_id: int, start: int, figures: Figures) -> None:
     figures.failed_requests = [
         f"{c.method} {c.status} {c.description}" for c in calls if c.status != 200
     ]
-    figures.live_keyboards = sum(1 for m in harness.double.messages_in(chat_id) if m.button_rows)
+    figures.live_keyboards = sum(
+        1
+        for m in harness.double.messages_in(chat_id)
+        if m.button_rows and m.message_id not in earlier
+    )
 
 
 async def run_case(key: str, flow: Flow, workdir: Path) -> Figures:
@@ -355,13 +361,14 @@ async def run_case(key: str, flow: Flow, workdir: Path) -> Figures:
         user = await harness.liaison(DEPARTMENT, LIAISON_ID, LIAISON_NAME)
         liaison = Liaison(harness, user)
         start = len(harness.double.calls)
+        earlier = {m.message_id for m in harness.double.messages_in(user.id)}
         try:
             expected = await flow(liaison, period_id, ids)
         except NotFound as exc:
             figures.note = f"n/a: {exc}"
             return figures
         figures.actions = liaison.actions
-        count(harness, user.id, start, figures)
+        count(harness, user.id, start, earlier, figures)
         figures.stored_as_meant, why = stored_as_meant(harness, expected)
         figures.note = why
     finally:
