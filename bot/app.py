@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers.common import Services, reply, with_db
 from handlers.menus import set_default_menu
-from handlers.once import prune_handled
+from handlers.once import handled_once, prune_handled
 from handlers.reminders import start_reminders
 from storage.db import is_busy
 
@@ -92,6 +92,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    handled_once(app).close()
     svc: Services = app.bot_data["services"]
     if svc.database is not None:
         svc.database.shutdown(wait=False)

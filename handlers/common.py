@@ -45,9 +45,12 @@ class Services:
     database: Executor | None = None
 
 
-async def in_db_thread(svc: Services, work: Callable[[Session], T]) -> T:
-    """Run `work` in one transaction in a database thread; the event loop goes on meanwhile."""
-    engine = svc.engine
+async def in_db_thread(
+    svc: Services, work: Callable[[Session], T], engine: Engine | None = None
+) -> T:
+    """Run `work` in one transaction in a database thread (on `engine`, by default the
+    bot's); the event loop goes on meanwhile."""
+    engine = engine or svc.engine
 
     def job() -> T:
         with session_scope(engine) as db:

@@ -7,10 +7,11 @@ pasted item would be added twice, a second invite created, an invite redeemed tw
 database (storage/updates.py); a repeated id stops the update there.
 
 The claim is a write, and on SQLite another process's write lock blocks every write:
-the claim waits only briefly for it, and if it cannot get it the update is handled
-anyway (its id kept in memory, so a repeat in this process is still caught) and the
-id written when the lock is free. Waiting the full lock bound would hold up a user's
-read-only /whoami behind someone else's lock.
+the claim waits only briefly for it (on an engine of its own,
+storage.updates.claims_engine), and if it cannot get it the update is handled anyway
+(its id kept in memory, so a repeat in this process is still caught) and the id written
+when the lock is free. Waiting the full lock bound would hold up a user's read-only
+/whoami behind someone else's lock.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import functools
 import logging
 from collections.abc import Iterable
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from telegram import Update
@@ -44,6 +46,12 @@ class HandledOnce:
         self.recent: dict[int, None] = {}  # insertion-ordered: the oldest go first
         self.unrecorded: set[int] = set()
         self.recording = False
+        self.claims: Engine | None = None
+
+    def close(self) -> None:
+        if self.claims is not None and self.claims is not self.app.bot_data["services"].engine:
+            self.claims.dispose()
+        self.claims = None
 
     def _remember(self, update_id: int) -> bool:
         """False if this process has seen the id already."""
@@ -57,9 +65,11 @@ class HandledOnce:
     async def first_time(self, svc: Services, update_id: int) -> bool:
         if not self._remember(update_id):
             return False
+        if self.claims is None:
+            self.claims = updates.claims_engine(svc.engine, CLAIM_WAIT)
         try:
             return await in_db_thread(
-                svc, lambda db: updates.claim(db, update_id, now=utcnow(), lock_wait=CLAIM_WAIT)
+                svc, lambda db: updates.claim(db, update_id, now=utcnow()), self.claims
             )
         except OperationalError as exc:
             if not is_busy(exc):

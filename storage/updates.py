@@ -8,37 +8,30 @@ Telegram's own horizon: after a week without updates its ids start afresh.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from storage.db import make_engine
 from storage.models import HandledUpdate, table_of
 
 KEEP = timedelta(days=7)
 
 
-@contextmanager
-def _waiting_at_most(session: Session, seconds: float | None) -> Iterator[None]:
-    """On SQLite, wait at most `seconds` for the database's write lock in this block
-    (SQLite locks the whole file for a write; PostgreSQL only the row, and keeps its
-    usual bound)."""
-    if seconds is None or session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    connection = session.connection()
-    usual = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(usual or 0)}")
+def claims_engine(engine: Engine, lock_wait: float) -> Engine:
+    """Where claims are written: on SQLite, which locks the whole file for a write, an
+    engine on the same file whose writes wait at most `lock_wait` seconds for the lock;
+    PostgreSQL locks only the row, and the engine itself keeps its usual bound."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return make_engine(engine.url.render_as_string(hide_password=False), lock_timeout=lock_wait)
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -63,13 +56,9 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(session.execute(statement.returning(table.c.update_id), rows).all())
 
 
-def claim(
-    session: Session, update_id: int, *, now: datetime, lock_wait: float | None = None
-) -> bool:
-    """Record the update as handled; False if it already was. `lock_wait` bounds the wait
-    for SQLite's write lock (sqlalchemy.exc.OperationalError when it runs out)."""
-    with _waiting_at_most(session, lock_wait):
-        return _insert_new(session, [{"update_id": update_id, "handled_at": now}]) == 1
+def claim(session: Session, update_id: int, *, now: datetime) -> bool:
+    """Record the update as handled; False if it already was."""
+    return _insert_new(session, [{"update_id": update_id, "handled_at": now}]) == 1
 
 
 def record(session: Session, update_ids: Iterable[int], *, now: datetime) -> int:
