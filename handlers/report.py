@@ -30,7 +30,7 @@ from bot.intake import (
 )
 from bot.periods import default_due, local_text, parse_month
 from bot.summary import cell_paragraphs
-from handlers.common import Who, is_private, reply, services, session, who
+from handlers.common import Who, is_private, reply, services, session, who, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
 from storage.models import Period, WorkItem
@@ -562,15 +562,20 @@ def _limit(rejection: Rejection) -> int:
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: like the cancel button; asks first when the draft has content."""
-    with session(context) as db:
-        sender = who(update, db)
+    """/cancel (liaisons): like the cancel button; asks first when the draft has content.
+    Anyone else gets the polite refusal every liaison command gives."""
+    now = services(context).now
+
+    def work(db: Session, sender: Who) -> Screen:
+        if not sender.identity.is_liaison:
+            refusal = "stranger" if sender.identity.is_stranger else "liaisons_only"
+            return Screen([sender.text(refusal)])
         state, draft = _load(db, sender.identity.telegram_id)
         if draft is None:
-            screen = Screen([sender.text("nothing_to_cancel")])
-        else:
-            screen = _act_on(sender, db, state, draft, "cancel", None, services(context).now)
-    await show(update, screen)
+            return Screen([sender.text("nothing_to_cancel")])
+        return _act_on(sender, db, state, draft, "cancel", None, now)
+
+    await show(update, await with_db(update, context, work))
 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
