@@ -3,14 +3,20 @@ is handled once: the repeat is acknowledged and ignored."""
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 
+import aiohttp
+from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from storage.db import session_scope
 from storage.models import HandledUpdate, Invite, Liaison
-from tests.harness import Harness
+from tests.botapi import BotApiDouble
+from tests.harness import COORDINATOR_ID, Harness
 from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
+from tests.test_run_modes import TOKEN, free_port, listening, start_bot, stop, wait_for
 
 LINK = re.compile(r"https://t\.me/huibao_test_bot\?start=([A-Za-z0-9_-]+)")
 ERROR = "出了问题"
@@ -105,3 +111,42 @@ async def test_a_button_no_flow_knows_is_answered_quietly(harness: Harness) -> N
         assert not answer.show_alert
         assert len(replies) == 0
     assert not any(ERROR in m.text for m in liaison.messages)
+
+
+async def test_a_webhook_retry_is_handled_once(engine: Engine) -> None:
+    """Telegram posts an update again when the bot's answer to the webhook request got
+    lost: `huibao run` in webhook mode handles it once."""
+    port = free_port()
+    async with BotApiDouble(token=TOKEN) as double:
+        url = f"http://127.0.0.1:{port}/hook"
+        secret = "s3cret-token"
+        process = await start_bot(
+            double, engine, WEBHOOK_URL=url, WEBHOOK_SECRET=secret, WEBHOOK_PORT=str(port)
+        )
+        try:
+            await wait_for(lambda: double.calls_to("setWebhook"))
+            await wait_for(lambda: listening(port))
+            coordinator = double.user(COORDINATOR_ID, "李明")
+            invite = double.user_message(COORDINATOR_ID, coordinator.state, {"text": "/invite org"})
+            after = double.user_message(COORDINATOR_ID, coordinator.state, {"text": "/whoami"})
+            headers = {
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": secret,
+            }
+            async with aiohttp.ClientSession() as http:
+                for update in ({"update_id": 7, "message": invite},) * 2 + (
+                    {"update_id": 8, "message": after},
+                ):
+                    async with http.post(url, data=json.dumps(update), headers=headers) as response:
+                        assert response.status == 200
+            # One user's updates are handled in order: once /whoami is answered, the repeat
+            # of /invite has been dealt with.
+            await wait_for(
+                lambda: any("身份" in m.text for m in double.messages_in(COORDINATOR_ID))
+            )
+            links = [m for m in double.messages_in(COORDINATOR_ID) if LINK.search(m.text)]
+            assert len(links) == 1
+            assert len(double.messages_in(COORDINATOR_ID)) == 2
+        finally:
+            await stop(process, signal.SIGTERM)
+        assert not double.violations
