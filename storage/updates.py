@@ -29,8 +29,8 @@ def claims_engine(engine: Engine, lock_wait: float) -> Engine:
     """Where claims are written: on SQLite, which locks the whole file for a write, an
     engine on the same file whose writes wait at most `lock_wait` seconds for the lock;
     PostgreSQL locks only the row, and the engine itself keeps its usual bound."""
-    if engine.dialect.name != "sqlite":
-        return engine
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return engine  # (an in-memory database exists only on its own connections)
     return make_engine(engine.url.render_as_string(hide_password=False), lock_timeout=lock_wait)
 
 
