@@ -5,25 +5,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
 from bot.ordering import PerUserOrder
+from bot.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.texts import TerminalError
 from bot.transport import AiohttpRequest
-from handlers.common import Services, reply, session, who
+from handlers.common import Services, reply, with_db
 from handlers.menus import set_default_menu
+from handlers.once import handled_once, prune_handled
 from handlers.reminders import start_reminders
+from storage.db import is_busy
 
 log = logging.getLogger(__name__)
 POLLING_REQUEST = "polling_request"  # bot_data key: the getUpdates transport, for run()
+
+# Database threads: as many as SQLAlchemy's default pool has connections (5 + 10 overflow),
+# so a thread never waits for a connection, and about as many as updates run at once
+# (PerUserOrder): one user's statement waiting for a lock holds up only that user.
+DATABASE_THREADS = 15
+PRUNE_JOB_ID = "huibao-prune-handled-updates"
+PRUNE_INTERVAL = 3600.0  # seconds
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
@@ -34,20 +46,23 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        # No overall pacing of replies (PTB's default would queue every reply behind a
-        # 30 messages/s bucket: with many liaisons at once, seconds of waiting). Replies
-        # follow the users' own messages; the reminder fan-out paces itself at Telegram's
-        # broadcast rate (bot/reminders.py Pacer). Groups keep 20 a minute, and a 429 is
-        # still waited out and retried.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        # Sends paced under Telegram's limits, overall and per chat, before they go out
+        # (bot/pacing.py): a burst of replies (every liaison tapping their invite at once)
+        # draws no 429, which would halt all of the bot's requests.
+        .rate_limiter(PacedRateLimiter())
         .request(AiohttpRequest())
         .get_updates_request(polling := AiohttpRequest(connection_pool_size=1))
         # Different users' updates side by side, each user's in order (bot/ordering.py).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data["services"] = Services(settings=settings, engine=engine)
+    app.bot_data["services"] = Services(
+        settings=settings,
+        engine=engine,
+        database=ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="huibao-db"),
+    )
     app.bot_data[POLLING_REQUEST] = polling
     handlers.register(app)
     app.add_error_handler(_on_error)
@@ -67,17 +82,48 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     except TelegramError:
         log.warning("could not set the default command menu", exc_info=True)
     start_reminders(app)  # a pass now (catch-up after downtime), then every minute
+    if app.job_queue is not None:  # forget old handled update ids: now, then hourly
+        app.job_queue.run_repeating(
+            prune_handled,
+            interval=PRUNE_INTERVAL,
+            name=PRUNE_JOB_ID,
+            job_kwargs={
+                "id": PRUNE_JOB_ID,
+                "replace_existing": True,
+                "next_run_time": datetime.now(UTC),
+                "coalesce": True,
+            },
+        )
+
+
+async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    handled_once(app).close()
+    svc: Services = app.bot_data["services"]
+    if svc.database is not None:
+        svc.database.shutdown(wait=False)
+
+
+def _quiet(error: object) -> bool:
+    """A tap whose callback query was answered already or is too old: nothing to tell."""
+    return isinstance(error, BadRequest) and "query is too old" in error.message
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log first, then tell the user something went wrong without losing their data."""
-    log.error("error while handling an update", exc_info=context.error)
+    """Log first, then tell the user something went wrong without losing their data; when
+    the database stayed locked past storage.db.LOCK_TIMEOUT, that it is busy."""
+    busy = is_busy(context.error)
+    if busy:
+        log.warning("database busy, an update was rolled back: %s", context.error)
+    elif _quiet(context.error):
+        log.info("a tap could not be answered: %s", context.error)
+        return
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return
     try:
-        with session(context) as db:
-            sender = who(update, db)
-        await reply(update, sender.text("error"))
+        sender = await with_db(update, context, lambda _db, sender: sender)
+        await reply(update, sender.text("busy" if busy else "error"))
     except Exception:  # the error reply must never raise again
         log.exception("could not tell the user about the error")
 

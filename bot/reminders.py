@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -33,6 +34,7 @@ from storage.roster import coordinators, organisation_zone
 from storage.submissions import Assignment, pending_by_department
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REMINDER, DIGEST, NUDGE = "reminder", "digest", "nudge"
 OPENED, REOPENED = reminder_log.OPENED, reminder_log.REOPENED  # queued when a period opens
@@ -363,12 +365,15 @@ class _Outcomes:
         self.engine, self.now = engine, now
         self.pending: list[tuple[Task, Outcome]] = []
 
-    def add(self, task: Task, outcome: Outcome) -> None:
+    async def add(self, task: Task, outcome: Outcome) -> None:
         self.pending.append((task, outcome))
         if len(self.pending) >= RECORD_BATCH:
-            self.flush()
+            await self.flush()
 
-    def flush(self) -> None:
+    async def flush(self) -> None:
+        await asyncio.to_thread(self._write)
+
+    def _write(self) -> None:
         done, self.pending = self.pending, []
         if not done:
             return
@@ -393,9 +398,9 @@ async def _run_task(
     report: PassReport,
     outcomes: _Outcomes,
 ) -> None:
-    """Database work stays on the loop: in threads it fights for the GIL and the pacer's
-    timers fire later (measured: benchmarks/fanout.py)."""
-    prepared = _prepare(engine, settings, task, now)
+    """Database work in a thread: a slow statement or another process's lock must not stall
+    the event loop (every user's replies) for the length of the wait."""
+    prepared = await asyncio.to_thread(_prepare, engine, settings, task, now)
     if isinstance(prepared, str):
         setattr(report, prepared, getattr(report, prepared) + 1)
         return
@@ -404,7 +409,7 @@ async def _run_task(
     report.count(outcome)
     if outcome is Outcome.SENT and prepared.department_id is not None:
         report.departments.add(prepared.department_id)
-    outcomes.add(task, outcome)
+    await outcomes.add(task, outcome)
 
 
 async def send_all(
@@ -433,7 +438,12 @@ async def send_all(
         try:
             await asyncio.gather(*(worker() for _ in range(WORKERS)))
         finally:
-            outcomes.flush()
+            await outcomes.flush()
+
+
+def _in_session(engine: Engine, plan: Callable[..., T], *args: object) -> T:
+    with session_scope(engine) as db:
+        return plan(db, *args)
 
 
 async def run_pass(
@@ -442,8 +452,7 @@ async def run_pass(
     """One scheduled pass: everything due now, each once."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    with session_scope(engine) as db:
-        tasks, skipped = plan_pass(db, settings, now)
+    tasks, skipped = await asyncio.to_thread(_in_session, engine, plan_pass, settings, now)
     report = PassReport(skipped=skipped)
     await send_all(engine, settings, tasks, now, deliver, pacer, report)
     report.seconds = loop.time() - started
@@ -473,8 +482,7 @@ async def run_nudge(
     engine: Engine, settings: Settings, now: datetime, deliver: Deliver, pacer: Pacer
 ) -> PassReport:
     """A coordinator's /remind: the pending liaisons, now, still logged."""
-    with session_scope(engine) as db:
-        tasks = plan_nudge(db, now)
+    tasks = await asyncio.to_thread(_in_session, engine, plan_nudge, now)
     report = PassReport()
     await send_all(engine, settings, tasks, now, deliver, pacer, report)
     return report

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from handlers import console, onboarding, reminders, report
+from handlers import console, onboarding, once, reminders, report
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
+    # Group -1, before everything: an update Telegram delivered again stops here.
+    app.add_handler(TypeHandler(Update, once.skip_repeated), group=-1)
+
     # Group 0: commands and buttons with a fixed meaning.
     app.add_handler(CommandHandler("start", onboarding.start))
     app.add_handler(CommandHandler("help", onboarding.help_command))

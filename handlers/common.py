@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +40,24 @@ class Services:
     bot_username: str = ""
     now: Callable[[], datetime] = utcnow  # tests replace the clock
     extras: dict[str, Any] = field(default_factory=dict)
+    # The threads database work runs in (bot/app.py sizes them to the connection pool);
+    # None: asyncio's default executor.
+    database: Executor | None = None
+
+
+async def in_db_thread(
+    svc: Services, work: Callable[[Session], T], engine: Engine | None = None
+) -> T:
+    """Run `work` in one transaction in a database thread (on `engine`, by default the
+    bot's); the event loop goes on meanwhile."""
+    engine = engine or svc.engine
+
+    def job() -> T:
+        with session_scope(engine) as db:
+            return work(db)
+
+    call = functools.partial(contextvars.copy_context().run, job)
+    return await asyncio.get_running_loop().run_in_executor(svc.database, call)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -75,13 +96,7 @@ async def with_db(
     another process holds up only the user whose update needs it. `work` gets the
     session and the sender; it must not await (it runs outside the loop).
     """
-    engine = services(context).engine
-
-    def job() -> T:
-        with session_scope(engine) as db:
-            return work(db, who(update, db))
-
-    return await asyncio.to_thread(job)
+    return await in_db_thread(services(context), lambda db: work(db, who(update, db)))
 
 
 def who(update: Update, db: Session) -> Who:

@@ -7,18 +7,17 @@ from datetime import timedelta
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
 from bot.invites import deep_link
 from bot.periods import local_text
-from handlers.common import Who, is_private, reply, services, session, who, with_db
+from handlers.common import Who, is_private, reply, services, who, with_db
 from handlers.menus import set_user_menu
 from storage.people import (
     InviteOutcome,
     create_invite,
-    identify,
     language_of,
     redeem_invite,
     set_language,
@@ -60,15 +59,21 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     assert user is not None
     token = context.args[0] if context.args else ""
-    with session(context) as db:
+
+    def work(db: Session, _before: Who) -> tuple[InviteOutcome | None, Who, str | None]:
+        outcome = None
         if token:
             outcome, _ = redeem_invite(db, token, telegram_id=user.id, name=user.full_name)
-        sender = who(update, db)
+        sender = who(update, db)  # after redeeming: perhaps a liaison now
         if not sender.identity.is_stranger and language_of(db, user.id) is None:
             # Remember the client's language: reminders are sent outside any update.
             set_language(db, user.id, sender.language)
         due_now = _open_period_note(db, sender) if token else None
+        return outcome, sender, due_now
+
+    outcome, sender, due_now = await with_db(update, context, work)
     if token and outcome is not InviteOutcome.BOUND:
+        assert outcome is not None
         await reply(update, sender.text(_REFUSALS[outcome]))
         return
     if token:
@@ -97,8 +102,7 @@ def _open_period_note(db: Session, sender: Who) -> str | None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what this user may do."""
-    with session(context) as db:
-        sender = who(update, db)
+    sender = await with_db(update, context, lambda _db, sender: sender)
     identity = sender.identity
     parts = []
     if identity.is_coordinator:
@@ -139,17 +143,18 @@ async def lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/lang [zh|en]: choose the language of every text."""
     wanted = (context.args[0].lower() if context.args else "")[:5]
     choice = {"zh": "zh-CN", "zh-cn": "zh-CN", "cn": "zh-CN", "中文": "zh-CN", "en": "en"}
-    with session(context) as db:
-        sender = who(update, db)
-        if wanted not in choice:
-            language = None
-        else:
-            language = choice[wanted]
+    language = choice.get(wanted)
+
+    def work(db: Session, sender: Who) -> Who:
+        if language is not None:
             set_language(db, sender.identity.telegram_id, language)
+        return sender
+
+    sender = await with_db(update, context, work)
     if language is None:
         await reply(update, sender.text("lang_choose"), _language_buttons(sender))
         return
-    await _language_changed(update, context, language)
+    await _language_changed(update, context, language, sender)
 
 
 async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -160,17 +165,20 @@ async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if language not in texts.LANGUAGES:
         await query.answer()
         return
-    with session(context) as db:
-        set_language(db, query.from_user.id, language)
+
+    def work(db: Session, sender: Who) -> Who:
+        set_language(db, sender.identity.telegram_id, language)
+        return sender
+
+    sender = await with_db(update, context, work)
     await query.answer()
-    await _language_changed(update, context, language)
+    await _language_changed(update, context, language, sender)
 
 
 async def _language_changed(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, sender: Who
 ) -> None:
-    with session(context) as db:
-        sender = who(update, db)
+    sender = Who(sender.identity, language, sender.name, sender.tz)
     await reply(update, texts.text(language, "lang_set"))
     if not sender.identity.is_stranger and is_private(update):
         await _refresh_menu(context, sender)
@@ -180,37 +188,33 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/invite DEPT_CODE (coordinators): a single-use deep link for a liaison."""
     svc = services(context)
     code = context.args[0].strip().lower() if context.args else ""
-    with session(context) as db:
-        sender = who(update, db)
+
+    def work(db: Session, sender: Who) -> str:
         if not sender.identity.is_coordinator:
-            message = sender.text("coordinators_only")
-        else:
-            codes = [(d.code, d.name) for d in active_departments(db)]
-            department = department_by_code(db, code) if code else None
-            if not code:
-                message = sender.text("invite_usage", codes=codes)
-            elif department is None or not department.active:
-                message = sender.text("invite_no_department", code=code[:64], codes=codes)
-            else:
-                days = svc.settings.invite_ttl_days
-                token = create_invite(
-                    db, department, ttl=timedelta(days=days), created_by=sender.name
-                )
-                message = sender.text(
-                    "invite_created",
-                    department=department.name,
-                    link=deep_link(svc.bot_username, token),
-                    days=days,
-                )
-    await reply(update, message)
+            return sender.text("coordinators_only")
+        codes = [(d.code, d.name) for d in active_departments(db)]
+        department = department_by_code(db, code) if code else None
+        if not code:
+            return sender.text("invite_usage", codes=codes)
+        if department is None or not department.active:
+            return sender.text("invite_no_department", code=code[:64], codes=codes)
+        days = svc.settings.invite_ttl_days
+        token = create_invite(db, department, ttl=timedelta(days=days), created_by=sender.name)
+        return sender.text(
+            "invite_created",
+            department=department.name,
+            link=deep_link(svc.bot_username, token),
+            days=days,
+        )
+
+    await reply(update, await with_db(update, context, work))
 
 
 async def stranger_or_idle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Anything no other handler took: strangers get the refusal, others a hint."""
     if not is_private(update) or update.effective_user is None:
         return
-    with session(context) as db:
-        sender = who(update, db)
+    sender = await with_db(update, context, lambda _db, sender: sender)
     if sender.identity.is_stranger:
         await reply(update, sender.text("stranger"))
     elif update.message and update.message.text and update.message.text.startswith("/"):
@@ -220,14 +224,12 @@ async def stranger_or_idle(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A tap on a button no flow recognises (an old message)."""
+    """A tap on a button no flow recognises (an old message, a screen that moved on): a
+    short note on the tap, nothing else."""
     query = update.callback_query
     assert query is not None
-    with session(context) as db:
-        sender = who(update, db)
-    await query.answer(sender.plain("stale_button"), show_alert=True)
-
-
-def is_known(context: ContextTypes.DEFAULT_TYPE, telegram_id: int) -> bool:
-    with session(context) as db:
-        return not identify(db, telegram_id).is_stranger
+    sender = await with_db(update, context, lambda _db, sender: sender)
+    try:
+        await query.answer(sender.plain("stale_button"))
+    except BadRequest as exc:  # the query was answered already or is too old: nothing to say
+        log.info("stale button: could not answer the tap: %s", exc.message)

@@ -11,13 +11,14 @@ import logging
 import warnings
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import reminders as core
-from handlers.common import Services, reply, services, session, who
+from handlers.common import Services, Who, reply, services, with_db
 from storage import reminders as reminder_log
 from storage.periods import current_period
 
@@ -136,21 +137,22 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mute (liaisons): no more reminders this period; /mute off: reminders again."""
     args = context.args or []
     off = bool(args) and args[0].lower() in ("off", "关闭", "取消", "no")
-    with session(context) as db:
-        sender = who(update, db)
+    now = services(context).now()
+
+    def work(db: Session, sender: Who) -> str:
         liaison = sender.identity.liaison
         period = current_period(db)
         if not sender.identity.is_liaison or liaison is None or liaison.id is None:
-            message = sender.text("not_allowed")
-        elif period is None or period.id is None:
-            message = sender.text("mute_no_period")
-        elif off:
+            return sender.text("not_allowed")
+        if period is None or period.id is None:
+            return sender.text("mute_no_period")
+        if off:
             reminder_log.unmute(db, period.id, liaison.id)
-            message = sender.text("mute_off", month=period.month)
-        else:
-            reminder_log.mute(db, period.id, liaison.id, now=services(context).now())
-            message = sender.text("mute_done", month=period.month)
-    await reply(update, message)
+            return sender.text("mute_off", month=period.month)
+        reminder_log.mute(db, period.id, liaison.id, now=now)
+        return sender.text("mute_done", month=period.month)
+
+    await reply(update, await with_db(update, context, work))
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -159,9 +161,9 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     Registered with block=False: a large fan-out must not hold up other updates.
     """
     svc = services(context)
-    with session(context) as db:
-        sender = who(update, db)
-        has_period = current_period(db) is not None
+    sender, has_period = await with_db(
+        update, context, lambda db, sender: (sender, current_period(db) is not None)
+    )
     if not sender.identity.is_coordinator:
         await reply(update, sender.text("coordinators_only"))
         return

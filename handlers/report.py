@@ -45,7 +45,7 @@ from bot.intake import (
 )
 from bot.periods import default_due, local_text, parse_month
 from bot.summary import cell_paragraphs
-from handlers.common import Who, is_private, reply, services, session, who, with_db
+from handlers.common import Who, is_private, reply, services, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
 from storage.models import Period, Submission
@@ -606,8 +606,12 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if draft is None:
             return Outcome(_list_or_no_period(sender, db, state), live)
         checked = _checked(sender, db, state, draft, now)
-        if isinstance(checked, Screen):
-            return Outcome(checked, live)
+        if isinstance(checked, Screen):  # the draft left the flow: say why, then the list
+            if not sender.identity.is_liaison:
+                return Outcome(checked, live)
+            state, _ = _load(db, sender.identity.telegram_id)
+            listing = _list_or_no_period(sender, db, state)
+            return Outcome(Screen(checked.texts + listing.texts, listing.keyboard), live)
         screen = draft_screen(sender, draft, _view(db, draft, checked.title))
         screen.texts.insert(0, sender.text("resume", title=checked.title))
         return Outcome(screen, live)
@@ -1118,15 +1122,20 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: like the cancel button; asks first when the draft has content."""
-    with session(context) as db:
-        sender = who(update, db)
+    """/cancel (liaisons): like the cancel button; asks first when the draft has content.
+    Anyone else gets the polite refusal every liaison command gives."""
+    now = services(context).now
+
+    def work(db: Session, sender: Who) -> Outcome:
+        if not sender.identity.is_liaison:
+            refusal = "stranger" if sender.identity.is_stranger else "liaisons_only"
+            return Outcome(Screen([sender.text(refusal)]))
         state, draft = _load(db, sender.identity.telegram_id)
         if draft is None:
-            screen = Screen([sender.text("nothing_to_cancel")])
-        else:
-            screen = _act_on(sender, db, state, draft, "cancel", None, services(context).now)
-    await show(update, screen)
+            return Outcome(Screen([sender.text("nothing_to_cancel")]))
+        return Outcome(_act_on(sender, db, state, draft, "cancel", None, now), state.get("screen"))
+
+    await present(update, context, await with_db(update, context, work))
 
 
 async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,24 +18,49 @@ from sqlmodel import Session, SQLModel
 from bot.texts import TerminalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# How long a statement waits for another connection's lock before giving up (SQLite's busy
+# timeout, PostgreSQL's lock_timeout): the user is told the system is busy instead of
+# waiting indefinitely, and the transaction is rolled back.
+LOCK_TIMEOUT = 5.0
 
 
 class SchemaError(TerminalError):
     """The database schema is not the one this code expects."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine with SQLite set up for a bot: WAL, foreign keys, a busy timeout."""
+def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
+    """An engine set up for a bot: on SQLite WAL, foreign keys and a busy timeout; on both
+    a bound on lock waits (`lock_timeout` seconds)."""
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = sa.create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}
+        )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "postgresql":
+
+        @sa.event.listens_for(engine, "connect")
+        def _lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET lock_timeout = {int(lock_timeout * 1000)}")
+            cursor.close()
+            dbapi_connection.commit()
+
+    return engine
+
+
+def is_busy(error: BaseException | None) -> bool:
+    """The statement gave up waiting for another connection's lock (LOCK_TIMEOUT)."""
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    # SQLite: "database is locked"; PostgreSQL: lock_not_available (55P03)
+    return "database is locked" in str(error.orig) or getattr(error.orig, "sqlstate", "") == "55P03"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

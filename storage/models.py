@@ -234,3 +234,14 @@ class ReminderMute(SQLModel, table=True):
     period_id: int = Field(foreign_key="period.id", primary_key=True)
     liaison_id: int = Field(foreign_key="liaison.id", primary_key=True)
     muted_at: datetime | None = _time()
+
+
+class HandledUpdate(SQLModel, table=True):
+    """A Telegram update already handled: a repeated delivery of it (a getUpdates batch
+    fetched again, a webhook retry) is acknowledged and ignored. Kept about a week."""
+
+    __tablename__ = "handled_update"
+    update_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
+    )
+    handled_at: datetime | None = _time(nullable=False, index=True)

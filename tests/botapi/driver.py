@@ -68,9 +68,12 @@ class _Actor:
         reply_to: SentMessage | None,
         quiet: float,
         timeout: float,
+        deliveries: int = 1,
     ) -> Replies:
         msg = self.double.user_message(self.chat_id, sender, fields, reply_to=reply_to)
-        return await self.double.act(self.chat_id, {"message": msg}, quiet=quiet, timeout=timeout)
+        return await self.double.act(
+            self.chat_id, {"message": msg}, quiet=quiet, timeout=timeout, deliveries=deliveries
+        )
 
     async def _tap(
         self,
@@ -80,6 +83,7 @@ class _Actor:
         message: SentMessage | None,
         quiet: float,
         timeout: float,
+        deliveries: int = 1,
     ) -> Replies:
         if text is None and data is None:
             raise ValueError("tap() needs the button text or data=")
@@ -115,7 +119,9 @@ class _Actor:
                 "data": button.callback_data,
             }
         }
-        replies = await self.double.act(self.chat_id, body, quiet=quiet, timeout=timeout)
+        replies = await self.double.act(
+            self.chat_id, body, quiet=quiet, timeout=timeout, deliveries=deliveries
+        )
         replies.answer = self.double.callback_answer(qid)
         return replies
 
@@ -198,9 +204,13 @@ class FakeUser(_Actor):
         reply_to: SentMessage | None = None,
         quiet: float = DEFAULT_QUIET,
         timeout: float = DEFAULT_TIMEOUT,
+        deliveries: int = 1,
     ) -> Replies:
-        """Write ``text`` to the bot; return what the bot sent/edited in reply."""
-        return await self._say(self.state, {"text": text}, reply_to, quiet, timeout)
+        """Write ``text`` to the bot; return what the bot sent/edited in reply. With
+        ``deliveries=2`` Telegram delivers the update twice (same update_id)."""
+        return await self._say(
+            self.state, {"text": text}, reply_to, quiet, timeout, deliveries=deliveries
+        )
 
     async def tap(
         self,
@@ -210,10 +220,12 @@ class FakeUser(_Actor):
         message: SentMessage | None = None,
         quiet: float = DEFAULT_QUIET,
         timeout: float = DEFAULT_TIMEOUT,
+        deliveries: int = 1,
     ) -> Replies:
         """Tap an inline button by exact text (and/or callback data) on the most recent bot
         message that has it (or on ``message``). A button of the current reply keyboard is
-        pressed by sending its text. Raises ButtonNotFound if there is no such button."""
+        pressed by sending its text. Raises ButtonNotFound if there is no such button.
+        ``deliveries=2``: the tap's update is delivered twice (same update_id)."""
         if (
             message is None
             and data is None
@@ -221,8 +233,10 @@ class FakeUser(_Actor):
             and _find_button(self.messages, text, None) is None
             and text in self.keyboard
         ):
-            return await self.send(text, quiet=quiet, timeout=timeout)
-        return await self._tap(self.state, text, data, message, quiet, timeout)
+            return await self.send(text, quiet=quiet, timeout=timeout, deliveries=deliveries)
+        return await self._tap(
+            self.state, text, data, message, quiet, timeout, deliveries=deliveries
+        )
 
     async def send_sticker(
         self,

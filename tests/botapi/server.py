@@ -16,7 +16,7 @@ import math
 import mimetypes
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -268,6 +268,7 @@ class BotApiDouble:
         self._injections: list[Injection] = []
         self._queries: dict[str, QueryState] = {}
         self._pending: list[dict[str, Any]] = []
+        self._queued: dict[int, dict[str, Any]] = {}  # every update ever queued, by id
         self._undelivered: set[int] = set()
         self._next_update_id = 100_000_001
         self._file_seq = itertools.count(1)
@@ -288,7 +289,7 @@ class BotApiDouble:
         # handed to the bot whose handling has not finished, and a probe for the bot's
         # background work. With them settle() knows the bot is done instead of inferring it
         # from a quiet spell, which a loaded machine can stretch.
-        self._unhandled: set[int] | None = None
+        self._unhandled: Counter[int] | None = None  # update id -> deliveries not handled
         self._bot_busy: Callable[[], bool] = lambda: False
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -501,11 +502,16 @@ class BotApiDouble:
         self.files[stored.file_id] = stored
         return stored
 
-    def queue_update(self, body: dict[str, Any]) -> int:
-        """Queue an update (body without update_id); return its update_id."""
+    def queue_update(self, body: dict[str, Any], *, deliveries: int = 1) -> int:
+        """Queue an update (body without update_id); return its update_id. With
+        ``deliveries=2`` the same update (same update_id) is delivered twice, as Telegram
+        does when it cannot know the bot got it (a getUpdates batch fetched again, a
+        webhook request that timed out)."""
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._pending.append({"update_id": update_id, **body})
+        self._queued[update_id] = {"update_id": update_id, **body}
+        for _ in range(deliveries):
+            self._pending.append(dict(self._queued[update_id]))
         self._undelivered.add(update_id)
         self._last_activity = time.monotonic()
         self._webhook_wakeup.set()
@@ -514,15 +520,34 @@ class BotApiDouble:
         task.add_done_callback(self._tasks.discard)
         return update_id
 
+    @property
+    def last_update_id(self) -> int:
+        """The update_id of the update queued last."""
+        return self._next_update_id - 1
+
+    def redeliver(self, update_id: int) -> None:
+        """Deliver an update queued earlier once more, as Telegram does after a restart
+        that came before the bot confirmed it."""
+        self._pending.append(dict(self._queued[update_id]))
+        self._undelivered.add(update_id)
+        self._last_activity = time.monotonic()
+        self._webhook_wakeup.set()
+        task = asyncio.ensure_future(self._notify())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def track_handling(self, bot_busy: Callable[[], bool]) -> None:
         """Let settle() wait for the bot to finish each update it was handed (the harness
         reports that with handled()) and for ``bot_busy()`` to turn false."""
-        self._unhandled = set()
+        self._unhandled = Counter()
         self._bot_busy = bot_busy
 
     def handled(self, update_id: int) -> None:
+        """The bot finished with one delivery of the update (a repeated one included)."""
         if self._unhandled is not None:
-            self._unhandled.discard(update_id)
+            self._unhandled[update_id] -= 1
+            if self._unhandled[update_id] <= 0:
+                del self._unhandled[update_id]
             self._last_activity = time.monotonic()
 
     def forget_unhandled(self) -> None:
@@ -533,7 +558,7 @@ class BotApiDouble:
     def _delivered(self, update_id: int) -> None:
         self._undelivered.discard(update_id)
         if self._unhandled is not None:
-            self._unhandled.add(update_id)
+            self._unhandled[update_id] += 1
 
     def _bot_done(self) -> bool:
         return not self._unhandled and not self._bot_busy()
@@ -564,13 +589,20 @@ class BotApiDouble:
             await asyncio.sleep(0.01)
 
     async def act(
-        self, chat_id: int, body: dict[str, Any], *, quiet: float = 0.15, timeout: float = 10.0
+        self,
+        chat_id: int,
+        body: dict[str, Any],
+        *,
+        quiet: float = 0.15,
+        timeout: float = 10.0,
+        deliveries: int = 1,
     ) -> Replies:
-        """Queue an update, settle, and return the bot's messages sent or edited in the chat
-        meanwhile (current state, first-touch order; deleted ones left out)."""
+        """Queue an update (``deliveries`` times, see queue_update), settle, and return the
+        bot's messages sent or edited in the chat meanwhile (current state, first-touch
+        order; deleted ones left out)."""
         chat = self.chat(chat_id)
         start = len(chat.touches)
-        self.queue_update(body)
+        self.queue_update(body, deliveries=deliveries)
         await self.settle(quiet=quiet, timeout=timeout)
         # Untracked, a handler on a loaded machine can stay silent longer than `quiet` before
         # its first reply: wait a little longer for one before concluding there is none.

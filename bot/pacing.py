@@ -1,0 +1,76 @@
+"""Sending under Telegram's flood limits: wait before a send, rather than after a 429.
+
+Telegram allows about 30 messages a second overall and about one a second per chat
+(short bursts tolerated); a request over either is answered 429, and
+python-telegram-bot's AIORateLimiter then halts *every* request of the bot for the
+retry_after. So sends are paced here before they go out: overall by a bucket a little
+smaller than Telegram's (the margin absorbs the jitter between leaving here and
+arriving there), per chat by a bucket of three refilled a little under once a second.
+A lone reply is never delayed. AIORateLimiter still keeps groups to 20 a minute and
+waits out a 429 if one happens anyway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+JSON = bool | dict[str, Any] | list[dict[str, Any]]
+
+OVERALL_BURST = 20  # Telegram's bucket holds about 30
+OVERALL_RATE = 30.0  # a second
+CHAT_BURST = 3
+CHAT_PERIOD = 3.3  # seconds to refill CHAT_BURST: a little under one a second
+MAX_RETRIES = 3  # after a 429 all the same
+IDLE_CHATS = 1024  # per-chat buckets kept before the full (idle) ones are dropped
+
+# Methods that put a new message in a chat (what Telegram's flood limits count).
+_SENDS = frozenset({"copyMessage", "copyMessages", "forwardMessage", "forwardMessages"})
+
+
+def is_send(endpoint: str) -> bool:
+    return endpoint in _SENDS or (endpoint.startswith("send") and endpoint != "sendChatAction")
+
+
+class PacedRateLimiter(BaseRateLimiter[int]):
+    """Overall and per-chat pacing of sends, then AIORateLimiter for groups and retries."""
+
+    def __init__(self) -> None:
+        self.overall = AsyncLimiter(OVERALL_BURST, OVERALL_BURST / OVERALL_RATE)
+        self.chats: dict[str, AsyncLimiter] = {}
+        self.groups = AIORateLimiter(overall_max_rate=0, max_retries=MAX_RETRIES)
+
+    async def initialize(self) -> None:
+        await self.groups.initialize()
+
+    async def shutdown(self) -> None:
+        await self.groups.shutdown()
+
+    def _chat(self, chat_id: object) -> AsyncLimiter:
+        key = str(chat_id)
+        found = self.chats.get(key)
+        if found is None:
+            if len(self.chats) >= IDLE_CHATS:
+                self.chats = {k: v for k, v in self.chats.items() if not v.has_capacity(CHAT_BURST)}
+            found = self.chats[key] = AsyncLimiter(CHAT_BURST, CHAT_PERIOD)
+        return found
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSON:
+        chat_id = data.get("chat_id")
+        if chat_id is not None and is_send(endpoint):
+            await self._chat(chat_id).acquire()
+            await self.overall.acquire()
+        return await self.groups.process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )

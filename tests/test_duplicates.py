@@ -1,0 +1,152 @@
+"""An update Telegram delivers twice (a getUpdates batch fetched again, a webhook retry)
+is handled once: the repeat is acknowledged and ignored."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+
+import aiohttp
+from sqlalchemy.engine import Engine
+from sqlmodel import func, select
+
+from storage.db import session_scope
+from storage.models import HandledUpdate, Invite, Liaison
+from tests.botapi import BotApiDouble
+from tests.harness import COORDINATOR_ID, Harness
+from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
+from tests.test_run_modes import TOKEN, free_port, listening, start_bot, stop, wait_for
+
+LINK = re.compile(r"https://t\.me/huibao_test_bot\?start=([A-Za-z0-9_-]+)")
+ERROR = "出了问题"
+
+
+def invites(harness: Harness) -> int:
+    with session_scope(harness.engine) as db:
+        return db.exec(select(func.count()).select_from(Invite)).one()
+
+
+async def test_a_pasted_item_delivered_twice_is_added_once(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("org", 6001, "王芳")
+    await start_item(liaison, "团的制度建设")
+    replies = await liaison.send("上报团中央的制度汇编", deliveries=2)
+    assert len(replies) == 1, replies.texts
+    await liaison.tap(DONE, deliveries=2)
+    await liaison.send("收集兄弟省市的做法", deliveries=2)
+    await liaison.tap(DONE)
+    replies = await liaison.tap(SUBMIT, deliveries=2)
+    assert not any(ERROR in text for text in replies.texts)
+    submission = stored(harness, "团的制度建设", "org")
+    assert submission.progress == ["上报团中央的制度汇编"]
+    assert submission.plan == ["收集兄弟省市的做法"]
+    assert submission.version == 1
+    assert not any(ERROR in m.text for m in liaison.messages)
+
+
+async def test_an_invite_redeemed_twice_binds_without_already_used(harness: Harness) -> None:
+    token = harness.invite_token("office")
+    liaison = harness.double.user(6002, "刘洋")
+    replies = await liaison.send(f"/start {token}", deliveries=2)
+    assert len(replies) == 1
+    assert "绑定成功" in replies[0].text
+    assert not any("已经使用过" in m.text for m in liaison.messages)
+    with session_scope(harness.engine) as db:
+        bound = db.exec(select(Liaison).where(Liaison.telegram_id == 6002)).one()
+        assert bound.active
+
+
+async def test_invite_twice_creates_one_link(harness: Harness) -> None:
+    coordinator = harness.coordinator()
+    replies = await coordinator.send("/invite org", deliveries=2)
+    assert len(replies) == 1 and LINK.search(replies[0].text)
+    assert invites(harness) == 1
+
+
+async def test_a_tap_delivered_twice_gets_no_error(harness: Harness) -> None:
+    liaison = await harness.liaison("office", 6003, "陈静")
+    await liaison.send("/lang")
+    replies = await liaison.tap("English", deliveries=2)
+    assert replies.answer is not None
+    assert len(replies) == 1 and "English" in replies[0].text
+    assert not any("went wrong" in m.text or ERROR in m.text for m in liaison.messages)
+
+
+async def test_a_repeat_after_a_restart_is_ignored(harness: Harness) -> None:
+    """The ids are in the database: a bot restarted before Telegram knew it had the update
+    still does not handle it again."""
+    coordinator = harness.coordinator()
+    await coordinator.send("/invite org")
+    update_id = harness.double.last_update_id
+    await harness.restart()
+    before = len(coordinator.messages)
+    harness.double.redeliver(update_id)
+    await harness.double.settle()
+    assert len(coordinator.messages) == before
+    assert invites(harness) == 1
+    with session_scope(harness.engine) as db:
+        assert db.get(HandledUpdate, update_id) is not None
+
+
+async def test_a_button_no_flow_knows_is_answered_quietly(harness: Harness) -> None:
+    """A tap on an old message's button (data no flow uses any more), twice: a short note on
+    the tap, no message, no error."""
+    liaison = await harness.liaison("office", 6004, "黄磊")
+    menu = (await liaison.send("/lang"))[0]
+    for deliveries in (1, 2):
+        query_id = harness.double.new_callback_query(liaison.state, menu, "old:1")
+        body = {
+            "callback_query": {
+                "id": query_id,
+                "from": liaison.to_json(),
+                "message": harness.double.message_json(menu),
+                "chat_instance": "1",
+                "data": "old:1",
+            }
+        }
+        replies = await harness.double.act(liaison.id, body, deliveries=deliveries)
+        answer = harness.double.callback_answer(query_id)
+        assert answer is not None and "失效" in (answer.text or "")
+        assert not answer.show_alert
+        assert len(replies) == 0
+    assert not any(ERROR in m.text for m in liaison.messages)
+
+
+async def test_a_webhook_retry_is_handled_once(engine: Engine) -> None:
+    """Telegram posts an update again when the bot's answer to the webhook request got
+    lost: `huibao run` in webhook mode handles it once."""
+    port = free_port()
+    async with BotApiDouble(token=TOKEN) as double:
+        url = f"http://127.0.0.1:{port}/hook"
+        secret = "s3cret-token"
+        process = await start_bot(
+            double, engine, WEBHOOK_URL=url, WEBHOOK_SECRET=secret, WEBHOOK_PORT=str(port)
+        )
+        try:
+            await wait_for(lambda: double.calls_to("setWebhook"))
+            await wait_for(lambda: listening(port))
+            coordinator = double.user(COORDINATOR_ID, "李明")
+            invite = double.user_message(COORDINATOR_ID, coordinator.state, {"text": "/invite org"})
+            after = double.user_message(COORDINATOR_ID, coordinator.state, {"text": "/whoami"})
+            headers = {
+                "Content-Type": "application/json",
+                "X-Telegram-Bot-Api-Secret-Token": secret,
+            }
+            async with aiohttp.ClientSession() as http:
+                for update in ({"update_id": 7, "message": invite},) * 2 + (
+                    {"update_id": 8, "message": after},
+                ):
+                    async with http.post(url, data=json.dumps(update), headers=headers) as response:
+                        assert response.status == 200
+            # One user's updates are handled in order: once /whoami is answered, the repeat
+            # of /invite has been dealt with.
+            await wait_for(
+                lambda: any("身份" in m.text for m in double.messages_in(COORDINATOR_ID))
+            )
+            links = [m for m in double.messages_in(COORDINATOR_ID) if LINK.search(m.text)]
+            assert len(links) == 1
+            assert len(double.messages_in(COORDINATOR_ID)) == 2
+        finally:
+            await stop(process, signal.SIGTERM)
+        assert not double.violations
