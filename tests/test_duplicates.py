@@ -31,8 +31,11 @@ async def test_a_pasted_item_delivered_twice_is_added_once(harness: Harness) -> 
     open_month(harness)
     liaison = await harness.liaison("org", 6001, "王芳")
     await start_item(liaison, "团的制度建设")
+    before = len(liaison.messages)
     replies = await liaison.send("上报团中央的制度汇编", deliveries=2)
-    assert len(replies) == 1, replies.texts
+    # One new screen (the one before it only loses its buttons), showing the item once.
+    assert len(liaison.messages) == before + 1, replies.texts
+    assert replies.last.text.count("上报团中央的制度汇编") == 1
     await liaison.tap(DONE, deliveries=2)
     await liaison.send("收集兄弟省市的做法", deliveries=2)
     await liaison.tap(DONE)
