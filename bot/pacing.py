@@ -38,7 +38,8 @@ def is_send(endpoint: str) -> bool:
 class PacedRateLimiter(BaseRateLimiter[int]):
     """Overall and per-chat pacing of sends, then AIORateLimiter for groups and retries."""
 
-    def __init__(self) -> None:
+    def __init__(self, chat_period: float = CHAT_PERIOD) -> None:
+        self.chat_period = chat_period  # tests against a server without flood limits shorten it
         self.overall = AsyncLimiter(OVERALL_BURST, OVERALL_BURST / OVERALL_RATE)
         self.chats: dict[str, AsyncLimiter] = {}
         self.groups = AIORateLimiter(overall_max_rate=0, max_retries=MAX_RETRIES)
@@ -55,7 +56,7 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         if found is None:
             if len(self.chats) >= IDLE_CHATS:
                 self.chats = {k: v for k, v in self.chats.items() if not v.has_capacity(CHAT_BURST)}
-            found = self.chats[key] = AsyncLimiter(CHAT_BURST, CHAT_PERIOD)
+            found = self.chats[key] = AsyncLimiter(CHAT_BURST, self.chat_period)
         return found
 
     async def process_request(

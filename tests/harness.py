@@ -15,6 +15,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
+from bot.pacing import PacedRateLimiter
 from bot.roster import load_roster
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
@@ -25,6 +26,7 @@ from tests.botapi import BotApiDouble, FakeUser
 
 COORDINATOR_ID = 123456789  # the coordinator of examples/roster.toml
 TOKEN = "123456:TEST-token"
+UNPACED_CHAT = 0.001  # seconds to refill a chat's burst when a test does not pace chats
 
 
 class Harness:
@@ -35,6 +37,10 @@ class Harness:
         # The minute reminder job is off unless a test asks for it (reminders_enabled=True):
         # with a fixed clock it would otherwise send reminders in the middle of other tests.
         self.extra_settings = {"reminders_enabled": False, **settings}
+        # Telegram's per-chat pace (about a message a second) makes a test that sends many
+        # messages to one chat take minutes; the double checks no flood limit unless a test
+        # turns it on, so tests pace chats only when they ask (tests/test_pacing.py does).
+        self.pace_chats = False
         self.now: datetime | None = None  # a fixed clock for the bot; None = real time
         self.app: Application | None = None  # type: ignore[type-arg]
         self.settings: Settings | None = None
@@ -60,6 +66,9 @@ class Harness:
         self.settings = self.make_settings()
         app = build_application(self.settings, self.engine)
         app.bot_data["services"].now = self.clock
+        limiter = app.bot.rate_limiter
+        if not self.pace_chats and isinstance(limiter, PacedRateLimiter):
+            limiter.chat_period = UNPACED_CHAT
         self._track_handling(app)
         await start_polling(app)
         self.app = app
