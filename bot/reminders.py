@@ -219,6 +219,19 @@ def _language(session: Session, settings: Settings, telegram_id: int) -> str:
     return language_of(session, telegram_id) or settings.default_language
 
 
+def _open_period_and_liaison(
+    session: Session, task: Task
+) -> tuple[Period | None, Liaison | None]:
+    """The task's period while it is open, and its recipient while an active liaison."""
+    period = session.get(Period, task.period_id)
+    if period is None or not period.is_open:
+        return None, None
+    liaison = session.exec(
+        select(Liaison).where(Liaison.telegram_id == task.recipient, col(Liaison.active))
+    ).first()
+    return period, liaison
+
+
 def _item(assignment: Assignment) -> dict[str, object]:
     return {"title": assignment.work_item.title, "draft": assignment.submission is not None}
 
@@ -227,12 +240,9 @@ def compose_reminder(
     session: Session, settings: Settings, task: Task, now: datetime
 ) -> Message | None:
     """What the liaison still owes, with a button per item; None if nothing (any more)."""
-    period = session.get(Period, task.period_id)
-    if period is None or not period.is_open or period.due_at is None:
+    period, liaison = _open_period_and_liaison(session, task)
+    if period is None or period.due_at is None:
         return None
-    liaison = session.exec(
-        select(Liaison).where(Liaison.telegram_id == task.recipient, col(Liaison.active))
-    ).first()
     if liaison is None or liaison.unreachable:
         return None
     if liaison.id in reminder_log.muted(session, period.id or 0):
@@ -312,12 +322,9 @@ def compose_open_notice(
 
     Sent also to a liaison flagged unreachable: they may have unblocked the bot since,
     and this notice goes out once per opening, not daily."""
-    period = session.get(Period, task.period_id)
-    if period is None or not period.is_open or period.due_at is None:
+    period, liaison = _open_period_and_liaison(session, task)
+    if period is None or period.due_at is None:
         return None
-    liaison = session.exec(
-        select(Liaison).where(Liaison.telegram_id == task.recipient, col(Liaison.active))
-    ).first()
     if liaison is None:
         return None
     text = texts.text(

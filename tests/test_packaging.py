@@ -30,7 +30,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         import wheel  # noqa: F401  (pip needs it to build without an isolated env)
     except ImportError:
-        pytest.skip("the `wheel` package is not installed (pip install -e '.[dev]')")
+        pytest.skip(reason="the `wheel` package is not installed (pip install -e '.[dev]')")
     work = tmp_path_factory.mktemp("packaging")
     source = work / "source"
     source.mkdir()
