@@ -502,13 +502,13 @@ _NOW = r"(?:本|当|这个?|上个?)月份?|本期|本阶段|本季度|本周"
 _NEXT = r"下一步|下步|下一阶段|下阶段|下个?月份?|下一?期|下周|今后|后续"
 _OF_WORK = r"(?:的)?(?:重点|主要)?(?:工作)?"
 _DONE = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度)?(?:总结|汇报)?"
-_TODO = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路|举措|措施|目标|重点)?"
+_PLAN_KIND = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路|举措|措施|目标|重点)?"
 # "10月份工作进展" / "11月份工作计划": a month by number says which part only with
 # the words after it, and is a heading only when set off as one (a colon, a marker
 # such as "一、", or brackets): "十一月计划" alone is an item.
 _MONTH = r"(?:[0-9０-９]{1,2}|[一二三四五六七八九十]{1,3})月份?"
 _DONE_SAID = r"(?:推进|进展|完成|落实|开展|工作)?(?:情况|进展|进度|总结|汇报)"
-_TODO_SAID = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路)"
+_PLAN_SAID = r"(?:推进|工作|主要)?(?:计划|打算|安排|思路)"
 _PROGRESS_WORDS = (
     rf"(?:(?:{_NOW}){_OF_WORK}{_DONE}|(?P<month_done>{_MONTH}){_OF_WORK}{_DONE_SAID}"
     r"|(?:重点|主要)?(?:工作)?(?:推进|进展|完成|落实|开展)(?:情况|进度)"
@@ -517,7 +517,7 @@ _PROGRESS_WORDS = (
     r"|progress(?: this month)?|this month(?:'s)?(?: progress| work)?|work (?:done|progress)"
 )
 _PLAN_WORDS = (
-    rf"(?:{_NEXT}){_OF_WORK}{_TODO}|(?P<month_todo>{_MONTH}){_OF_WORK}{_TODO_SAID}"
+    rf"(?:{_NEXT}){_OF_WORK}{_PLAN_KIND}|(?P<month_plan>{_MONTH}){_OF_WORK}{_PLAN_SAID}"
     r"|(?:推进|工作)?(?:计划|打算|安排|思路)"
     r"|next steps?|plans?(?: for next month)?|next month(?:'s)?(?: plans?| work)?"
     r"|next-step plans?"
@@ -545,7 +545,7 @@ def _heading(par: str, *, inline: bool = False) -> tuple[Section, str] | None:
     if inline and m.group("colon") is None:
         return None
     set_off = m.group("colon") or marker is not None or body[:1] in "【[〔"
-    if (m.group("month_done") or m.group("month_todo")) and not set_off:
+    if (m.group("month_done") or m.group("month_plan")) and not set_off:
         return None
     section = Section.PROGRESS if m.group("progress") else Section.PLAN
     return section, _strip(body[m.end() :])
