@@ -69,7 +69,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
 __all__ = [
@@ -224,7 +224,19 @@ def _is_cjk(char: str) -> bool:
 
 
 def _read_marker(par: str) -> _Marker | None:
-    """The numbering marker at the start of a stripped paragraph, if it has one."""
+    """The numbering marker at the start of a stripped paragraph, if it has one; a second
+    marker of the same number straight after it ("2.（2）开展…", Word's automatic number
+    kept before a typed one) is part of it."""
+    marker = _one_marker(par)
+    if marker is None:
+        return None
+    again = _one_marker(par[marker.end :])
+    if again is not None and again.number == marker.number and not again.loose:
+        return replace(marker, end=marker.end + again.end)
+    return marker
+
+
+def _one_marker(par: str) -> _Marker | None:
     if not par:
         return None
     head = par[0]

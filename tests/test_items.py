@@ -503,6 +503,7 @@ def test_clean_item_strips_explicit_marker(item: str, number: int) -> None:
         ("3.2017年以来累计培训", 3, "2017年以来累计培训"),
         ("（5）开展青年调研", 2, "开展青年调研"),  # an explicit marker on the first line
         ("12、开展青年调研", 1, "开展青年调研"),
+        ("2.（2）开展青年调研", 2, "开展青年调研"),  # Word's number kept before a typed one
         # numbers that are content
         ("12月18日召开座谈会", 3, "12月18日召开座谈会"),
         ("12月18日召开座谈会", 12, "12月18日召开座谈会"),
