@@ -50,7 +50,7 @@ from handlers.onboarding import stranger_or_idle
 from storage import conversations
 from storage.models import Period, Submission
 from storage.periods import PeriodView, current_period, latest_period, period_and_title
-from storage.roster import work_items
+from storage.snapshots import period_work_items
 from storage.submissions import (
     Conflict,
     ListedItem,
@@ -444,7 +444,8 @@ def preview_blocks(
 def _shared(db: Session, draft: Draft) -> tuple[list[str], int] | None:
     """For a key work item several departments report on: the others' names, and how
     many submitted progress items of departments before this one come first."""
-    item = next((i for i in work_items(db) if i.id == draft.work_item_id), None)
+    items = period_work_items(db, draft.period_id)  # the period's owners, not today's roster
+    item = next((i for i in items if i.id == draft.work_item_id), None)
     if item is None or len(item.departments) < 2:
         return None
     others = [d.name for d in item.departments if d.id != draft.department_id]

@@ -17,8 +17,8 @@ from storage.models import Department, Submission, WorkItem
 from storage.periods import get_period, open_period
 from storage.submissions import submission_for
 from storage.summary import build_summary
-from tests.botapi import FakeUser
 from tests.harness import Harness
+from tests.test_report import start_item
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DONE, SUBMIT, UNDO = "✅ 完成本部分", "📤 提交", "↩️ 撤销上一项"
@@ -49,11 +49,6 @@ def document_cells(harness: Harness, row: int) -> tuple[list[str], list[str]]:
         summary, _ = build_summary(db, period)
     cells = Document(io.BytesIO(render_summary(summary))).tables[0].rows[row].cells
     return [p.text for p in cells[2].paragraphs], [p.text for p in cells[3].paragraphs]
-
-
-async def start_item(user: FakeUser, title: str) -> None:
-    replies = await user.send("/report")
-    await user.tap(next(b for b in replies.last.buttons if title in b))
 
 
 async def test_items_sent_one_per_message_are_not_numbered_twice(harness: Harness) -> None:
