@@ -16,9 +16,10 @@ run: $(STAMP)  ## run the bot (SQLite under ./data/ unless DATABASE_URL says oth
 	$(BIN)/huibao db upgrade
 	$(BIN)/huibao run
 
-test: $(STAMP)  ## lint, type-check and the whole test suite (SQLite and, when reachable, PostgreSQL)
+test: $(STAMP)  ## lint, type-check, import contracts and the whole test suite (SQLite and, when reachable, PostgreSQL)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 demo: $(STAMP)  ## an offline tour: simulated liaisons report, the summary is compiled to ./out/

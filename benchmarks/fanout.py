@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
-from bot.roster import Roster, load_roster  # noqa: E402
+from bot.core.roster import Roster, load_roster  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.reminders import run_reminder_pass  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402

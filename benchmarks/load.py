@@ -67,8 +67,8 @@ from telegram.ext import (  # noqa: E402
 )
 
 from bot.app import build_application, start_polling, stop_polling  # noqa: E402
-from bot.periods import parse_due  # noqa: E402
-from bot.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec  # noqa: E402
+from bot.core.periods import parse_due  # noqa: E402
+from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Department, Submission, SubmissionRevision  # noqa: E402

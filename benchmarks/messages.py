@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 
 from sqlmodel import select  # noqa: E402
 
-from bot.periods import parse_due  # noqa: E402
+from bot.core.periods import parse_due  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Department, Submission, WorkItem  # noqa: E402
 from storage.periods import get_period, open_period  # noqa: E402

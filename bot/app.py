@@ -16,10 +16,10 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 
 import handlers
+from bot.core.texts import TerminalError
 from bot.ordering import PerUserOrder
 from bot.pacing import PacedRateLimiter
 from bot.settings import Settings
-from bot.texts import TerminalError
 from bot.transport import AiohttpRequest
 from handlers.common import Services, reply, with_db
 from handlers.menus import set_default_menu

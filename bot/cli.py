@@ -17,14 +17,19 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.console import PeriodAction, PeriodCommand, PeriodInputError, parse_period_command
-from bot.invites import deep_link
+from bot.core.invites import deep_link
+from bot.core.period_command import (
+    PeriodAction,
+    PeriodCommand,
+    PeriodInputError,
+    parse_period_command,
+)
+from bot.core.periods import PeriodError, local_text, parse_due, parse_month
+from bot.core.roster import RosterChange, RosterError, load_roster
+from bot.core.summary import TemplateError, render_summary, summary_filename
+from bot.core.texts import terminal
 from bot.logs import redact, setup_logging
-from bot.periods import PeriodError, local_text, parse_due, parse_month
-from bot.roster import RosterChange, RosterError, load_roster
 from bot.settings import Settings, SettingsError, load_settings
-from bot.summary import TemplateError, render_summary, summary_filename
-from bot.texts import terminal
 from storage import periods as period_store
 from storage.console import Outcome, change_period
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope

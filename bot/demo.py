@@ -34,11 +34,11 @@ from typing import Any
 
 from docx import Document
 
-from bot import texts
-from bot.periods import parse_due
-from bot.roster import load_roster
+from bot.core import texts
+from bot.core.periods import parse_due
+from bot.core.roster import load_roster
+from bot.core.texts import TerminalError, terminal
 from bot.settings import load_settings
-from bot.texts import TerminalError, terminal
 from storage.db import make_engine, session_scope, upgrade
 from storage.roster import apply_roster, coordinators, organisation, organisation_zone, work_items
 

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot import texts
-from bot.periods import local_text
-from bot.schedule import Plan, digest_slots, reminder_slots, split_due
+from bot.core import texts
+from bot.core.periods import local_text
+from bot.core.schedule import Plan, digest_slots, reminder_slots, split_due
 from bot.settings import Settings
 from storage import reminders as reminder_log
 from storage.db import session_scope

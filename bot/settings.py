@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot import schedule
-from bot.texts import TerminalError, terminal
+from bot.core import schedule
+from bot.core.texts import TerminalError, terminal
 
 DEFAULT_DATABASE_URL = "sqlite:///data/huibao.db"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

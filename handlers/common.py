@@ -20,7 +20,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot.core import texts
 from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow

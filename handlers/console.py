@@ -1,6 +1,6 @@
 """The coordinator console: /compile, /status and /period, in a private chat or a group.
 
-Thin on purpose: the rules live in bot/console.py, storage/console.py and
+Thin on purpose: the rules live in bot/core/period_command.py, storage/console.py and
 storage/summary.py; this module checks the role, calls them and answers.
 """
 
@@ -20,16 +20,16 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.console import (
+from bot.core.draft import pack
+from bot.core.period_command import (
     PeriodAction,
     PeriodCommand,
     PeriodInputError,
     fit_list,
     parse_period_command,
 )
-from bot.intake import pack
-from bot.periods import PeriodError, local_text, parse_month
-from bot.summary import Summary, TemplateError, render_summary, summary_filename
+from bot.core.periods import PeriodError, local_text, parse_month
+from bot.core.summary import Summary, TemplateError, render_summary, summary_filename
 from handlers.common import Who, is_private, reply, services, with_db
 from handlers.reminders import send_open_notices
 from storage import periods as period_store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
-from bot import texts
+from bot.core import texts
 from storage.people import Identity
 
 STRANGER = ("start", "help", "lang")

@@ -10,9 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts
-from bot.invites import deep_link
-from bot.periods import local_text
+from bot.core import texts
+from bot.core.invites import deep_link
+from bot.core.periods import local_text
 from handlers.common import Who, is_private, reply, services, who, with_db
 from handlers.menus import set_user_menu
 from storage.people import (

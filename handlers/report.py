@@ -33,7 +33,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.intake import (
+from bot.core.draft import (
     MAX_ITEM_CHARS,
     MAX_ITEMS,
     MAX_MESSAGE_CHARS,
@@ -43,8 +43,8 @@ from bot.intake import (
     Step,
     pack,
 )
-from bot.periods import default_due, local_text, parse_month
-from bot.summary import cell_paragraphs
+from bot.core.periods import default_due, local_text, parse_month
+from bot.core.summary import cell_paragraphs
 from handlers.common import Who, is_private, reply, services, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import conversations

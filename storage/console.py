@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.console import PeriodAction, PeriodCommand
-from bot.periods import default_due, parse_month
+from bot.core.period_command import PeriodAction, PeriodCommand
+from bot.core.periods import default_due, parse_month
 from storage import reminders as reminder_log
 from storage.models import Coordinator, Department, Liaison, Period, utcnow
 from storage.periods import (
@@ -30,7 +30,7 @@ SUBMITTED = (State.SUBMITTED, State.SUBMITTED_LATE)
 def choose_period(session: Session, month: str | None) -> Period | None:
     """The period a command names; without a month the open one, else the latest one.
 
-    Raises bot.periods.PeriodError when the month is not written like 2015-10.
+    Raises bot.core.periods.PeriodError when the month is not written like 2015-10.
     """
     if month:
         return get_period(session, str(parse_month(month)))

@@ -15,7 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from bot.texts import TerminalError
+from bot.core.texts import TerminalError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a statement waits for another connection's lock before giving up (SQLite's busy

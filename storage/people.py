@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.invites import new_token, token_hash
+from bot.core.invites import new_token, token_hash
 from storage import conversations
 from storage.models import (
     Coordinator,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
-from bot.roster import (
+from bot.core.roster import (
     ChangeKind,
     NamedChange,
     Owner,

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.periods import parse_month
+from bot.core.periods import parse_month
 from storage.models import (
     Coordinator,
     Department,

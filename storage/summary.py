@@ -1,4 +1,4 @@
-"""Assemble the month's summary from stored submissions; bot.summary renders it."""
+"""Assemble the month's summary from stored submissions; bot.core.summary renders it."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.periods import parse_month
-from bot.summary import Contribution, Draft, Summary, SummaryRow
+from bot.core.periods import parse_month
+from bot.core.summary import Contribution, Draft, Summary, SummaryRow
 from storage.models import Period
 from storage.roster import organisation, organisation_zone
 from storage.submissions import assignments

@@ -15,8 +15,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
+from bot.core.roster import load_roster
 from bot.pacing import PacedRateLimiter
-from bot.roster import load_roster
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
 from storage.models import utcnow

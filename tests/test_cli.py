@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from bot.cli import main
-from bot.summary import DEFAULT_TEMPLATE
+from bot.core.summary import DEFAULT_TEMPLATE
 from storage.db import current_revision, head_revision, make_engine, upgrade
 from tests.test_summary import rewrite_part
 
@@ -291,7 +291,7 @@ async def test_invite_without_network_names_bot_username(tmp_path: Path) -> None
 
 
 def terminal_line(name: str) -> str:
-    from bot.texts import terminal
+    from bot.core.texts import terminal
 
     return terminal(name)
 

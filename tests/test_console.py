@@ -16,13 +16,19 @@ import pytest
 from docx import Document
 from sqlalchemy.engine import Engine
 
-from bot import summary as summary_module
-from bot import texts
-from bot.console import CAPTION_LIMIT, PeriodAction, PeriodInputError, fit_list, visible_length
-from bot.console import parse_period_command as parse
-from bot.intake import pack
-from bot.periods import parse_due
-from bot.summary import DEFAULT_TEMPLATE, cell_paragraphs
+from bot.core import summary as summary_module
+from bot.core import texts
+from bot.core.draft import pack
+from bot.core.period_command import (
+    CAPTION_LIMIT,
+    PeriodAction,
+    PeriodInputError,
+    fit_list,
+    visible_length,
+)
+from bot.core.period_command import parse_period_command as parse
+from bot.core.periods import parse_due
+from bot.core.summary import DEFAULT_TEMPLATE, cell_paragraphs
 from handlers.common import Who
 from handlers.console import status_blocks
 from handlers.reminders import run_reminder_pass

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from bot.periods import parse_due
+from bot.core.periods import parse_due
 from handlers.reminders import run_reminder_pass
 from storage.db import make_engine, session_scope
 from storage.people import language_of

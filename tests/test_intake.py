@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.intake import (
+from bot.core.draft import (
     MAX_ITEM_CHARS,
     MAX_ITEMS,
     MAX_MESSAGE_CHARS,

@@ -1,4 +1,4 @@
-"""Tests for bot.items: splitting pasted cells into work items and formatting them back."""
+"""Tests for bot.core.items: splitting pasted cells into work items and formatting them back."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.items import (
+from bot.core.items import (
     Section,
     clean_item,
     continue_items,
@@ -19,7 +19,7 @@ from bot.items import (
     split_items,
     split_sections,
 )
-from bot.summary import cell_paragraphs
+from bot.core.summary import cell_paragraphs
 from tests.sample_month import SAMPLE_ROWS
 
 # --- real data: rows 1-3 of one month --------------------------------------------------

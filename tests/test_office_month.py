@@ -35,7 +35,7 @@ from docx import Document
 from sqlalchemy.engine import Engine
 
 from bot.cli import main as huibao
-from bot.periods import parse_due
+from bot.core.periods import parse_due
 from tests.botapi import FakeUser, SentMessage
 from tests.harness import Harness
 

@@ -16,9 +16,9 @@ from sqlmodel import select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 import handlers.reminders as telegram_side
-from bot import texts
+from bot.core import texts
+from bot.core.roster import load_roster
 from bot.reminders import Message, Outcome, Pacer, run_pass
-from bot.roster import load_roster
 from bot.settings import load_settings
 from storage.db import session_scope
 from storage.models import Liaison, ReminderLog

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.roster import load_roster
+from bot.core.roster import load_roster
 from storage import reminders as rl
 from storage.db import session_scope
 from storage.models import Liaison, Period, ReminderLog

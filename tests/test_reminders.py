@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import build_application
-from bot.periods import parse_due
+from bot.core.periods import parse_due
 from bot.reminders import PassReport
 from handlers.reminders import JOB_ID, run_reminder_pass, start_reminders
 from storage.db import make_engine, session_scope

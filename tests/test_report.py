@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from docx import Document
 from sqlmodel import select
 
-from bot.periods import parse_due
-from bot.summary import cell_paragraphs, render_summary
+from bot.core.periods import parse_due
+from bot.core.summary import cell_paragraphs, render_summary
 from storage.db import session_scope
 from storage.models import Department, Submission, SubmissionRevision, WorkItem
 from storage.periods import close_period, get_period, open_period

@@ -104,7 +104,7 @@ async def test_a_reply_to_an_item_replaces_it(harness: Harness) -> None:
 
 
 def test_a_draft_stored_before_origins_were_kept_still_loads() -> None:
-    from bot.intake import Draft
+    from bot.core.draft import Draft
 
     stored_earlier = Draft(1, 2, 3, 0, progress=["甲"]).to_dict()
     del stored_earlier["origins"]
@@ -117,7 +117,7 @@ def test_a_draft_stored_before_origins_were_kept_still_loads() -> None:
     text=st.text(max_size=60),
 )
 def test_a_correction_replaces_only_the_items_of_its_message(before: list[str], text: str) -> None:
-    from bot.intake import Draft, Rejection, accept
+    from bot.core.draft import Draft, Rejection, accept
 
     draft = Draft(1, 2, 3, 0)
     for item in before:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.intake import MAX_ITEM_CHARS, MAX_MESSAGE_CHARS
+from bot.core.draft import MAX_ITEM_CHARS, MAX_MESSAGE_CHARS
 from storage.db import session_scope
 from storage.periods import close_period, get_period
 from tests.botapi import FakeUser, Replies

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bot.roster import load_roster
+from bot.core.roster import load_roster
 from storage.db import session_scope
 from storage.models import Liaison, SubmissionRevision
 from storage.roster import apply_roster

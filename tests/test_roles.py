@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from bot import texts
+from bot.core import texts
 from storage.db import session_scope
 from storage.models import (
     ConversationState,

@@ -12,7 +12,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.roster import ChangeKind, RosterError, load_roster, parse_roster
+from bot.core.roster import ChangeKind, RosterError, load_roster, parse_roster
 from storage.db import MIGRATIONS, make_engine, session_scope
 from storage.models import Department, Liaison, WorkItem
 from storage.periods import close_period, get_period, open_period

@@ -16,8 +16,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
+from bot.core.roster import load_roster
 from bot.logs import MASK
-from bot.roster import load_roster
 from storage.db import make_engine, session_scope, upgrade
 from storage.periods import all_periods
 from storage.roster import apply_roster

@@ -1,4 +1,4 @@
-"""bot/schedule.py: offsets, reminder hour, quiet hours, overdue dailies, digests, zones."""
+"""bot/core/schedule.py: offsets, reminder hour, quiet hours, overdue dailies, digests, zones."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import (
+from bot.core.schedule import (
     Offset,
     Plan,
     QuietHours,

@@ -11,7 +11,7 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
-from bot.summary import (
+from bot.core.summary import (
     DEFAULT_TEMPLATE,
     Contribution,
     Draft,

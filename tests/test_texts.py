@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.texts import language_for, names, plain, terminal_language, text
+from bot.core.texts import language_for, names, plain, terminal_language, text
 from storage.console import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent

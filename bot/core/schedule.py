@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.texts import TerminalError
+from bot.core.texts import TerminalError
 
 _OFFSET = re.compile(r"^([+-]?)(\d{1,5})([dhm])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.texts import TerminalError
+from bot.core.texts import TerminalError
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 

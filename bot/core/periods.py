@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from bot.texts import TerminalError
+from bot.core.texts import TerminalError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 

@@ -500,7 +500,7 @@ def inner_line(line: str) -> str:
 
 
 class Section(StrEnum):
-    """The two cells of a report; the values are those of bot.intake.Part."""
+    """The two cells of a report; the values are those of bot.core.draft.Part."""
 
     PROGRESS = "progress"
     PLAN = "plan"

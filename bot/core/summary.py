@@ -47,8 +47,8 @@ from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
-from bot.items import inner_line
-from bot.texts import TEMPLATES, TerminalError
+from bot.core.items import inner_line
+from bot.core.texts import TEMPLATES, TerminalError
 
 __all__ = [
     "DEFAULT_TEMPLATE",

@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.periods import Month, PeriodError, parse_due, parse_month
-from bot.schedule import parse_offsets
+from bot.core.periods import Month, PeriodError, parse_due, parse_month
+from bot.core.schedule import parse_offsets
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a document caption, in UTF-16 code units
 _TAG = re.compile(r"<[^>]*>")

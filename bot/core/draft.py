@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.items import (
+from bot.core.items import (
     Section,
     clean_item,
     continue_items,
