@@ -41,7 +41,7 @@ from bot.core.summary import (  # noqa: E402
     render_summary,
     summary_title,
 )
-from tests.sample_month import SAMPLE_ROWS, SAMPLE_TITLES  # noqa: E402
+from bot.demo.sample_month import SAMPLE_ROWS, SAMPLE_TITLES  # noqa: E402
 
 # (label, engine, rows, items per cell; 0 = the sample month as it is)
 CASES: list[tuple[str, str, int, int]] = [

@@ -34,13 +34,13 @@ import sqlalchemy as sa  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.core.roster import Roster, load_roster  # noqa: E402
+from bot.double import BotApiDouble  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.reminders import run_reminder_pass  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Liaison, ReminderLog  # noqa: E402
 from storage.periods import open_period  # noqa: E402
 from storage.roster import apply_roster, department_by_code  # noqa: E402
-from tests.botapi import BotApiDouble  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 RATE = 30.0  # Telegram's overall limit, messages a second

@@ -5,7 +5,7 @@ tap their key work item, paste the progress block, tap "✅ 完成本部分", pa
 block, tap "✅ 完成本部分" (the preview), tap "📤 提交" — 7 updates, each sent as soon
 as the bot's answer to the previous one is complete (a closed loop without think time,
 so N users means up to N updates waiting at once). The real Application long-polls the
-Bot API test double (tests/botapi) on loopback, in this process, exactly as the tests
+Bot API test double (bot/double) on loopback, in this process, exactly as the tests
 run it.
 
 The baseline is a bare python-telegram-bot echo bot on the same double (defaults, no
@@ -69,15 +69,15 @@ from telegram.ext import (  # noqa: E402
 from bot.app import build_application, start_polling, stop_polling  # noqa: E402
 from bot.core.periods import parse_due  # noqa: E402
 from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec  # noqa: E402
+from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS  # noqa: E402
+from bot.double import BotApiDouble, SentMessage  # noqa: E402
+from bot.double.server import UserState  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Department, Submission, SubmissionRevision  # noqa: E402
 from storage.people import create_invite, redeem_invite  # noqa: E402
 from storage.periods import open_period  # noqa: E402
 from storage.roster import apply_roster, department_by_code  # noqa: E402
-from tests.botapi import BotApiDouble, SentMessage  # noqa: E402
-from tests.botapi.server import UserState  # noqa: E402
-from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")

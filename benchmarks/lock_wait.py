@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.double import FakeUser  # noqa: E402
 from storage.db import make_engine, upgrade  # noqa: E402
-from tests.botapi import FakeUser  # noqa: E402
 from tests.harness import Harness  # noqa: E402
 
 

@@ -1,8 +1,8 @@
 """Message counts: what a liaison receives while reporting, and how much they must do.
 
 The real bot (the Application `huibao run` builds) long-polls the Bot API test double
-(tests/botapi) on loopback, in this process, as the tests run it; a simulated liaison
-of 组织部 reports from the sample month (tests/sample_month.py):
+(bot/double) on loopback, in this process, as the tests run it; a simulated liaison
+of 组织部 reports from the sample month (bot/demo/sample_month.py):
 
   a. one key work item from two pasted blocks: /report, tap the item, paste the
      progress block, ✅, paste the plan block, ✅, 📤 submit;
@@ -54,12 +54,12 @@ if str(ROOT) not in sys.path:
 from sqlmodel import select  # noqa: E402
 
 from bot.core.periods import parse_due  # noqa: E402
+from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES  # noqa: E402
+from bot.double import FakeUser, SentMessage, parse_html  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Department, Submission, WorkItem  # noqa: E402
 from storage.periods import get_period, open_period  # noqa: E402
-from tests.botapi import FakeUser, SentMessage, parse_html  # noqa: E402
 from tests.harness import Harness  # noqa: E402
-from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROSTER = ROOT / "examples" / "roster.toml"

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.botapi import BotApiDouble  # noqa: E402
+from bot.double import BotApiDouble  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 IDLE_AFTER = 2.0

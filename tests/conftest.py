@@ -102,7 +102,7 @@ async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     try:
-        from tests.botapi.server import TOTALS
+        from bot.double.server import TOTALS
     except ImportError:
         return
 

@@ -16,13 +16,13 @@ from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.core.roster import load_roster
+from bot.double import BotApiDouble, FakeUser
 from bot.pacing import PacedRateLimiter
 from bot.settings import Settings, load_settings
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.people import create_invite
 from storage.roster import apply_roster, department_by_code
-from tests.botapi import BotApiDouble, FakeUser
 
 COORDINATOR_ID = 123456789  # the coordinator of examples/roster.toml
 TOKEN = "123456:TEST-token"

@@ -1,4 +1,4 @@
-"""Tests of the Bot API test double itself (tests/botapi)."""
+"""Tests of the Bot API test double itself (bot/double)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.botapi import (
+from bot.double import (
     TOTALS,
     BotApiDouble,
     ButtonNotFound,

@@ -259,7 +259,7 @@ async def _invite(tmp_path: Path, **env: str) -> tuple[int, str]:
 async def test_invite_with_a_rejected_token_says_so_without_the_token(
     tmp_path: Path, level: str
 ) -> None:
-    from tests.botapi import BotApiDouble
+    from bot.double import BotApiDouble
 
     wrong = "555:WRONG-token-value"
     async with BotApiDouble(token="123456:TEST-token", expect_violations=True) as double:

@@ -29,6 +29,8 @@ from bot.core.period_command import (
 from bot.core.period_command import parse_period_command as parse
 from bot.core.periods import parse_due
 from bot.core.summary import DEFAULT_TEMPLATE, cell_paragraphs
+from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
+from bot.double import FakeGroup, FakeUser, SentMessage
 from handlers.common import Who
 from handlers.console import status_blocks
 from handlers.reminders import run_reminder_pass
@@ -36,9 +38,7 @@ from storage.db import session_scope
 from storage.people import identify
 from storage.periods import get_period, open_period
 from storage.submissions import assignments, submission_for, submit
-from tests.botapi import FakeGroup, FakeUser, SentMessage
 from tests.harness import COORDINATOR_ID, Harness
-from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 from tests.test_summary import rewrite_part
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.core.periods import parse_due
+from bot.double import FakeUser
 from handlers.reminders import run_reminder_pass
 from storage.db import make_engine, session_scope
 from storage.people import language_of
 from storage.periods import open_period
-from tests.botapi import FakeUser
 from tests.conftest import ROOT
 from tests.harness import Harness
 

@@ -8,11 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from docx import Document
-
-from bot import demo
-from bot.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 HUIBAO = Path(sys.executable).parent / "huibao"
@@ -46,16 +42,3 @@ def test_demo_runs_from_the_repository_root(tmp_path: Path) -> None:
     assert table.rows[1].cells[1].text.endswith("（办公室未报送）")
     assert table.rows[6].cells[2].paragraphs[1].text.startswith("2.学校部")  # merged, renumbered
 
-
-def test_demo_says_what_is_missing_without_the_test_double(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(demo, "ROOT", tmp_path)
-    monkeypatch.setitem(sys.modules, "tests.botapi", None)  # as if not importable
-    monkeypatch.setitem(sys.modules, "huibao_demo.botapi", None)  # nor the wheel's copy
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["demo"])
-    assert result.exit_code == 2
-    assert "needs the Bot API test double" in result.output
-    assert "pip install -e '.[dev]'" in result.output
-    assert not (tmp_path / "out").exists()

@@ -11,9 +11,9 @@ import aiohttp
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
+from bot.double import BotApiDouble
 from storage.db import session_scope
 from storage.models import HandledUpdate, Invite, Liaison
-from tests.botapi import BotApiDouble
 from tests.harness import COORDINATOR_ID, Harness
 from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
 from tests.test_run_modes import TOKEN, free_port, listening, start_bot, stop, wait_for

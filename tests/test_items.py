@@ -20,7 +20,7 @@ from bot.core.items import (
     split_sections,
 )
 from bot.core.summary import cell_paragraphs
-from tests.sample_month import SAMPLE_ROWS
+from bot.demo.sample_month import SAMPLE_ROWS
 
 # --- real data: rows 1-3 of one month --------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.botapi import FakeUser, Replies, SentMessage
+from bot.double import FakeUser, Replies, SentMessage
 from tests.conftest import ROOT
 from tests.harness import Harness
 from tests.test_report import DONE, SUBMIT, open_month

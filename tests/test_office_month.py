@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 
 from bot.cli import main as huibao
 from bot.core.periods import parse_due
-from tests.botapi import FakeUser, SentMessage
+from bot.double import FakeUser, SentMessage
 from tests.harness import Harness
 
 DATA = Path(__file__).resolve().parent / "data" / "office"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ("pyproject.toml", "README.md", "bot", "handlers", "storage", "templates", "examples")
+SOURCES = ("pyproject.toml", "README.md", "bot", "handlers", "storage", "templates")
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
 
 
@@ -40,7 +40,6 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(path, source / name, ignore=IGNORE)
         else:
             shutil.copy2(path, source / name)
-    shutil.copytree(ROOT / "tests", source / "tests", ignore=IGNORE)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "DATABASE_"))}
     env.pop("PYTHONPATH", None)
     built = _run(

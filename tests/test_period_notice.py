@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.double import FakeUser
 from handlers.reminders import run_reminder_pass
-from tests.botapi import FakeUser
 from tests.harness import Harness
 from tests.test_console import local
 

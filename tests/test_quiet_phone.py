@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.botapi import FakeUser
+from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_TITLES
+from bot.double import FakeUser
 from tests.harness import Harness
-from tests.sample_month import SAMPLE_RAW, SAMPLE_TITLES
 from tests.test_report import DONE, SUBMIT, button_for, open_month, start_item
 
 

@@ -18,13 +18,13 @@ from sqlmodel import select
 
 from bot.app import build_application
 from bot.core.periods import parse_due
+from bot.double import FakeUser, SentMessage
 from bot.reminders import PassReport
 from handlers.reminders import JOB_ID, run_reminder_pass, start_reminders
 from storage.db import make_engine, session_scope
 from storage.models import Department, Liaison, ReminderLog, ReminderMute, WorkItem
 from storage.periods import get_period, open_period
 from storage.submissions import department_list, submission_for, submit
-from tests.botapi import FakeUser, SentMessage
 from tests.harness import Harness
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -11,14 +11,14 @@ from sqlmodel import select
 
 from bot.core.periods import parse_due
 from bot.core.summary import cell_paragraphs, render_summary
+from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
+from bot.double import FakeUser, SentMessage
 from storage.db import session_scope
 from storage.models import Department, Submission, SubmissionRevision, WorkItem
 from storage.periods import close_period, get_period, open_period
 from storage.submissions import submission_for
 from storage.summary import build_summary
-from tests.botapi import FakeUser, SentMessage
 from tests.harness import Harness
-from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DONE, UNDO, EDIT, CANCEL = "✅ 完成本部分", "↩️ 撤销上一项", "✏️ 修改", "✖️ 取消"

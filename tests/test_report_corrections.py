@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.botapi import FakeUser, Replies, SentMessage
+from bot.double import FakeUser, Replies, SentMessage
 from tests.harness import Harness
 from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.core.draft import MAX_ITEM_CHARS, MAX_MESSAGE_CHARS
+from bot.double import FakeUser, Replies
 from storage.db import session_scope
 from storage.periods import close_period, get_period
-from tests.botapi import FakeUser, Replies
 from tests.harness import Harness
 from tests.test_report import DONE, EDIT, SUBMIT, button_for, open_month, start_item, stored
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from sqlmodel import select
 
 from bot.core.roster import load_roster
+from bot.double import FakeUser
 from storage.db import session_scope
 from storage.models import Liaison, SubmissionRevision
 from storage.roster import apply_roster
-from tests.botapi import FakeUser
 from tests.harness import Harness
 from tests.test_report import DONE, SUBMIT, button_for, open_month, start_item, stored
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from bot.double import FakeUser
 from storage.db import session_scope
 from storage.periods import close_period, get_period
-from tests.botapi import FakeUser
 from tests.harness import Harness
 from tests.test_report import (
     CANCEL,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.core import texts
+from bot.double import FakeUser, Replies, SentMessage, parse_html
 from storage.db import session_scope
 from storage.models import (
     ConversationState,
@@ -24,7 +25,6 @@ from storage.models import (
     WorkItem,
     table_of,
 )
-from tests.botapi import FakeUser, Replies, SentMessage, parse_html
 from tests.harness import Harness
 from tests.test_report import open_month, start_item
 

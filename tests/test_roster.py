@@ -41,7 +41,7 @@ name = "协调员"
 
 def test_example_roster_has_the_sample_items_in_order() -> None:
     roster = load_roster(EXAMPLE)
-    from tests.sample_month import SAMPLE_TITLES
+    from bot.demo.sample_month import SAMPLE_TITLES
 
     assert [w.title for w in roster.work_items] == SAMPLE_TITLES
     assert any(len(w.departments) > 1 for w in roster.work_items)

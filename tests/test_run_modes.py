@@ -17,11 +17,11 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.core.roster import load_roster
+from bot.double import BotApiDouble
 from bot.logs import MASK
 from storage.db import make_engine, session_scope, upgrade
 from storage.periods import all_periods
 from storage.roster import apply_roster
-from tests.botapi import BotApiDouble
 from tests.harness import COORDINATOR_ID
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from bot.core.summary import (
     summary_filename,
     summary_title,
 )
-from tests.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
+from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 
 HEADERS = ["序号", "重点工作", "本月份推进情况", "下一步推进计划"]
 ORG = "共青团广东省委员会"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.summary import Contribution, Summary, SummaryRow, render_summary, summary_title
-from tests.sample_month import SAMPLE_ROWS, SAMPLE_TITLES
+from bot.demo.sample_month import SAMPLE_ROWS, SAMPLE_TITLES
 
 FONTCONFIG = Path(__file__).resolve().parent.parent / "templates" / "document" / "fontconfig.conf"
 

@@ -1,9 +1,9 @@
 """The Bot API test double: an aiohttp server on loopback speaking the Telegram Bot API.
 
 Runs in the test's own event loop. Every request is validated against the vendored spec
-(:mod:`tests.botapi.spec`); Telegram's limits are enforced; state (chats, messages, files,
+(:mod:`bot.double.spec`); Telegram's limits are enforced; state (chats, messages, files,
 commands, updates) is kept in memory and exposed to tests. Users act through
-:mod:`tests.botapi.driver`.
+:mod:`bot.double.driver`.
 """
 
 from __future__ import annotations

@@ -1,31 +1,26 @@
 """`huibao demo`: an offline tour of a reporting month, with no token and no network.
 
-The real Application runs against the Bot API test double of the repository's
-tests/botapi/ (an in-process loopback server), on a throw-away SQLite database.
+The real Application runs against the Bot API test double
+(an in-process loopback server), on a throw-away SQLite database.
 Simulated people do what they would on their phones: the coordinator invites one
 liaison per department and opens October 2015; the liaisons report through /report
 (the 组织部 pastes rows 1–3 of the real October 2015 table, the others a short
 placeholder item each); the coordinator asks for /status and /compile, and the
 document the bot sent is written under ./out/.
 
-The double is test code, imported at run time: from a source checkout's tests/
-(the editable install does not put tests/ on the path; this module adds the
-checkout's root), or, installed from the wheel, from the `huibao_demo` package that
-carries copies of the double, the sample month and the example roster.
+The double (`bot.double`), the sample month and the example roster are part of the
+package, so the tour runs the same from a checkout and from an installed wheel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import io
 import logging
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
@@ -42,19 +37,10 @@ from bot.settings import load_settings
 from storage.db import make_engine, session_scope, upgrade
 from storage.roster import apply_roster, coordinators, organisation, organisation_zone, work_items
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTALLED = "huibao_demo"  # the wheel's copy of tests/botapi, tests/sample_month, examples/
-
 
 def _example_roster() -> Path:
-    """examples/roster.toml of the checkout, or the wheel's copy of it."""
-    checkout = ROOT / "examples" / "roster.toml"
-    if checkout.is_file():
-        return checkout
-    try:
-        return Path(str(resources.files(f"{INSTALLED}.examples") / "roster.toml"))
-    except ImportError:
-        return checkout
+    """The example roster that ships with the package (examples/roster.toml links to it)."""
+    return Path(str(resources.files("bot.demo") / "roster.toml"))
 
 
 ROSTER = _example_roster()
@@ -77,21 +63,6 @@ class DemoResult:
     caption: str
     rows: int
     lines: list[str] = field(default_factory=list)
-
-
-def _import(name: str) -> Any:
-    """A module of the repository's tests/ package, from a source checkout, or its copy
-    in the installed wheel."""
-    checkout = (ROOT / "tests" / "botapi" / "__init__.py").is_file()
-    if checkout and str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        if not checkout:
-            with suppress(ImportError):
-                return importlib.import_module(name.replace("tests.", f"{INSTALLED}.", 1))
-        raise DemoError("demo_needs_double", module=name, error=str(exc)) from exc
 
 
 async def _until(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
@@ -151,9 +122,9 @@ class Person:
 
 
 async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> DemoResult:
-    botapi = _import("tests.botapi")
-    sample = _import("tests.sample_month")
+    from bot import double as botapi  # the Bot API double the tour talks to
     from bot.app import build_application, start_polling, stop_polling  # the real bot
+    from bot.demo import sample_month as sample
 
     lines: list[str] = []
 

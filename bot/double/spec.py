@@ -1,6 +1,6 @@
 """Loading the vendored Bot API spec and validating requests against it.
 
-The spec (tests/data/telegram-bot-api.json) lists every method and type with its fields.
+The spec (bot/double/data/telegram-bot-api.json) lists every method and type with its fields.
 :func:`validate_params` turns the raw request parameters (form strings, multipart files or
 native JSON values) into typed Python values, raising :class:`ApiError` with Telegram-like
 wording for unknown parameters, missing required ones and values of the wrong type.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "data" / "telegram-bot-api.json"
+SPEC_PATH = Path(__file__).resolve().parent / "data" / "telegram-bot-api.json"
 
 _BASIC = frozenset({"Integer", "String", "Boolean", "Float", "InputFile"})
 _INT_RE = re.compile(r"^[+-]?\d+$")
