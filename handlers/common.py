@@ -25,7 +25,7 @@ from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.people import Identity, identify_sender
-from storage.reminders import set_unreachable
+from storage.reminder_log import set_unreachable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

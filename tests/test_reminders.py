@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import build_application
+from bot.broadcast import PassReport
 from bot.core.periods import parse_due
 from bot.double import FakeUser, SentMessage
-from bot.reminders import PassReport
 from handlers.reminders import JOB_ID, run_reminder_pass, start_reminders
 from storage.db import make_engine, session_scope
 from storage.models import Department, Liaison, ReminderLog, ReminderMute, WorkItem
