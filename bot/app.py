@@ -25,7 +25,8 @@ from handlers.common import Services, reply, with_db
 from handlers.menus import set_default_menu
 from handlers.once import handled_once, prune_handled
 from handlers.reminders import start_reminders
-from storage.db import is_busy
+from storage.db import is_busy, session_scope
+from storage.roster import organisation_zone
 
 log = logging.getLogger(__name__)
 POLLING_REQUEST = "polling_request"  # bot_data key: the getUpdates transport, for run()
@@ -39,13 +40,21 @@ PRUNE_INTERVAL = 3600.0  # seconds
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
-    """The bot as production runs it; tests build the same with another base URL."""
+    """The bot as production runs it; tests build the same with another base URL.
+
+    PTB's default zone (naive times given to the job queue, dates of received messages)
+    is the organisation's, as storage.roster.organisation_zone reads it for reminders and
+    due times: the roster's zone, else TIMEZONE when the roster was loaded. It is read
+    here, at start; the bot's own times are aware UTC and shown in the zone read afresh.
+    """
+    with session_scope(engine) as db:
+        zone = organisation_zone(db)
     app = (
         ApplicationBuilder()
         .token(settings.token)
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=zone))
         # Sends paced under Telegram's limits, overall and per chat, before they go out
         # (bot/pacing.py): a burst of replies (every liaison tapping their invite at once)
         # draws no 429, which would halt all of the bot's requests.

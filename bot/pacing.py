@@ -8,15 +8,25 @@ smaller than Telegram's (the margin absorbs the jitter between leaving here and
 arriving there), per chat by a bucket of three refilled a little under once a second.
 A lone reply is never delayed. AIORateLimiter still keeps groups to 20 a minute and
 waits out a 429 if one happens anyway.
+
+This is the bot's one pacing and one retry layer, for replies and broadcasts alike
+(bot/broadcast.py sends each message once through it): a 429 is waited out and retried
+(MAX_RETRIES) for every request; a network error is retried, with backoff, only for a
+request that asks with `rate_limit_args=<retries>` (a reminder; a reply is not resent).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, NetworkError
 from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+log = logging.getLogger(__name__)
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -25,6 +35,7 @@ OVERALL_RATE = 30.0  # a second
 CHAT_BURST = 3
 CHAT_PERIOD = 3.3  # seconds to refill CHAT_BURST: a little under one a second
 MAX_RETRIES = 3  # after a 429 all the same
+BACKOFF = (0.5, 1.0, 2.0, 4.0)  # seconds before retrying after a network error
 IDLE_CHATS = 1024  # per-chat buckets kept before the full (idle) ones are dropped
 
 # Methods that put a new message in a chat (what Telegram's flood limits count).
@@ -36,7 +47,8 @@ def is_send(endpoint: str) -> bool:
 
 
 class PacedRateLimiter(BaseRateLimiter[int]):
-    """Overall and per-chat pacing of sends, then AIORateLimiter for groups and retries."""
+    """Overall and per-chat pacing of sends, then AIORateLimiter for groups and 429s;
+    `rate_limit_args`: how often to retry a network error (default never)."""
 
     def __init__(self, chat_period: float = CHAT_PERIOD) -> None:
         self.chat_period = chat_period  # tests against a server without flood limits shorten it
@@ -68,10 +80,21 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSON:
-        chat_id = data.get("chat_id")
-        if chat_id is not None and is_send(endpoint):
-            await self._chat(chat_id).acquire()
-            await self.overall.acquire()
-        return await self.groups.process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+        paced = data.get("chat_id") is not None and is_send(endpoint)
+        attempt = 0
+        while True:
+            if paced:
+                await self._chat(data["chat_id"]).acquire()
+                await self.overall.acquire()
+            try:
+                return await self.groups.process_request(
+                    callback, args, kwargs, endpoint, data, None
+                )
+            except BadRequest:  # a NetworkError subclass, but retrying cannot help
+                raise
+            except NetworkError as exc:  # includes TimedOut
+                if attempt >= (rate_limit_args or 0):
+                    raise
+                log.info("%s: %s, retrying", endpoint, exc.message)
+                await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
+                attempt += 1

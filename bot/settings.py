@@ -6,7 +6,7 @@ Every setting is documented in `.env.example`; the README lists them too.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core import schedule
+from bot.core.periods import DEFAULT_ZONE
 from bot.core.texts import TerminalError, terminal
 
 DEFAULT_DATABASE_URL = "sqlite:///data/huibao.db"
@@ -42,7 +43,7 @@ class Settings(BaseSettings):
     bot_api_base_url: str = "https://api.telegram.org/bot"
     bot_api_file_url: str = "https://api.telegram.org/file/bot"
     database_url: str = DEFAULT_DATABASE_URL
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE  # the roster's, when it names one
     default_language: str = "zh-CN"
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     bot_username: str | None = None
@@ -105,6 +106,14 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @cached_property
+    def reminder_schedule(self) -> schedule.Plan:
+        """REMINDER_OFFSETS, REMINDER_HOUR and QUIET_HOURS parsed once (validated above),
+        in TIMEZONE; a pass puts the plan in the organisation's zone (core.reminders)."""
+        return schedule.Plan.parse(
+            self.tz, self.reminder_offsets, self.reminder_hour, self.quiet_hours
+        )
+
     @property
     def token(self) -> str:
         if self.bot_token is None or not self.bot_token.get_secret_value().strip():
@@ -116,13 +125,6 @@ class Settings(BaseSettings):
         if self.webhook_secret is None:
             raise SettingsError("webhook_needs_secret")
         return self.webhook_secret.get_secret_value()
-
-    def sqlite_path(self) -> Path | None:
-        """The SQLite file the database URL names, so its folder can be created."""
-        prefix = "sqlite:///"
-        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
-            return Path(self.database_url[len(prefix) :])
-        return None
 
 
 def load_settings(**overrides: object) -> Settings:

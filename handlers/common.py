@@ -9,9 +9,9 @@ import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
@@ -25,7 +25,10 @@ from bot.settings import Settings
 from storage.db import session_scope
 from storage.models import utcnow
 from storage.people import Identity, identify_sender
-from storage.reminders import set_unreachable
+from storage.reminder_log import set_unreachable
+
+if TYPE_CHECKING:
+    from handlers.once import HandledOnce
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -39,7 +42,7 @@ class Services:
     engine: Engine
     bot_username: str = ""
     now: Callable[[], datetime] = utcnow  # tests replace the clock
-    extras: dict[str, Any] = field(default_factory=dict)
+    handled_once: HandledOnce | None = None  # the update ids claimed (handlers/once.py)
     # The threads database work runs in (bot/app.py sizes them to the connection pool);
     # None: asyncio's default executor.
     database: Executor | None = None

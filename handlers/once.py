@@ -106,10 +106,9 @@ def _record_all(update_ids: Iterable[int], db: Session) -> int:
 
 def handled_once(app: Application) -> HandledOnce:  # type: ignore[type-arg]
     svc: Services = app.bot_data["services"]
-    found = svc.extras.get("handled_once")
-    if not isinstance(found, HandledOnce):
-        found = svc.extras["handled_once"] = HandledOnce(app)
-    return found
+    if svc.handled_once is None:
+        svc.handled_once = HandledOnce(app)
+    return svc.handled_once
 
 
 async def skip_repeated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

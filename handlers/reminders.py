@@ -1,91 +1,79 @@
-"""Reminders on Telegram: the minute job, sending with retries, /mute, /remind, and the
-hook that notices a blocked liaison is back.
+"""Reminders on Telegram: the minute job, delivering one message, /mute, /remind, and
+the hook that notices a blocked liaison is back.
 
-The deciding is in bot/reminders.py; this module only talks to the Bot API.
+The deciding is in bot/core/reminders.py and the sending loop in bot/broadcast.py; this
+module only talks to the Bot API.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ContextTypes
-from telegram.warnings import PTBDeprecationWarning
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, ExtBot
 
-from bot import reminders as core
+from bot import broadcast
+from bot.core.reminders import Delivery, Message, OpenItem
 from handlers.common import Services, Who, reply, services, with_db
-from storage import reminders as reminder_log
+from storage import reminder_log
 from storage.periods import current_period
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "huibao-reminders"
 INTERVAL = 60.0  # seconds between passes
-MAX_ATTEMPTS = 5  # per message, counting 429s and network errors together
-BACKOFF = (0.5, 1.0, 2.0, 4.0)  # seconds before retrying after a network error
+NETWORK_RETRIES = 4  # per message, by the rate limiter (bot/pacing.py), with backoff
 
 
-def _retry_after(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+def callback_data(action: OpenItem) -> str:
+    """A button's action as Telegram carries it; handlers/report.py reads `rp:o:…` (the
+    same strings as ever, so buttons of reminders sent before still work)."""
+    return f"rp:o:{action.period_id}:{action.work_item_id}"
 
 
-def _markup(message: core.Message) -> InlineKeyboardMarkup | None:
+def _markup(message: Message) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data)] for b in message.buttons]
-    )
+        [[InlineKeyboardButton(b.label, callback_data=callback_data(b.action))]
+         for b in message.buttons]
+    )  # fmt: skip
 
 
-def deliverer(bot: Bot) -> core.Deliver:
-    """Send one message: 429 waits and retries, 403 means blocked, network errors retry
-    with backoff; all bounded, and nothing raises."""
+def deliverer(bot: ExtBot[Any]) -> broadcast.Deliver:
+    """Send one message through the bot's rate limiter, which paces it and retries 429s
+    and network errors (the only retrying there is); its last error says how it ended:
+    403 blocked, anything else failed. Never raises for Telegram's errors."""
 
-    async def deliver(message: core.Message) -> core.Outcome:
-        markup = _markup(message)
-        for attempt in range(MAX_ATTEMPTS):
-            try:
-                await bot.send_message(message.chat_id, message.text, reply_markup=markup)
-                return core.Outcome.SENT
-            except RetryAfter as exc:
-                await asyncio.sleep(_retry_after(exc) + 0.1)
-            except Forbidden:
-                return core.Outcome.BLOCKED
-            except BadRequest as exc:  # a NetworkError subclass, but retrying cannot help
-                log.warning("reminder to %s refused: %s", message.chat_id, exc.message)
-                return core.Outcome.FAILED
-            except NetworkError as exc:  # includes TimedOut
-                log.info("reminder to %s: %s, retrying", message.chat_id, exc.message)
-                await asyncio.sleep(BACKOFF[min(attempt, len(BACKOFF) - 1)])
-            except TelegramError as exc:
-                log.warning("reminder to %s failed: %s", message.chat_id, exc.message)
-                return core.Outcome.FAILED
-        log.warning("reminder to %s: gave up after %d attempts", message.chat_id, MAX_ATTEMPTS)
-        return core.Outcome.FAILED
+    async def deliver(message: Message) -> Delivery:
+        try:
+            await bot.send_message(
+                message.chat_id,
+                message.text,
+                reply_markup=_markup(message),
+                rate_limit_args=NETWORK_RETRIES,
+            )
+        except Forbidden:
+            return Delivery.BLOCKED
+        except (BadRequest, RetryAfter) as exc:
+            log.warning("message to %s refused: %s", message.chat_id, exc.message)
+            return Delivery.FAILED
+        except TelegramError as exc:  # NetworkError (TimedOut) after the retries
+            log.warning("message to %s failed: %s", message.chat_id, exc.message)
+            return Delivery.FAILED
+        return Delivery.SENT
 
     return deliver
 
 
-def _pacer(svc: Services) -> core.Pacer:
-    """One pacer per Application: the job and /remind share the overall rate."""
-    found = svc.extras.get("reminder_pacer")
-    if not isinstance(found, core.Pacer):
-        found = svc.extras["reminder_pacer"] = core.Pacer()
-    return found
-
-
-async def run_reminder_pass(app: Application) -> core.PassReport:  # type: ignore[type-arg]
+async def run_reminder_pass(app: Application) -> broadcast.PassReport:  # type: ignore[type-arg]
     """What the minute job does; tests call it directly with their clock set."""
     svc: Services = app.bot_data["services"]
-    return await core.run_pass(svc.engine, svc.settings, svc.now(), deliverer(app.bot), _pacer(svc))
+    return await broadcast.run_pass(svc.engine, svc.settings, svc.now(), deliverer(app.bot))
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,12 +109,14 @@ def start_reminders(app: Application) -> None:  # type: ignore[type-arg]
     )
 
 
-async def send_open_notices(context: ContextTypes.DEFAULT_TYPE, period_id: int) -> core.PassReport:
+async def send_open_notices(
+    context: ContextTypes.DEFAULT_TYPE, period_id: int
+) -> broadcast.PassReport:
     """A period opened in chat: tell its liaisons now through the same queue the minute
     pass sends from (a period opened by the CLI is announced by that pass)."""
     svc = services(context)
-    return await core.run_open_notices(
-        svc.engine, svc.settings, period_id, svc.now(), deliverer(context.bot), _pacer(svc)
+    return await broadcast.run_open_notices(
+        svc.engine, svc.settings, period_id, svc.now(), deliverer(context.bot)
     )
 
 
@@ -170,9 +160,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not has_period:
         await reply(update, sender.text("remind_no_period"))
         return
-    report = await core.run_nudge(
-        svc.engine, svc.settings, svc.now(), deliverer(context.bot), _pacer(svc)
-    )
+    report = await broadcast.run_nudge(svc.engine, svc.settings, svc.now(), deliverer(context.bot))
     await reply(
         update,
         sender.text(

@@ -12,7 +12,8 @@ from sqlmodel import Session, col, select
 
 from bot.core.period_command import PeriodAction, PeriodCommand
 from bot.core.periods import default_due, parse_month
-from storage import reminders as reminder_log
+from bot.core.reminders import Kind
+from storage import reminder_log
 from storage.models import Coordinator, Department, Liaison, Period, utcnow
 from storage.periods import (
     close_period,
@@ -187,7 +188,7 @@ def queue_open_notice(session: Session, period: Period, reopened: bool, now: dat
     """Queue "the period is open, /report" for every liaison of the period at this moment;
     the running bot's reminder pass sends each once (the chat sends them at once)."""
     assert period.id is not None
-    kind = reminder_log.REOPENED if reopened else reminder_log.OPENED
+    kind = Kind.REOPENED if reopened else Kind.OPENED
     reminder_log.queue(session, period.id, kind, liaisons_to_notify(session, period), now)
 
 

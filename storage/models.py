@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from bot.core.periods import DEFAULT_ZONE
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -56,7 +58,7 @@ class Organisation(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = ""
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_ZONE
 
 
 class Department(SQLModel, table=True):

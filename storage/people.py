@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.core.invites import new_token, token_hash
+from bot.core.periods import DEFAULT_ZONE
 from storage import conversations
 from storage.models import (
     Coordinator,
@@ -156,7 +157,7 @@ def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str |
         telegram_id,
         conversations.Kept(row.state_of is not None, row.flow or "", row.data or {}),
     )
-    return _identity(telegram_id, row), row.language, row.timezone or "Asia/Shanghai"
+    return _identity(telegram_id, row), row.language, row.timezone or DEFAULT_ZONE
 
 
 def create_invite(

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
+from bot.core.periods import DEFAULT_ZONE
 from bot.core.roster import (
     ChangeKind,
     NamedChange,
@@ -268,7 +269,7 @@ def organisation(session: Session) -> Organisation:
 
 def organisation_zone(session: Session) -> ZoneInfo:
     """The zone every due time and reminder is shown and scheduled in."""
-    return ZoneInfo(organisation(session).timezone or "Asia/Shanghai")
+    return ZoneInfo(organisation(session).timezone or DEFAULT_ZONE)
 
 
 def coordinators(session: Session) -> list[Coordinator]:

@@ -1,11 +1,9 @@
-"""Sending: retries on 429 and network errors, 403 means blocked, pacing, and one failure
-never stopping the others (the core with a fake `deliver`, no Telegram)."""
+"""Sending: one retry layer (the bot's rate limiter) for 429s and network errors, 403
+means blocked, and one failure never stopping the others (the loop with a fake
+`deliver`, no Telegram)."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+import bot.pacing as pacing
 import handlers.reminders as telegram_side
+from bot.broadcast import run_pass
 from bot.core import texts
+from bot.core.reminders import Button, Delivery, Message, OpenItem
 from bot.core.roster import load_roster
-from bot.reminders import Message, Outcome, Pacer, run_pass
 from bot.settings import load_settings
 from storage.db import session_scope
 from storage.models import Liaison, ReminderLog
@@ -31,66 +31,91 @@ NOW = datetime(2015, 11, 4, 1, 1, tzinfo=UTC)  # a minute after the -1d reminder
 
 
 class FakeBot:
-    """send_message raises the queued errors first, then succeeds."""
+    """send_message goes through a real PacedRateLimiter, whose request raises the queued
+    errors first, then succeeds."""
 
     def __init__(self, *errors: Exception) -> None:
         self.errors = list(errors)
         self.attempts = 0
         self.sent: list[tuple[int, str, Any]] = []
+        self.limiter = pacing.PacedRateLimiter(chat_period=0.001)
 
-    async def send_message(self, chat_id: int, text: str, reply_markup: Any = None) -> None:
-        self.attempts += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        self.sent.append((chat_id, text, reply_markup))
+    async def send_message(
+        self, chat_id: int, text: str, reply_markup: Any = None, rate_limit_args: Any = None
+    ) -> None:
+        async def request(*_args: Any, **_kwargs: Any) -> bool:
+            self.attempts += 1
+            if self.errors:
+                raise self.errors.pop(0)
+            self.sent.append((chat_id, text, reply_markup))
+            return True
+
+        data = {"chat_id": chat_id, "text": text}
+        await self.limiter.process_request(request, (), {}, "sendMessage", data, rate_limit_args)
 
 
 @pytest.fixture(autouse=True)
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(telegram_side, "BACKOFF", (0.0,))
+    monkeypatch.setattr(pacing, "BACKOFF", (0.0,))
 
 
-async def _deliver(bot: FakeBot) -> Outcome:
+async def _deliver(bot: FakeBot, message: Message | None = None) -> Delivery:
     deliver = telegram_side.deliverer(bot)  # type: ignore[arg-type]
-    return await deliver(Message(42, "提醒", ()))
+    await bot.limiter.initialize()
+    try:
+        return await deliver(message or Message(42, "提醒", ()))
+    finally:
+        await bot.limiter.shutdown()
 
 
-async def test_retry_after_then_delivered() -> None:
+async def test_retry_after_is_waited_out_by_the_rate_limiter_alone() -> None:
     bot = FakeBot(RetryAfter(0), RetryAfter(0))
-    assert await _deliver(bot) is Outcome.SENT
+    assert await _deliver(bot) is Delivery.SENT
     assert bot.attempts == 3 and len(bot.sent) == 1
+    bot = FakeBot(*[RetryAfter(0) for _ in range(10)])
+    assert await _deliver(bot) is Delivery.FAILED
+    assert bot.attempts == pacing.MAX_RETRIES + 1  # one layer: no retries on top of retries
 
 
 async def test_network_errors_retry_with_a_bound() -> None:
     bot = FakeBot(TimedOut(), NetworkError("connection reset"))
-    assert await _deliver(bot) is Outcome.SENT
+    assert await _deliver(bot) is Delivery.SENT
     bot = FakeBot(*[TimedOut() for _ in range(10)])
-    assert await _deliver(bot) is Outcome.FAILED
-    assert bot.attempts == telegram_side.MAX_ATTEMPTS and bot.sent == []
+    assert await _deliver(bot) is Delivery.FAILED
+    assert bot.attempts == telegram_side.NETWORK_RETRIES + 1 and bot.sent == []
+
+
+async def test_a_reply_is_not_resent_after_a_network_error() -> None:
+    limiter = pacing.PacedRateLimiter(chat_period=0.001)
+    attempts = 0
+
+    async def request(*_args: Any, **_kwargs: Any) -> bool:
+        nonlocal attempts
+        attempts += 1
+        raise TimedOut()
+
+    await limiter.initialize()
+    with pytest.raises(TimedOut):
+        await limiter.process_request(request, (), {}, "sendMessage", {"chat_id": 1}, None)
+    await limiter.shutdown()
+    assert attempts == 1
 
 
 async def test_forbidden_is_blocked_and_bad_request_is_not_retried() -> None:
     bot = FakeBot(Forbidden("Forbidden: bot was blocked by the user"))
-    assert await _deliver(bot) is Outcome.BLOCKED
+    assert await _deliver(bot) is Delivery.BLOCKED
     assert bot.attempts == 1
     bot = FakeBot(BadRequest("Chat not found"))
-    assert await _deliver(bot) is Outcome.FAILED
+    assert await _deliver(bot) is Delivery.FAILED
     assert bot.attempts == 1
 
 
-async def test_pacer_spaces_sends_evenly() -> None:
-    pacer = Pacer(rate=100.0)
-    started = time.monotonic()
-    stamps = []
-
-    async def one() -> None:
-        await pacer.wait()
-        stamps.append(time.monotonic())
-
-    await asyncio.gather(*(one() for _ in range(21)))
-    assert time.monotonic() - started >= 0.2 - 0.005
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= 0.005  # never two at once (half an interval at least)
+async def test_buttons_carry_the_callback_data_of_report_items() -> None:
+    bot = FakeBot()
+    message = Message(42, "提醒", (Button("填报", OpenItem(7, 11)),))
+    assert await _deliver(bot, message) is Delivery.SENT
+    [(_, _, markup)] = bot.sent
+    assert markup.inline_keyboard[0][0].callback_data == "rp:o:7:11"
 
 
 async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
@@ -103,18 +128,18 @@ async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
             db.add(Liaison(telegram_id=3000 + n, name=f"联络员{n}", department_id=dept.id or 0))
     sent: list[int] = []
 
-    async def deliver(message: Message) -> Outcome:
+    async def deliver(message: Message) -> Delivery:
         if message.chat_id == 3001:
             raise RuntimeError("a bug in one send")
         if message.chat_id == 3002:
-            return Outcome.BLOCKED
+            return Delivery.BLOCKED
         if message.chat_id == 3003:
-            return Outcome.FAILED
+            return Delivery.FAILED
         sent.append(message.chat_id)
-        return Outcome.SENT
+        return Delivery.SENT
 
     settings = load_settings(_env_file=None)
-    report = await run_pass(engine, settings, NOW, deliver, Pacer(1000.0))
+    report = await run_pass(engine, settings, NOW, deliver)
     assert sorted(sent) == [3000, 3004]
     assert (report.sent, report.blocked, report.failed, report.errors) == (2, 1, 1, 1)
     with session_scope(engine) as db:
@@ -125,7 +150,7 @@ async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
                       3004: "sent"}  # fmt: skip
     assert blocked.unreachable
     # the one that crashed stays claimed: never sent twice, not even by the next pass
-    again = await run_pass(engine, settings, NOW + timedelta(minutes=1), deliver, Pacer(1000.0))
+    again = await run_pass(engine, settings, NOW + timedelta(minutes=1), deliver)
     assert again.sent == again.errors == 0 and sorted(sent) == [3000, 3004]
 
 

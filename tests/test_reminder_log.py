@@ -1,4 +1,5 @@
-"""storage/reminders.py on SQLite and PostgreSQL: claims, marks, due slots, mutes."""
+"""storage/reminder_log.py on SQLite and PostgreSQL: claims, marks, queues, what is in the
+log already, mutes."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.core.reminders import Kind, Task
 from bot.core.roster import load_roster
-from storage import reminders as rl
+from storage import reminder_log as rl
 from storage.db import session_scope
 from storage.models import Liaison, Period, ReminderLog
 from storage.periods import open_period
@@ -63,17 +65,27 @@ def test_mark_records_the_outcome(engine: Engine) -> None:
     assert 1003 not in rows
 
 
-def test_due_slots_send_the_newest_and_skip_the_rest(engine: Engine) -> None:
-    older, newer, missed = SLOT - timedelta(hours=3), SLOT, SLOT - timedelta(days=1)
+def test_claimed_lists_what_the_log_holds_for_the_slots(engine: Engine) -> None:
+    older, newer = SLOT - timedelta(hours=3), SLOT
     with session_scope(engine) as db:
         pid = _period(db).id or 0
-        rl.claim(db, pid, 1002, newer, "reminder")  # already sent to 1002
-        send, skip = rl.due_slots(db, pid, "reminder", [1001, 1002], [older, newer], [missed])
-    assert send == {1001: newer}
-    assert sorted(skip) == sorted([(1001, missed), (1001, older), (1002, missed), (1002, older)])
+        rl.claim(db, pid, 1002, newer, "reminder")
+        rl.skip(db, pid, "reminder", [(1001, older)])
+        rl.claim(db, pid, 1003, newer, "digest")  # another kind: not this one's
+        assert rl.claimed(db, pid, "reminder", [older, newer]) == {(1002, newer), (1001, older)}
+        assert rl.claimed(db, pid, "reminder", []) == set()
+
+
+def test_queued_notices_come_back_as_tasks_and_are_taken_once(engine: Engine) -> None:
     with session_scope(engine) as db:
-        send, skip = rl.due_slots(db, pid, "reminder", [1001], [], [missed])
-    assert send == {} and skip == [(1001, missed)]
+        pid = _period(db).id or 0
+        assert rl.queue(db, pid, Kind.OPENED, [1001, 1002], SLOT) == 2
+        assert rl.queue(db, pid, Kind.OPENED, [1001], SLOT) == 0
+        found = rl.queued(db, [Kind.OPENED, Kind.REOPENED])
+        assert found == [Task(pid, 1001, SLOT, Kind.OPENED), Task(pid, 1002, SLOT, Kind.OPENED)]
+        assert rl.take(db, pid, 1001, SLOT, Kind.OPENED)
+        assert not rl.take(db, pid, 1001, SLOT, Kind.OPENED)
+        assert rl.queued(db, [Kind.OPENED]) == [Task(pid, 1002, SLOT, Kind.OPENED)]
 
 
 def test_mutes_and_unreachable(engine: Engine) -> None:

@@ -17,9 +17,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app import build_application
+from bot.broadcast import PassReport
 from bot.core.periods import parse_due
 from bot.double import FakeUser, SentMessage
-from bot.reminders import PassReport
 from handlers.reminders import JOB_ID, run_reminder_pass, start_reminders
 from storage.db import make_engine, session_scope
 from storage.models import Department, Liaison, ReminderLog, ReminderMute, WorkItem
@@ -397,3 +397,11 @@ async def test_two_processes_on_one_postgres_send_each_reminder_once(
     assert mine.failed + theirs.failed + mine.errors + theirs.errors == 0
     assert [len(reminders(u)) for u in users] == [1] * len(users)
     assert len([r for r in log_rows(harness) if r.status == "sent"]) == len(users)
+
+
+async def test_the_bots_default_zone_is_the_one_reminders_use(harness: Harness) -> None:
+    """The roster's zone, not TIMEZONE: PTB's defaults agree with the reminder schedule."""
+    settings = harness.make_settings().model_copy(update={"timezone": "Europe/Berlin"})
+    app = build_application(settings, harness.engine)
+    assert app.bot.defaults is not None
+    assert app.bot.defaults.tzinfo == SHANGHAI  # examples/roster.toml names Asia/Shanghai

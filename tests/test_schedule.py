@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.reminders import plan_for
 from bot.core.schedule import (
     Offset,
     Plan,
@@ -212,16 +213,17 @@ def test_reminder_hour_in_the_dst_gap_still_gives_one_time_that_day() -> None:
 
 
 def test_per_period_offsets_override_the_settings() -> None:
-    from bot.reminders import plan_for
-    from storage.models import Period
-
     settings = load_settings(_env_file=None)
-    period = Period(month="2015-10", due_at=local(SHANGHAI, 2015, 11, 5, 17, 0))
-    assert [o.days for o in plan_for(settings, period, SHANGHAI).offsets] == [-3, -1, 0]
-    period.reminder_offsets = "-2d,0d"
-    assert [o.days for o in plan_for(settings, period, SHANGHAI).offsets] == [-2, 0]
-    period.reminder_offsets = "nonsense"
-    assert [o.days for o in plan_for(settings, period, SHANGHAI).offsets] == [-3, -1, 0]
+    base = settings.reminder_schedule
+    assert base is settings.reminder_schedule  # parsed once, not on every pass
+    assert [o.days for o in plan_for(base, BERLIN, None).offsets] == [-3, -1, 0]
+    assert plan_for(base, BERLIN, None).tz == BERLIN  # the organisation's zone
+    assert [o.days for o in plan_for(base, SHANGHAI, "-2d,0d").offsets] == [-2, 0]
+    assert [o.days for o in plan_for(base, SHANGHAI, "nonsense", "2015-10").offsets] == [
+        -3,
+        -1,
+        0,
+    ]
 
 
 # --- digests and the grace ------------------------------------------------------------

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from bot.core.texts import TerminalError
 
+# The organisation's zone when neither the roster nor TIMEZONE names one.
+DEFAULT_ZONE = "Asia/Shanghai"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 

@@ -30,7 +30,7 @@ from typing import Any
 from docx import Document
 
 from bot.core import texts
-from bot.core.periods import parse_due
+from bot.core.periods import DEFAULT_ZONE, parse_due
 from bot.core.roster import load_roster
 from bot.core.texts import TerminalError, terminal
 from bot.settings import load_settings
@@ -138,7 +138,7 @@ async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> Dem
         upgrade(engine)
         with session_scope(engine) as db:
             parsed = load_roster(roster)
-            apply_roster(db, parsed, "Asia/Shanghai")
+            apply_roster(db, parsed, DEFAULT_ZONE)
             tz = organisation_zone(db)
             org_name = organisation(db).name
             items = [(i.title, [(d.code, d.name) for d in i.departments]) for i in work_items(db)]

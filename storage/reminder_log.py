@@ -1,4 +1,5 @@
-"""The reminder log (each reminder claimed once, ever) and the per-period mutes.
+"""The reminder log (each reminder claimed once, ever), the per-period mutes, and the
+reads a reminder pass needs, as bot.core.reminders' values.
 
 `claim` is the only gate: a row per (period, recipient, slot) under a unique
 constraint, committed before the message is sent. Whoever inserts it first
@@ -23,7 +24,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.core.reminders import Deadline, Delivery, Kind, LateDepartment, OwedItem, Task
 from storage.models import (
+    Coordinator,
     Department,
     Liaison,
     Period,
@@ -34,18 +37,24 @@ from storage.models import (
     Submission,
     utcnow,
 )
+from storage.people import liaisons_of
+from storage.roster import organisation_zone
 from storage.snapshots import WorkItemView, as_named
-from storage.submissions import Assignment
+from storage.submissions import Assignment, pending_by_department
 
-CLAIMED, SENT, FAILED, BLOCKED, SKIPPED = "claimed", "sent", "failed", "blocked", "skipped"
-QUEUED = "queued"
-OPENED, REOPENED = "opened", "reopened"  # the notice that a period (re)opened, queued
+CLAIMED, SKIPPED, QUEUED = "claimed", "skipped", "queued"
+SENT, FAILED, BLOCKED = Delivery.SENT.value, Delivery.FAILED.value, Delivery.BLOCKED.value
+_SLOT = "%Y-%m-%dT%H:%MZ"
 
 
 def slot_key(kind: str, slot: datetime) -> str:
     """'reminder:2015-11-05T01:00Z': the kind is part of the key, so one person can get
     both a reminder and a digest at the same minute."""
-    return f"{kind}:{slot.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
+    return f"{kind}:{slot.astimezone(UTC).strftime(_SLOT)}"
+
+
+def _slot_of(key: str) -> datetime:
+    return datetime.strptime(key.split(":", 1)[1], _SLOT).replace(tzinfo=UTC)
 
 
 def claim(
@@ -120,19 +129,14 @@ def queue(
                 status=QUEUED)  # fmt: skip
 
 
-def queued(session: Session, kinds: Iterable[str]) -> list[tuple[int, int, str, datetime]]:
-    """(period, recipient, kind, slot) of every queued message of these kinds, oldest
-    first."""
+def queued(session: Session, kinds: Iterable[Kind]) -> list[Task]:
+    """Every queued message of these kinds, oldest first."""
     rows = session.exec(
         select(ReminderLog.period_id, ReminderLog.recipient_id, ReminderLog.kind, ReminderLog.slot)
         .where(ReminderLog.status == QUEUED, col(ReminderLog.kind).in_(list(kinds)))
         .order_by(col(ReminderLog.slot), col(ReminderLog.id))
     )
-    return [
-        (period_id, recipient, kind,
-         datetime.strptime(key.split(":", 1)[1], "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC))
-        for period_id, recipient, kind, key in rows
-    ]  # fmt: skip
+    return [Task(p, recipient, _slot_of(key), Kind(kind)) for p, recipient, kind, key in rows]
 
 
 def take(
@@ -191,8 +195,8 @@ def mark(
 
 def claimed(
     session: Session, period_id: int, kind: str, slots: Iterable[datetime]
-) -> set[tuple[int, str]]:
-    """(recipient, slot key) pairs already in the log for these slots."""
+) -> set[tuple[int, datetime]]:
+    """(recipient, slot) pairs already in the log for these slots, whatever their status."""
     keys = [slot_key(kind, s) for s in slots]
     if not keys:
         return set()
@@ -201,29 +205,7 @@ def claimed(
             ReminderLog.period_id == period_id, col(ReminderLog.slot).in_(keys)
         )
     )
-    return {(recipient, key) for recipient, key in rows}
-
-
-def due_slots(
-    session: Session,
-    period_id: int,
-    kind: str,
-    recipients: Iterable[int],
-    due: list[datetime],
-    missed: list[datetime],
-) -> tuple[dict[int, datetime], list[tuple[int, datetime]]]:
-    """Per recipient, the newest due slot not yet claimed; and every (recipient, slot)
-    to record as skipped: missed beyond the grace, or older than the one being sent."""
-    done = claimed(session, period_id, kind, [*due, *missed])
-    send: dict[int, datetime] = {}
-    skip: list[tuple[int, datetime]] = []
-    for recipient in recipients:
-        open_slots = [s for s in [*missed, *due] if (recipient, slot_key(kind, s)) not in done]
-        if due and due[-1] in open_slots:
-            send[recipient] = due[-1]
-            open_slots.remove(due[-1])
-        skip.extend((recipient, s) for s in open_slots)
-    return send, skip
+    return {(recipient, _slot_of(key)) for recipient, key in rows}
 
 
 def mute(session: Session, period_id: int, liaison_id: int, now: datetime | None = None) -> bool:
@@ -260,10 +242,78 @@ def set_unreachable(session: Session, telegram_id: int, unreachable: bool) -> bo
     return True
 
 
-def owed_by(session: Session, period: Period, department_id: int) -> list[Assignment]:
-    """What one department has not submitted in the period, in its document order: one
-    query, because a fan-out asks this once per liaison."""
-    assert period.due_at is not None
+# --- what a pass reads ----------------------------------------------------------------
+
+
+def reminder_targets(session: Session, period: Period) -> dict[int, int]:
+    """Telegram id → department id of every liaison to remind now: their department owes
+    something, and they are active, reachable and not muted."""
+    silenced = muted(session, period.id or 0)
+    found: dict[int, int] = {}
+    for department_id in pending_by_department(session, period):
+        for liaison in liaisons_of(session, department_id):
+            if not liaison.unreachable and liaison.id not in silenced:
+                found[liaison.telegram_id] = department_id
+    return found
+
+
+def open_deadline(session: Session, period_id: int) -> Deadline | None:
+    """The period as its messages show it, while it is open."""
+    period = session.get(Period, period_id)
+    if period is None or not period.is_open or period.due_at is None:
+        return None
+    return Deadline(period_id, period.month, period.due_at, organisation_zone(session))
+
+
+def active_liaison(session: Session, telegram_id: int) -> Liaison | None:
+    return session.exec(
+        select(Liaison).where(Liaison.telegram_id == telegram_id, col(Liaison.active))
+    ).first()
+
+
+def is_active_coordinator(session: Session, telegram_id: int) -> bool:
+    found = session.exec(
+        select(Coordinator.id).where(
+            Coordinator.telegram_id == telegram_id, col(Coordinator.active)
+        )
+    ).first()
+    return found is not None
+
+
+def _owed(assignments: Iterable[Assignment]) -> tuple[OwedItem, ...]:
+    return tuple(
+        OwedItem(a.work_item.id, a.work_item.title, a.submission is not None)
+        for a in assignments
+        if not a.submitted
+    )
+
+
+def late_departments(session: Session, period_id: int) -> list[LateDepartment]:
+    """Every department that owes something in the period, with its liaisons' state."""
+    period = session.get(Period, period_id)
+    if period is None:
+        return []
+    silenced = muted(session, period_id)
+    late = []
+    for department_id, owed in pending_by_department(session, period).items():
+        people = liaisons_of(session, department_id)
+        late.append(
+            LateDepartment(
+                department=owed[0].department.name,
+                owed=_owed(owed),
+                no_liaison=not people,
+                unreachable=tuple(p.name for p in people if p.unreachable),
+                muted=tuple(p.name for p in people if p.id in silenced and not p.unreachable),
+            )
+        )
+    return late
+
+
+def owed_by(
+    session: Session, deadline: Deadline, department_id: int
+) -> tuple[str, tuple[OwedItem, ...]]:
+    """The department's name in the period and what it has not submitted there, in the
+    document's order: one query, because a fan-out asks this once per liaison."""
     rows = session.exec(
         select(PeriodItem, PeriodOwner.department_name, Department, Submission)
         .join(
@@ -279,11 +329,11 @@ def owed_by(session: Session, period: Period, department_id: int) -> list[Assign
             sa.and_(
                 col(Submission.work_item_id) == col(PeriodItem.work_item_id),
                 col(Submission.department_id) == department_id,
-                col(Submission.period_id) == period.id,
+                col(Submission.period_id) == deadline.period_id,
             ),
         )
         .where(
-            col(PeriodItem.period_id) == period.id,
+            col(PeriodItem.period_id) == deadline.period_id,
             col(PeriodOwner.department_id) == department_id,
         )
         .order_by(col(PeriodItem.position))
@@ -293,8 +343,8 @@ def owed_by(session: Session, period: Period, department_id: int) -> list[Assign
             WorkItemView(item.work_item_id, item.title, [as_named(dept, name)]),
             as_named(dept, name),
             sub,
-            period.due_at,
+            deadline.due_at,
         )
         for item, name, dept, sub in rows
     ]
-    return [a for a in found if not a.submitted]
+    return (found[0].department.name if found else ""), _owed(found)

@@ -1,0 +1,300 @@
+"""The one way the bot sends to many: reminders, overdue digests, /remind and the
+"period open" notices, each exactly once.
+
+A pass plans its tasks (bot.core.reminders) from what the database says; for each it
+reads the state again, composes, claims the log row (storage.reminder_log: whoever
+claims first sends, in any process) and hands a plain `Message` to `deliver`
+(handlers/reminders.py sends it with the Bot). Pacing and retries are the bot's rate
+limiter's (bot/pacing.py) and nobody else's: `deliver` sends once through it. Everything
+is re-read at send time, so a department that submitted in the meantime gets nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.core import reminders as core
+from bot.core.reminders import QUEUED_KINDS, Delivery, Kind, Message, Task
+from bot.settings import Settings
+from storage import reminder_log
+from storage.db import session_scope
+from storage.models import Period
+from storage.people import language_of
+from storage.periods import open_periods
+from storage.roster import coordinators, organisation_zone
+from storage.submissions import pending_by_department
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+WORKERS = 8  # sends in flight at once, so latency does not eat into the rate
+RECORD_BATCH = 30  # outcomes written together (about once a second at full rate)
+
+Deliver = Callable[[Message], Awaitable[Delivery]]
+
+
+@dataclass
+class PassReport:
+    sent: int = 0
+    failed: int = 0
+    blocked: int = 0
+    skipped: int = 0  # missed beyond the grace (or superseded), recorded, never sent
+    idle: int = 0  # nothing to say any more at send time (submitted, muted, closed)
+    taken: int = 0  # already claimed by another pass or process
+    errors: int = 0
+    departments: set[int] = field(default_factory=set)
+    seconds: float = 0.0
+
+    def count(self, delivery: Delivery) -> None:
+        name = delivery.name.lower()
+        setattr(self, name, getattr(self, name) + 1)
+
+
+# --- planning -----------------------------------------------------------------------
+
+
+def _recipients(session: Session, period: Period, kind: Kind) -> Iterable[int]:
+    if kind == Kind.REMINDER:
+        return reminder_log.reminder_targets(session, period)
+    if pending_by_department(session, period):
+        return [c.telegram_id for c in coordinators(session)]
+    return []
+
+
+def plan_open_notices(session: Session, period_id: int | None = None) -> tuple[list[Task], int]:
+    """The queued "period open" notices of open periods (of one, if given), the newest
+    per liaison; the ones they superseded are recorded as skipped. Returns (tasks,
+    skipped)."""
+    open_ids = {p.id for p in open_periods(session) if p.id is not None}
+    queued = reminder_log.queued(session, QUEUED_KINDS)
+    tasks, older = core.newest_notices(queued, open_ids, period_id)
+    for task in older:
+        reminder_log.take(session, task.period_id, task.recipient, task.slot, task.kind,
+                          status=reminder_log.SKIPPED)  # fmt: skip
+    return tasks, len(older)
+
+
+def plan_pass(session: Session, settings: Settings, now: datetime) -> tuple[list[Task], int]:
+    """Every task due now in every open period: "period open" notices, reminders and
+    digests; missed slots are recorded as skipped here. Returns (tasks, skipped)."""
+    grace = timedelta(hours=settings.reminder_grace_hours)
+    tasks, skipped = plan_open_notices(session)
+    tz = organisation_zone(session)
+    for period in open_periods(session):
+        assert period.id is not None and period.due_at is not None
+        plan = core.plan_for(settings.reminder_schedule, tz, period.reminder_offsets, period.month)
+        for kind, (due, missed) in core.due_now(plan, period.due_at, now, grace).items():
+            done = reminder_log.claimed(session, period.id, kind, [*due, *missed])
+            recipients = _recipients(session, period, kind)
+            send, skip = core.choose_slots(recipients, due, missed, done)
+            skipped += reminder_log.skip(session, period.id, kind, skip, now=now)
+            tasks.extend(Task(period.id, r, slot, kind) for r, slot in send.items())
+    return tasks, skipped
+
+
+def plan_nudge(session: Session, now: datetime) -> list[Task]:
+    """A coordinator's /remind: every pending liaison of every open period, now."""
+    return [
+        Task(period.id or 0, recipient, core.nudge_slot(now), Kind.NUDGE)
+        for period in open_periods(session)
+        for recipient in reminder_log.reminder_targets(session, period)
+    ]
+
+
+# --- composing, at send time ----------------------------------------------------------
+
+
+def _language(session: Session, settings: Settings, telegram_id: int) -> str:
+    return language_of(session, telegram_id) or settings.default_language
+
+
+def _reminder(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+    """While the period is open and the recipient an active, reachable liaison who has
+    not muted it."""
+    period = reminder_log.open_deadline(session, task.period_id)
+    liaison = reminder_log.active_liaison(session, task.recipient)
+    if period is None or liaison is None or liaison.unreachable:
+        return None
+    if liaison.id in reminder_log.muted(session, period.period_id):
+        return None
+    department, owed = reminder_log.owed_by(session, period, liaison.department_id)
+    language = _language(session, settings, task.recipient)
+    return core.compose_reminder(
+        task, language, period, liaison.name, department, liaison.department_id, owed, now
+    )
+
+
+def _digest(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+    """While the period is open and the recipient an active coordinator."""
+    period = reminder_log.open_deadline(session, task.period_id)
+    if period is None or not reminder_log.is_active_coordinator(session, task.recipient):
+        return None
+    late = reminder_log.late_departments(session, period.period_id)
+    return core.compose_digest(task, _language(session, settings, task.recipient), period,
+                               late, now)  # fmt: skip
+
+
+def _open_notice(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+    """While the period is open and the recipient an active liaison; sent also to one
+    flagged unreachable: they may have unblocked the bot since, and this notice goes
+    out once per opening, not daily."""
+    period = reminder_log.open_deadline(session, task.period_id)
+    liaison = reminder_log.active_liaison(session, task.recipient)
+    if period is None or liaison is None:
+        return None
+    language = _language(session, settings, task.recipient)
+    return core.compose_open_notice(task, language, period, liaison.department_id)
+
+
+_COMPOSE: dict[Kind, Callable[[Session, Settings, Task, datetime], Message | None]] = {
+    Kind.REMINDER: _reminder,
+    Kind.NUDGE: _reminder,
+    Kind.DIGEST: _digest,
+    Kind.OPENED: _open_notice,
+    Kind.REOPENED: _open_notice,
+}
+
+
+def compose(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+    return _COMPOSE[task.kind](session, settings, task, now)
+
+
+# --- sending --------------------------------------------------------------------------
+
+
+def _prepare(engine: Engine, settings: Settings, task: Task, now: datetime) -> Message | str:
+    """Read the state, compose, claim, commit: the message, or why there is none."""
+    queued = task.kind in QUEUED_KINDS
+    with session_scope(engine) as db:
+        message = compose(db, settings, task, now)
+        if message is None:
+            if queued:  # nothing to say any more (closed, liaison gone): never later either
+                reminder_log.take(db, task.period_id, task.recipient, task.slot, task.kind,
+                                  status=reminder_log.SKIPPED, now=now)  # fmt: skip
+            return "idle"
+        claim = reminder_log.take if queued else reminder_log.claim
+        if not claim(db, task.period_id, task.recipient, task.slot, task.kind, now=now):
+            return "taken"
+    return message  # committed: from here on nobody else sends this one
+
+
+class _Deliveries:
+    """How the sends ended, written in batches: the claim already made each send
+    exactly-once, so the status can trail by a second."""
+
+    def __init__(self, engine: Engine, now: datetime) -> None:
+        self.engine, self.now = engine, now
+        self.pending: list[tuple[Task, Delivery]] = []
+
+    async def add(self, task: Task, delivery: Delivery) -> None:
+        self.pending.append((task, delivery))
+        if len(self.pending) >= RECORD_BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        await asyncio.to_thread(self._write)
+
+    def _write(self) -> None:
+        done, self.pending = self.pending, []
+        if not done:
+            return
+        with session_scope(self.engine) as db:
+            reminder_log.mark(
+                db,
+                [(t.period_id, t.recipient, t.slot, t.kind, d.value) for t, d in done],
+                now=self.now,
+            )
+            for task, delivery in done:
+                if delivery is Delivery.BLOCKED and task.kind != Kind.DIGEST:
+                    reminder_log.set_unreachable(db, task.recipient, True)
+
+
+@dataclass
+class _Pass:
+    """One fan-out under way: what it needs and what it counts."""
+
+    engine: Engine
+    settings: Settings
+    now: datetime
+    deliver: Deliver
+    report: PassReport
+
+    async def run(self, task: Task, deliveries: _Deliveries) -> None:
+        """Database work in a thread: a slow statement or another process's lock must not
+        stall the event loop (every user's replies) for the length of the wait."""
+        prepared = await asyncio.to_thread(_prepare, self.engine, self.settings, task, self.now)
+        if isinstance(prepared, str):
+            setattr(self.report, prepared, getattr(self.report, prepared) + 1)
+            return
+        delivery = await self.deliver(prepared)
+        self.report.count(delivery)
+        if delivery is Delivery.SENT and prepared.department_id is not None:
+            self.report.departments.add(prepared.department_id)
+        await deliveries.add(task, delivery)
+
+    async def send_all(self, tasks: list[Task]) -> PassReport:
+        """Reminders and notices first (so a digest sees who turned out unreachable), then
+        digests; a few in flight at once; one failure never stops the others."""
+        deliveries = _Deliveries(self.engine, self.now)
+        for batch in core.in_send_order(tasks):
+            queue = iter(batch)
+
+            async def worker(queue: Iterable[Task] = queue) -> None:
+                for task in queue:
+                    try:
+                        await self.run(task, deliveries)
+                    except Exception:
+                        self.report.errors += 1
+                        log.exception("%s to %s failed", task.kind, task.recipient)
+
+            try:
+                await asyncio.gather(*(worker() for _ in range(WORKERS)))
+            finally:
+                await deliveries.flush()
+        return self.report
+
+
+def _in_session(engine: Engine, plan: Callable[..., T], *args: object) -> T:
+    with session_scope(engine) as db:
+        return plan(db, *args)
+
+
+async def run_pass(
+    engine: Engine, settings: Settings, now: datetime, deliver: Deliver
+) -> PassReport:
+    """One scheduled pass: everything due now, each once."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    tasks, skipped = await asyncio.to_thread(_in_session, engine, plan_pass, settings, now)
+    report = await _Pass(engine, settings, now, deliver, PassReport(skipped=skipped)).send_all(
+        tasks
+    )
+    report.seconds = loop.time() - started
+    if tasks or skipped:
+        log.info("reminder pass: %s", report)
+    return report
+
+
+async def run_open_notices(
+    engine: Engine, settings: Settings, period_id: int, now: datetime, deliver: Deliver
+) -> PassReport:
+    """A period just opened in chat: its queued notices now, rather than at the next
+    minute's pass (whichever comes first sends each, once)."""
+    tasks, skipped = await asyncio.to_thread(_in_session, engine, plan_open_notices, period_id)
+    return await _Pass(engine, settings, now, deliver, PassReport(skipped=skipped)).send_all(tasks)
+
+
+async def run_nudge(
+    engine: Engine, settings: Settings, now: datetime, deliver: Deliver
+) -> PassReport:
+    """A coordinator's /remind: the pending liaisons, now, still logged."""
+    tasks = await asyncio.to_thread(_in_session, engine, plan_nudge, now)
+    return await _Pass(engine, settings, now, deliver, PassReport()).send_all(tasks)

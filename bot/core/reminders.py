@@ -1,0 +1,274 @@
+"""Reminders, overdue digests and "period open" notices: which are due, and what they say.
+
+Pure: the schedule, what the log already holds and the facts of a period come in as
+values; tasks and messages come out. Reading those values, claiming and sending is
+bot/broadcast.py's job; the words are in templates/messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import Enum, StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.core import texts
+from bot.core.periods import local_text
+from bot.core.schedule import Offset, Plan, digest_slots, parse_offsets, reminder_slots, split_due
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=2)  # how far beyond the grace missed slots are recorded as skipped
+MAX_BUTTONS = 90  # Telegram allows about 100 a keyboard
+TEXT_LIMIT = 4096
+
+
+class Kind(StrEnum):
+    """What a log row is for (stored as its value)."""
+
+    REMINDER = "reminder"  # to a liaison whose department owes something, on the schedule
+    DIGEST = "digest"  # to the coordinators, who is late, once overdue
+    NUDGE = "nudge"  # a coordinator's /remind
+    OPENED = "opened"  # "the period is open", queued when it opens
+    REOPENED = "reopened"
+
+
+QUEUED_KINDS = (Kind.OPENED, Kind.REOPENED)  # recipients fixed when queued, not at send time
+
+
+class Delivery(Enum):
+    """How one send ended (stored as the log row's status)."""
+
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # the recipient blocked the bot
+
+
+@dataclass(frozen=True)
+class Task:
+    """One (period, recipient, slot) to claim and send."""
+
+    period_id: int
+    recipient: int
+    slot: datetime
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """A button's action: open one key work item of a period for reporting."""
+
+    period_id: int
+    work_item_id: int
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: OpenItem
+
+
+@dataclass(frozen=True)
+class Message:
+    chat_id: int
+    text: str
+    buttons: tuple[Button, ...] = ()
+    department_id: int | None = None  # the department reminded, for /remind's count
+
+
+# --- planning -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _period_offsets(text: str) -> tuple[Offset, ...]:
+    """A period's own offsets, parsed once per distinct text (every pass asks)."""
+    return parse_offsets(text)
+
+
+def plan_for(base: Plan, tz: ZoneInfo, period_offsets: str | None, month: str = "") -> Plan:
+    """The settings' schedule in the organisation's zone, with the period's own offsets
+    when a coordinator set them (bad ones are ignored, with a warning)."""
+    plan = replace(base, tz=tz)
+    if not period_offsets:
+        return plan
+    try:
+        return replace(plan, offsets=_period_offsets(period_offsets))
+    except ValueError:
+        log.warning("period %s: ignoring bad reminder offsets %r", month, period_offsets)
+        return plan
+
+
+def due_now(
+    plan: Plan, due_at: datetime, now: datetime, grace: timedelta
+) -> dict[Kind, tuple[list[datetime], list[datetime]]]:
+    """Per scheduled kind, (slots due now, newest last; slots missed beyond the grace but
+    within LOOKBACK), leaving out a kind with neither."""
+    times = {
+        Kind.REMINDER: reminder_slots(due_at, plan.tz, plan.offsets, plan.hour, plan.quiet, now),
+        Kind.DIGEST: digest_slots(due_at, plan.tz, plan.hour, plan.quiet, now),
+    }
+    found = {kind: split_due(slots, now, grace, LOOKBACK) for kind, slots in times.items()}
+    return {kind: (due, missed) for kind, (due, missed) in found.items() if due or missed}
+
+
+def choose_slots(
+    recipients: Iterable[int],
+    due: Sequence[datetime],
+    missed: Sequence[datetime],
+    done: set[tuple[int, datetime]],
+) -> tuple[dict[int, datetime], list[tuple[int, datetime]]]:
+    """Per recipient, the newest due slot not in the log yet (`done`: (recipient, slot)
+    pairs already there); and every (recipient, slot) to record as skipped: missed beyond
+    the grace, or older than the one being sent. Nobody gets two at once."""
+    send: dict[int, datetime] = {}
+    skip: list[tuple[int, datetime]] = []
+    for recipient in recipients:
+        open_slots = [s for s in [*missed, *due] if (recipient, s) not in done]
+        if due and due[-1] in open_slots:
+            send[recipient] = due[-1]
+            open_slots.remove(due[-1])
+        skip.extend((recipient, s) for s in open_slots)
+    return send, skip
+
+
+def newest_notices(
+    queued: Iterable[Task], open_ids: set[int], period_id: int | None = None
+) -> tuple[list[Task], list[Task]]:
+    """Of the queued notices (oldest first) of open periods (of one, if given): per
+    liaison and period the newest to send, and the older ones a later (re)opening
+    superseded, to record as skipped."""
+    newest: dict[tuple[int, int], Task] = {}
+    older: list[Task] = []
+    for task in queued:
+        if task.period_id not in open_ids or period_id not in (None, task.period_id):
+            continue
+        previous = newest.get((task.period_id, task.recipient))
+        if previous is not None:
+            older.append(previous)
+        newest[(task.period_id, task.recipient)] = task
+    return list(newest.values()), older
+
+
+def nudge_slot(now: datetime) -> datetime:
+    """A /remind's slot: its minute (two /remind in one minute send once)."""
+    return now.replace(second=0, microsecond=0)
+
+
+def in_send_order(tasks: Iterable[Task]) -> tuple[list[Task], list[Task]]:
+    """Everything but digests first, so a digest sees who turned out unreachable."""
+    tasks = list(tasks)
+    return [t for t in tasks if t.kind != Kind.DIGEST], [t for t in tasks if t.kind == Kind.DIGEST]
+
+
+# --- content --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """An open period as its messages show it."""
+
+    period_id: int
+    month: str
+    due_at: datetime
+    tz: ZoneInfo  # the organisation's
+
+    @property
+    def due(self) -> str:
+        return local_text(self.due_at, self.tz)
+
+
+@dataclass(frozen=True)
+class OwedItem:
+    """A key work item a department has not submitted."""
+
+    work_item_id: int
+    title: str
+    draft: bool  # a draft exists
+
+
+@dataclass(frozen=True)
+class LateDepartment:
+    department: str
+    owed: tuple[OwedItem, ...]
+    no_liaison: bool
+    unreachable: tuple[str, ...]  # liaisons' names
+    muted: tuple[str, ...]
+
+
+def _item(item: OwedItem) -> dict[str, object]:
+    return {"title": item.title, "draft": item.draft}
+
+
+def compose_reminder(
+    task: Task,
+    language: str,
+    period: Deadline,
+    name: str,
+    department: str,
+    department_id: int,
+    owed: Sequence[OwedItem],
+    now: datetime,
+) -> Message | None:
+    """What the liaison still owes, with a button per item; None if nothing (any more)."""
+    if not owed:
+        return None
+    text = texts.text(
+        language,
+        "reminder_text",
+        name=name,
+        department=department,
+        month=period.month,
+        due=period.due,
+        overdue=now > period.due_at,
+        items=[_item(item) for item in owed],
+    )
+    buttons = tuple(
+        Button(
+            texts.plain(language, "reminder_button", title=item.title),
+            OpenItem(period.period_id, item.work_item_id),
+        )
+        for item in owed[:MAX_BUTTONS]
+    )
+    return Message(task.recipient, text, buttons, department_id)
+
+
+def compose_digest(
+    task: Task, language: str, period: Deadline, late: Sequence[LateDepartment], now: datetime
+) -> Message | None:
+    """Who is late with what, who cannot be reached, who muted; None before the deadline
+    or if nobody is late. Compact (no items) when the full one is too long to send."""
+    if now <= period.due_at or not late:
+        return None
+    values: dict[str, object] = {
+        "month": period.month,
+        "due": period.due,
+        "late": [
+            {
+                "department": d.department,
+                "owed": [_item(item) for item in d.owed],
+                "no_liaison": d.no_liaison,
+                "unreachable": list(d.unreachable),
+                "muted": list(d.muted),
+            }
+            for d in late
+        ],
+    }
+    text = texts.text(language, "digest_text", compact=False, **values)
+    if len(text) > TEXT_LIMIT:
+        text = texts.text(language, "digest_text", compact=True, **values)
+    return Message(task.recipient, text)
+
+
+def compose_open_notice(task: Task, language: str, period: Deadline, department_id: int) -> Message:
+    """The notice "the period is open, due …, /report"."""
+    text = texts.text(
+        language,
+        "period_open_notice",
+        month=period.month,
+        due=period.due,
+        reopened=task.kind == Kind.REOPENED,
+    )
+    return Message(task.recipient, text, department_id=department_id)
