@@ -11,16 +11,13 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
+from bot.core.document import DEFAULT_TEMPLATE, TemplateError, check_template, render_summary
 from bot.core.summary import (
-    DEFAULT_TEMPLATE,
     Contribution,
     Draft,
     Summary,
     SummaryRow,
-    TemplateError,
     cell_paragraphs,
-    check_template,
-    render_summary,
     summary_filename,
     summary_title,
 )

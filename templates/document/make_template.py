@@ -11,7 +11,7 @@ top 28 / bottom 26 / left 35 / right 37 mm, title 2号 方正小标宋简体, ta
 仿宋_GB2312 小四 with a 黑体 header row that repeats on every page, page numbers
 "— 1 —" in 4号 宋体 (odd pages right, even pages left, one character from the edge).
 
-Jinja fields used (rendered by docxtpl, see bot/core/summary.py):
+Jinja fields used (rendered by docxtpl, see bot/core/document.py):
 
 * ``title``         "10月份重点工作推进情况汇总表"
 * ``draft``         true while the period is open (a closed month is the final text)
@@ -368,7 +368,7 @@ def build_table(doc: DocxDocument) -> None:
     fill_cell(c_no, ["{{ r.no }}"], "表格居中", doc)
     fill_cell(c_title, ["{{ r.title }}"], "表格居中", doc)
     # A title never splits across a page break (the row itself may: its cells can be
-    # longer than a page). Its width is chosen for the month's titles (bot/core/summary.py).
+    # longer than a page). Its width is chosen for the month's titles (bot/core/document.py).
     c_title.paragraphs[0].paragraph_format.keep_together = True
     # Departments that have not submitted for a partly submitted row.
     for text in ("{%p if r.missing %}", "（{{ r.missing }}未报送）", "{%p endif %}"):
