@@ -394,10 +394,35 @@ def test_check_template_rejects_removed_field(tmp_path: Path) -> None:
 
 
 def test_check_template_rejects_removed_top_level_field(tmp_path: Path) -> None:
-    bad = tmp_path / "no_title.docx"
-    rewrite_part(DEFAULT_TEMPLATE, bad, "word/document.xml", "{{ title }}", "月报")
-    with pytest.raises(TemplateError, match=r"missing field\(s\): title"):
+    bad = tmp_path / "no_rows.docx"
+    rewrite_part(DEFAULT_TEMPLATE, bad, "word/document.xml", "in rows %}", "in [] %}")
+    with pytest.raises(TemplateError, match=r"missing field\(s\): rows"):
         check_template(bad)
+
+
+TEMPLATE_TITLE = "{{ month }}月份重点工作推进情况汇总表"
+
+
+def test_a_clerk_rewords_the_title_in_word(tmp_path: Path) -> None:
+    """The title's words are the template's; the file keeps its name and properties."""
+    edited = tmp_path / "reworded.docx"
+    reworded = "{{ year }}年{{ month }}月重点工作月报"
+    rewrite_part(DEFAULT_TEMPLATE, edited, "word/document.xml", TEMPLATE_TITLE, reworded)
+    final = read(render_summary(sample_summary(), template=edited))
+    assert final.paragraphs[0].text == "2015年10月重点工作月报"
+    assert final.core_properties.title == "10月份重点工作推进情况汇总表"
+    draft = read(render_summary(sample_summary(draft=True), template=edited))
+    assert draft.paragraphs[0].text == "2015年10月重点工作月报（草稿）"
+
+
+def test_the_title_field_gives_the_default_title(tmp_path: Path) -> None:
+    """A template written with {{ title }} (as before the title's words were in Word)."""
+    old = tmp_path / "title_field.docx"
+    rewrite_part(DEFAULT_TEMPLATE, old, "word/document.xml", TEMPLATE_TITLE, "{{ title }}")
+    check_template(old)
+    doc = read(render_summary(sample_summary(draft=True), template=old))
+    assert doc.paragraphs[0].text == "10月份重点工作推进情况汇总表（草稿）"
+    assert doc.core_properties.title == "10月份重点工作推进情况汇总表（草稿）"
 
 
 def test_check_template_rejects_unknown_field(tmp_path: Path) -> None:

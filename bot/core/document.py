@@ -11,7 +11,9 @@ Template fields (see ``templates/document/README.md``):
 ========================  =========  ==============================================
 field                     required   meaning
 ========================  =========  ==============================================
-``title``                 yes        "10月份重点工作推进情况汇总表"
+``title``                 no         the default title, "10月份重点工作推进情况汇总表"
+                                     (templates/document/names.j2); the template
+                                     may word its own with ``{{ month }}``
 ``draft``                 yes        true while the period is open (a closed month is final)
 ``draft_due``             no         while a draft: the due time, "2015-11-05 17:00" ("" if unknown)
 ``draft_unreported``      no         while a draft: key work items not fully submitted yet
@@ -48,7 +50,7 @@ from docxtpl import DocxTemplate
 from jinja2 import nodes
 
 from bot.core.summary import Draft, NumberedRow, Summary, numbered_row, one_line, summary_title
-from bot.core.texts import TEMPLATES, TerminalError
+from bot.core.texts import TEMPLATES, TerminalError, document_text
 
 __all__ = [
     "DEFAULT_TEMPLATE",
@@ -64,7 +66,6 @@ DEFAULT_TEMPLATE: Path = TEMPLATES / "document" / "summary.docx"
 
 #: Top-level fields and fields of a row (``r.<name>``) the template must use.
 REQUIRED_FIELDS: tuple[str, ...] = (
-    "title",
     "draft",
     "rows",
     "r.no",
@@ -74,6 +75,7 @@ REQUIRED_FIELDS: tuple[str, ...] = (
 )
 #: Fields the template may use.
 OPTIONAL_FIELDS: tuple[str, ...] = (
+    "title",
     "organisation",
     "year",
     "month",
@@ -376,8 +378,9 @@ def render_summary(summary: Summary, template: Path | None = None) -> bytes:
     props = tpl.docx.core_properties
     now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
     author = one_line(summary.organisation) or "huibao"
-    props.title = summary_title(summary) + ("（草稿）" if summary.draft else "")
-    props.subject = f"{summary.year}年{summary.month}月重点工作推进情况"
+    mark = document_text("draft_mark") if summary.draft else ""
+    props.title = summary_title(summary) + mark
+    props.subject = document_text("subject", year=summary.year, month=summary.month)
     props.author = author
     props.last_modified_by = author
     props.comments = ""

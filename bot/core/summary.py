@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.items import inner_line
+from bot.core.texts import document_text
 
 __all__ = [
     "Contribution",
@@ -128,13 +129,14 @@ def cell_paragraphs(items: Sequence[str]) -> list[str]:
 
 
 def summary_title(summary: Summary) -> str:
-    """Return the document title, e.g. "10月份重点工作推进情况汇总表"."""
-    return f"{summary.month}月份重点工作推进情况汇总表"
+    """The default title, e.g. "10月份重点工作推进情况汇总表" (templates/document/names.j2):
+    the template's ``{{ title }}`` and the file's properties."""
+    return document_text("title", year=summary.year, month=summary.month)
 
 
 def summary_filename(summary: Summary) -> str:
-    """Return the file name, e.g. "2015年10月重点工作推进情况汇总表.docx"."""
-    return f"{summary.year}年{summary.month}月重点工作推进情况汇总表.docx"
+    """The file name, e.g. "2015年10月重点工作推进情况汇总表.docx" (templates/document/names.j2)."""
+    return document_text("filename", year=summary.year, month=summary.month)
 
 
 # -------------------------------------------------------------------------- rows

@@ -13,7 +13,9 @@ top 28 / bottom 26 / left 35 / right 37 mm, title 2号 方正小标宋简体, ta
 
 Jinja fields used (rendered by docxtpl, see bot/core/document.py):
 
-* ``title``         "10月份重点工作推进情况汇总表"
+* ``month``, ``year`` the period; the title is written as
+  ``{{ month }}月份重点工作推进情况汇总表`` so that a clerk can reword it (``title``
+  gives the default title of templates/document/names.j2 instead)
 * ``draft``         true while the period is open (a closed month is the final text)
 * ``draft_due``, ``draft_unreported``  while a draft: the due time and how many key work
   items are not fully submitted, for the draft mark to say why
@@ -405,7 +407,9 @@ def build(output: Path = DEFAULT_OUTPUT) -> Path:
         body.remove(p)
 
     title = doc.add_paragraph(style="汇总表标题")
-    title.add_run("{{ title }}{% if draft %}（草稿）{% endif %}")
+    # The title's words are the template's, for a clerk to reword; {{ title }} would
+    # give the default one (templates/document/names.j2).
+    title.add_run("{{ month }}月份重点工作推进情况汇总表{% if draft %}（草稿）{% endif %}")
     for text in ("{%p if organisation %}", "{{ organisation }}", "{%p endif %}"):
         doc.add_paragraph(text, style="汇总表单位")
     build_table(doc)
