@@ -19,19 +19,13 @@ from sqlalchemy.engine import Engine
 from bot.core import document as document_module
 from bot.core import texts
 from bot.core.document import DEFAULT_TEMPLATE
-from bot.core.draft import pack
-from bot.core.period_command import (
-    CAPTION_LIMIT,
-    PeriodAction,
-    PeriodInputError,
-    fit_list,
-    visible_length,
-)
+from bot.core.period_command import PeriodAction, PeriodInputError
 from bot.core.period_command import parse_period_command as parse
 from bot.core.periods import parse_due
 from bot.core.summary import cell_paragraphs
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 from bot.double import FakeGroup, FakeUser, SentMessage
+from handlers.chunks import CAPTION_LIMIT, fit_list, pack, visible_length
 from handlers.common import Who
 from handlers.console import status_blocks
 from handlers.reminders import run_reminder_pass
