@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 HEADERS = ["序号", "重点工作", "本月份推进情况", "下一步推进计划"]
 ORG = "共青团广东省委员会"
 MISSING = "（未报送）"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def sample_summary(*, draft: Draft | bool = False, organisation: str = ORG) -> Summary:
@@ -463,3 +466,16 @@ def test_template_is_not_modified_by_rendering() -> None:
     before = DEFAULT_TEMPLATE.read_bytes()
     render_summary(sample_summary(draft=True))
     assert DEFAULT_TEMPLATE.read_bytes() == before
+
+
+def test_the_bot_starts_without_the_document_libraries() -> None:
+    """python-docx, docxtpl and lxml load when a document is made, not at start-up (they
+    are most of the idle bot's memory)."""
+    probe = (
+        "import sys, bot.app, bot.cli, handlers, bot.core.summary; "
+        "print(sorted(m for m in ('docx', 'docxtpl', 'lxml') if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert found.stdout.strip() == "[]"
