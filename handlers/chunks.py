@@ -20,9 +20,9 @@ __all__ = ["CAPTION_LIMIT", "SCREEN_CHARS", "fit_list", "pack", "too_long", "vis
 
 #: Telegram's limit for a document caption, in UTF-16 code units without markup.
 CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)
-#: What one message of a screen holds, in characters of its HTML source: under
-#: Telegram's 4096 (MessageLimit.MAX_TEXT_LENGTH), with room for what Telegram counts
-#: differently from Python (an emoji is two UTF-16 code units).
+#: What one message of a screen holds, in characters of its HTML source: 3800, a margin
+#: under Telegram's 4096 (MessageLimit.MAX_TEXT_LENGTH), which counts UTF-16 code units
+#: (an emoji is two) where len() counts characters.
 SCREEN_CHARS = int(MessageLimit.MAX_TEXT_LENGTH) - 296
 
 _TAG = re.compile(r"<[^>]*>")
@@ -51,8 +51,8 @@ def pack(blocks: list[str], limit: int = SCREEN_CHARS, separator: str = "\n") ->
 
 
 def too_long(text: str) -> Rejection | None:
-    """A liaison's message longer than Telegram delivers in one (sent some other way than
-    typing) is refused whole, before the draft reads it."""
+    """A liaison's message longer than a chat message may be is refused whole, before
+    the draft reads it."""
     return Rejection.TOO_LONG if len(text) > MessageLimit.MAX_TEXT_LENGTH else None
 
 
