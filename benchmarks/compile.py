@@ -1,4 +1,4 @@
-"""Benchmark compiling the monthly summary table (bot.core.summary.render_summary).
+"""Benchmark compiling the monthly summary table (bot.core.document.render_summary).
 
 Each case runs in its own subprocess so that its peak memory (ru_maxrss, the whole
 process: interpreter, libraries and data) is its own.
@@ -33,12 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bot.core.document import render_summary  # noqa: E402
 from bot.core.summary import (  # noqa: E402
     Contribution,
     Summary,
     SummaryRow,
     cell_paragraphs,
-    render_summary,
     summary_title,
 )
 from bot.demo.sample_month import SAMPLE_ROWS, SAMPLE_TITLES  # noqa: E402

@@ -26,8 +26,8 @@ from bot.core.period_command import (
 )
 from bot.core.periods import PeriodError, local_text, parse_due, parse_month
 from bot.core.roster import RosterChange, RosterError, load_roster
-from bot.core.summary import TemplateError, render_summary, summary_filename
-from bot.core.texts import terminal
+from bot.core.summary import summary_filename
+from bot.core.texts import TerminalError, terminal
 from bot.logs import redact, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from storage import periods as period_store
@@ -387,8 +387,10 @@ def period_list() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help=_help("compile_template"),
 )
-@friendly(PeriodError, TemplateError)
+@friendly(TerminalError)  # a bad month (PeriodError) or template (TemplateError)
 def compile_summary(month: str, out: Path | None, template: Path | None) -> None:
+    from bot.core.document import render_summary
+
     parsed = parse_month(month)
     with database() as (_, session):
         found = period_store.get_period(session, str(parsed))

@@ -20,16 +20,15 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.draft import pack
 from bot.core.period_command import (
     PeriodAction,
     PeriodCommand,
     PeriodInputError,
-    fit_list,
     parse_period_command,
 )
 from bot.core.periods import PeriodError, local_text, parse_month
-from bot.core.summary import Summary, TemplateError, render_summary, summary_filename
+from bot.core.summary import Summary, summary_filename
+from handlers.chunks import fit_list, pack
 from handlers.common import Who, is_private, reply, services, with_db
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
@@ -152,6 +151,9 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if summary is None:
         await reply(update, compiled.answer)
         return
+    # Loaded here, not at start-up: python-docx and lxml take most of the bot's memory.
+    from bot.core.document import TemplateError, render_summary
+
     async with showing(chat, ChatAction.UPLOAD_DOCUMENT):
         try:
             content = await asyncio.to_thread(render_summary, summary)

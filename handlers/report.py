@@ -30,21 +30,14 @@ from typing import Any
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.core.draft import (
-    MAX_ITEM_CHARS,
-    MAX_ITEMS,
-    MAX_MESSAGE_CHARS,
-    Draft,
-    Part,
-    Rejection,
-    Step,
-    pack,
-)
+from bot.core.draft import MAX_ITEM_CHARS, MAX_ITEMS, Draft, Part, Rejection, Step
 from bot.core.periods import default_due, local_text, parse_month
 from bot.core.summary import cell_paragraphs
+from handlers.chunks import pack, too_long
 from handlers.common import Who, is_private, reply, services, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
@@ -881,7 +874,7 @@ def _text(act: Act) -> ActionResult:
     if draft.step not in (Step.COLLECT, Step.REPLACE, Step.INSERT):
         return Screen([sender.text("use_buttons")], notice=True)
     part, before = draft.part, list(draft.items)
-    rejection = draft.take(message.text)
+    rejection = too_long(message.text) or draft.take(message.text)
     if rejection is not None:
         return _rejected(sender, rejection, message.text)
     # What this message became, so an edit of or a reply to it corrects those items (not
@@ -903,7 +896,7 @@ def _by_reply(act: Act, message: Input) -> ActionResult:
         if index is not None:
             draft.select(index)
             draft.start_replace()
-            rejection = draft.take(message.text)
+            rejection = too_long(message.text) or draft.take(message.text)
             if rejection is not None:
                 draft.back()
                 return _rejected(sender, rejection, message.text)
@@ -923,7 +916,7 @@ def _retake(act: Act, source: int) -> ActionResult:
     assert message is not None
     if message.text is None:
         return Screen([sender.text("not_text")], notice=True)
-    result = draft.retake(source, message.text)
+    result = too_long(message.text) or draft.retake(source, message.text)
     if isinstance(result, Rejection):
         return _rejected(sender, result, message.text)
     if result is None:
@@ -945,7 +938,7 @@ def _rejected(sender: Who, rejection: Rejection, text: str) -> Screen:
 
 def _limit(rejection: Rejection) -> int:
     return {
-        Rejection.TOO_LONG: MAX_MESSAGE_CHARS,
+        Rejection.TOO_LONG: MessageLimit.MAX_TEXT_LENGTH,
         Rejection.ITEM_TOO_LONG: MAX_ITEM_CHARS,
         Rejection.TOO_MANY: MAX_ITEMS,
     }.get(rejection, 0)

@@ -1,4 +1,4 @@
-"""Assemble the month's summary from stored submissions; bot.core.summary renders it."""
+"""Assemble the month's summary from stored submissions; bot.core.document renders it."""
 
 from __future__ import annotations
 

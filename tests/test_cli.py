@@ -18,7 +18,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables)
 from bot.cli import main
-from bot.core.summary import DEFAULT_TEMPLATE
+from bot.core.document import DEFAULT_TEMPLATE
 from storage.db import current_revision, head_revision, make_engine, upgrade
 from tests.test_summary import rewrite_part
 

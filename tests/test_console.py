@@ -16,21 +16,16 @@ import pytest
 from docx import Document
 from sqlalchemy.engine import Engine
 
-from bot.core import summary as summary_module
+from bot.core import document as document_module
 from bot.core import texts
-from bot.core.draft import pack
-from bot.core.period_command import (
-    CAPTION_LIMIT,
-    PeriodAction,
-    PeriodInputError,
-    fit_list,
-    visible_length,
-)
+from bot.core.document import DEFAULT_TEMPLATE
+from bot.core.period_command import PeriodAction, PeriodInputError
 from bot.core.period_command import parse_period_command as parse
 from bot.core.periods import parse_due
-from bot.core.summary import DEFAULT_TEMPLATE, cell_paragraphs
+from bot.core.summary import cell_paragraphs
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 from bot.double import FakeGroup, FakeUser, SentMessage
+from handlers.chunks import CAPTION_LIMIT, fit_list, pack, visible_length
 from handlers.common import Who
 from handlers.console import status_blocks
 from handlers.reminders import run_reminder_pass
@@ -178,7 +173,7 @@ async def test_a_broken_template_gets_a_clear_answer(
         "{%p for p in r.progress %}",
         "{%p for p in [] %}",
     )
-    monkeypatch.setattr(summary_module, "DEFAULT_TEMPLATE", broken)
+    monkeypatch.setattr(document_module, "DEFAULT_TEMPLATE", broken)
     coordinator = harness.coordinator()
     replies = await coordinator.send("/compile", quiet=1.0)
     assert "Word 模板" in replies.last.text and "r.progress" in replies.last.text

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from telegram.constants import MessageLimit
 
 from bot.core.draft import (
     MAX_ITEM_CHARS,
     MAX_ITEMS,
-    MAX_MESSAGE_CHARS,
     Draft,
     Part,
     Rejection,
     Step,
     accept,
-    pack,
 )
+from handlers.chunks import pack, too_long
 
 
 def draft(**kw: object) -> Draft:
@@ -33,7 +33,8 @@ def test_refusals_leave_the_draft_unchanged() -> None:
     d = draft(progress=["已有"])
     before = d.to_dict()
     assert d.take("   \u3000\n ") is Rejection.EMPTY
-    assert d.take("长" * (MAX_MESSAGE_CHARS + 1)) is Rejection.TOO_LONG
+    assert too_long("长" * (MessageLimit.MAX_TEXT_LENGTH + 1)) is Rejection.TOO_LONG
+    assert too_long("长" * MessageLimit.MAX_TEXT_LENGTH) is None
     assert d.take("长" * (MAX_ITEM_CHARS + 1)) is Rejection.ITEM_TOO_LONG
     assert d.to_dict() == before
 

@@ -13,7 +13,6 @@ from bot.core.items import (
     Section,
     clean_item,
     continue_items,
-    format_items,
     inner_line,
     is_chatter,
     split_items,
@@ -135,7 +134,7 @@ def test_real_cells(cell: str, expected: list[str]) -> None:
 
 @pytest.mark.parametrize(("cell", "expected"), REAL_CELLS.values(), ids=REAL_CELLS.keys())
 def test_real_cells_round_trip(cell: str, expected: list[str]) -> None:
-    text = format_items(expected)
+    text = cell_text(expected)
     assert text == "\n".join(f"{n}.{item}" for n, item in enumerate(expected, 1))
     assert split_items(text) == expected
 
@@ -348,21 +347,29 @@ def test_nothing_to_split(text: str) -> None:
     assert split_items(text) == []
 
 
-# --- format_items ----------------------------------------------------------------------
+# --- the document's numbering, read back ---------------------------------------------
 
 
-def test_format_items_numbers_items() -> None:
-    assert (
-        format_items(["召开协调会", "推进团建\n城市方面"]) == "1.召开协调会\n2.推进团建\n城市方面"
-    )
+def cell_text(items: list[str]) -> str:
+    """A cell as the document shows it (bot.core.summary numbers it), as one text: what a
+    liaison copies out of last month's table and pastes again."""
+    return "\n".join(cell_paragraphs(items))
 
 
-def test_format_single_item_is_unnumbered() -> None:
-    assert format_items(["推进团建\n城市方面"]) == "推进团建\n城市方面"
+def test_the_cell_numbers_items() -> None:
+    assert cell_paragraphs(["召开协调会", "推进团建\n城市方面"]) == [
+        "1.召开协调会",
+        "2.推进团建",
+        "城市方面",
+    ]
 
 
-def test_format_no_items() -> None:
-    assert format_items([]) == ""
+def test_a_single_item_in_a_cell_is_unnumbered() -> None:
+    assert cell_paragraphs(["推进团建\n城市方面"]) == ["推进团建", "城市方面"]
+
+
+def test_a_cell_without_items_is_empty() -> None:
+    assert cell_paragraphs([]) == []
 
 
 # --- clean_item ------------------------------------------------------------------------
@@ -469,14 +476,14 @@ ITEM = st.lists(PARAGRAPH, min_size=1, max_size=3).map("\n".join)
 
 
 @given(st.lists(ITEM, min_size=1, max_size=25))
-def test_format_then_split_round_trips(items: list[str]) -> None:
-    assert split_items(format_items(items)) == items
+def test_the_cell_split_again_round_trips(items: list[str]) -> None:
+    assert split_items(cell_text(items)) == items
 
 
 @given(ITEM)
 def test_single_item_is_unnumbered(item: str) -> None:
-    assert format_items([item]) == item
-    assert split_items(format_items([item])) == [item]
+    assert cell_text([item]) == item
+    assert split_items(cell_text([item])) == [item]
 
 
 @given(ITEM, st.integers(min_value=1, max_value=99))

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from docx import Document
 from sqlmodel import select
 
+from bot.core.document import render_summary
 from bot.core.periods import parse_due
-from bot.core.summary import render_summary
 from storage.db import session_scope
 from storage.models import Department, Submission, WorkItem
 from storage.periods import get_period, open_period

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from docx import Document
 from sqlmodel import select
 
+from bot.core.document import render_summary
 from bot.core.periods import parse_due
-from bot.core.summary import cell_paragraphs, render_summary
+from bot.core.summary import cell_paragraphs
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 from bot.double import FakeUser, SentMessage
 from storage.db import session_scope

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core.draft import MAX_ITEM_CHARS, MAX_MESSAGE_CHARS
+from telegram.constants import MessageLimit
+
+from bot.core.draft import MAX_ITEM_CHARS
 from bot.double import FakeUser, Replies
 from storage.db import session_scope
 from storage.periods import close_period, get_period
@@ -14,12 +16,12 @@ FULL_TITLE = "共青团宣传思想工作"
 
 
 def block(seed: str) -> str:
-    """One message of exactly MAX_MESSAGE_CHARS: two numbered items, with markup characters."""
-    half = (MAX_MESSAGE_CHARS - len("1.\n2.")) // 2
-    body = (seed + '<&>"') * MAX_MESSAGE_CHARS
-    first, second = body[:half], body[half : MAX_MESSAGE_CHARS - len("1.\n2.")]
+    """One message as long as Telegram allows: two numbered items, with markup characters."""
+    half = (MessageLimit.MAX_TEXT_LENGTH - len("1.\n2.")) // 2
+    body = (seed + '<&>"') * MessageLimit.MAX_TEXT_LENGTH
+    first, second = body[:half], body[half : MessageLimit.MAX_TEXT_LENGTH - len("1.\n2.")]
     text = f"1.{first}\n2.{second}"
-    assert len(text) == MAX_MESSAGE_CHARS
+    assert len(text) == MessageLimit.MAX_TEXT_LENGTH
     return text
 
 
@@ -31,7 +33,7 @@ def longest_item(seed: str) -> str:
 
 def fits(replies: Replies) -> None:
     for message in replies:
-        assert 0 < len(message.text) <= 4096
+        assert 0 < len(message.text) <= MessageLimit.MAX_TEXT_LENGTH
 
 
 async def test_maximal_inputs_at_every_step_are_shown_and_can_be_submitted(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -11,16 +13,13 @@ from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
+from bot.core.document import DEFAULT_TEMPLATE, TemplateError, check_template, render_summary
 from bot.core.summary import (
-    DEFAULT_TEMPLATE,
     Contribution,
     Draft,
     Summary,
     SummaryRow,
-    TemplateError,
     cell_paragraphs,
-    check_template,
-    render_summary,
     summary_filename,
     summary_title,
 )
@@ -29,6 +28,7 @@ from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 HEADERS = ["序号", "重点工作", "本月份推进情况", "下一步推进计划"]
 ORG = "共青团广东省委员会"
 MISSING = "（未报送）"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def sample_summary(*, draft: Draft | bool = False, organisation: str = ORG) -> Summary:
@@ -397,10 +397,35 @@ def test_check_template_rejects_removed_field(tmp_path: Path) -> None:
 
 
 def test_check_template_rejects_removed_top_level_field(tmp_path: Path) -> None:
-    bad = tmp_path / "no_title.docx"
-    rewrite_part(DEFAULT_TEMPLATE, bad, "word/document.xml", "{{ title }}", "月报")
-    with pytest.raises(TemplateError, match=r"missing field\(s\): title"):
+    bad = tmp_path / "no_rows.docx"
+    rewrite_part(DEFAULT_TEMPLATE, bad, "word/document.xml", "in rows %}", "in [] %}")
+    with pytest.raises(TemplateError, match=r"missing field\(s\): rows"):
         check_template(bad)
+
+
+TEMPLATE_TITLE = "{{ month }}月份重点工作推进情况汇总表"
+
+
+def test_a_clerk_rewords_the_title_in_word(tmp_path: Path) -> None:
+    """The title's words are the template's; the file keeps its name and properties."""
+    edited = tmp_path / "reworded.docx"
+    reworded = "{{ year }}年{{ month }}月重点工作月报"
+    rewrite_part(DEFAULT_TEMPLATE, edited, "word/document.xml", TEMPLATE_TITLE, reworded)
+    final = read(render_summary(sample_summary(), template=edited))
+    assert final.paragraphs[0].text == "2015年10月重点工作月报"
+    assert final.core_properties.title == "10月份重点工作推进情况汇总表"
+    draft = read(render_summary(sample_summary(draft=True), template=edited))
+    assert draft.paragraphs[0].text == "2015年10月重点工作月报（草稿）"
+
+
+def test_the_title_field_gives_the_default_title(tmp_path: Path) -> None:
+    """A template written with {{ title }} (as before the title's words were in Word)."""
+    old = tmp_path / "title_field.docx"
+    rewrite_part(DEFAULT_TEMPLATE, old, "word/document.xml", TEMPLATE_TITLE, "{{ title }}")
+    check_template(old)
+    doc = read(render_summary(sample_summary(draft=True), template=old))
+    assert doc.paragraphs[0].text == "10月份重点工作推进情况汇总表（草稿）"
+    assert doc.core_properties.title == "10月份重点工作推进情况汇总表（草稿）"
 
 
 def test_check_template_rejects_unknown_field(tmp_path: Path) -> None:
@@ -441,3 +466,16 @@ def test_template_is_not_modified_by_rendering() -> None:
     before = DEFAULT_TEMPLATE.read_bytes()
     render_summary(sample_summary(draft=True))
     assert DEFAULT_TEMPLATE.read_bytes() == before
+
+
+def test_the_bot_starts_without_the_document_libraries() -> None:
+    """python-docx, docxtpl and lxml load when a document is made, not at start-up (they
+    are most of the idle bot's memory)."""
+    probe = (
+        "import sys, bot.app, bot.cli, handlers, bot.core.summary; "
+        "print(sorted(m for m in ('docx', 'docxtpl', 'lxml') if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert found.stdout.strip() == "[]"

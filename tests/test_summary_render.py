@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.summary import Contribution, Summary, SummaryRow, render_summary, summary_title
+from bot.core.document import render_summary
+from bot.core.summary import Contribution, Summary, SummaryRow, summary_title
 from bot.demo.sample_month import SAMPLE_ROWS, SAMPLE_TITLES
 
 FONTCONFIG = Path(__file__).resolve().parent.parent / "templates" / "document" / "fontconfig.conf"

@@ -20,8 +20,9 @@ from bot.core.items import (
     split_sections,
 )
 
-MAX_MESSAGE_CHARS = 4096  # what Telegram delivers in one message
-MAX_ITEM_CHARS = 3000  # one item must fit one message with its number and markup
+# A message longer than the chat delivers in one is refused by the handlers
+# (handlers/chunks.py, Rejection.TOO_LONG) before a draft reads it.
+MAX_ITEM_CHARS = 3000  # one item must fit one chat message with its number and markup
 MAX_ITEMS = 30  # per cell; more would not fit a keyboard of item numbers
 
 
@@ -47,7 +48,7 @@ class Rejection(StrEnum):
     """Why a message was not taken; the draft is unchanged."""
 
     EMPTY = "empty"
-    TOO_LONG = "too_long"
+    TOO_LONG = "too_long"  # longer than a chat message: the handlers refuse it
     ITEM_TOO_LONG = "item_too_long"
     TOO_MANY = "too_many"
     ONLY_HEADING = "only_heading"  # a part's heading and nothing under it
@@ -157,8 +158,6 @@ class Draft:
         like chat, are held (CONFIRM_SECTIONS, CONFIRM_CHATTER) until the liaison
         answers; the heading of the current part is dropped.
         """
-        if len(text) > MAX_MESSAGE_CHARS:
-            return Rejection.TOO_LONG
         if self.step is Step.COLLECT:
             segments = split_sections(text)
             if segments is not None:
@@ -370,8 +369,6 @@ def accept_after(text: str, before: str | None, *, start: int) -> tuple[str, lis
     A message that goes on with a sub-list `before` opened ("…专栏：" then "1.推出…")
     extends that item instead of adding one.
     """
-    if len(text) > MAX_MESSAGE_CHARS:
-        return Rejection.TOO_LONG
     if before is None:
         grown, items = "", split_items(text, start=start)
     else:
@@ -395,8 +392,6 @@ def accept(text: str, *, one: bool = False, start: int = 1) -> list[str] | Rejec
     number the first new item gets in the draft, so a liaison's own "（2）" on the
     second item is read as numbering.
     """
-    if len(text) > MAX_MESSAGE_CHARS:
-        return Rejection.TOO_LONG
     items = [clean_item(text)] if one else split_items(text, start=start)
     items = [item for item in items if item]
     if not items:
@@ -406,23 +401,3 @@ def accept(text: str, *, one: bool = False, start: int = 1) -> list[str] | Rejec
     if len(items) > MAX_ITEMS:
         return Rejection.TOO_MANY
     return items
-
-
-def pack(blocks: list[str], limit: int = 3800, separator: str = "\n") -> list[str]:
-    """Join blocks into messages under `limit` characters, never splitting a block.
-
-    Blocks are whole items (already rendered), so a long list is split between
-    items. A block is at most MAX_ITEM_CHARS plus markup, well under the limit.
-    """
-    messages: list[str] = []
-    current = ""
-    for block in blocks:
-        candidate = f"{current}{separator}{block}" if current else block
-        if current and len(candidate) > limit:
-            messages.append(current)
-            current = block
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return messages

@@ -1,4 +1,6 @@
-"""Split what a liaison sends into work items, and format items back into a cell.
+"""Split what a liaison sends into work items; how a numbered cell shows an item's
+inner lines (``inner_line``). The cell's own numbering is the document's, in one place:
+``bot.core.summary.cell_paragraphs``.
 
 Also here, because they read the same text: the headings of the two parts in one
 paste (``split_sections``) and messages that are chat rather than items
@@ -68,7 +70,6 @@ Nothing but the marker and surrounding white space is ever removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import Enum, StrEnum
 
@@ -76,7 +77,6 @@ __all__ = [
     "Section",
     "clean_item",
     "continue_items",
-    "format_items",
     "inner_line",
     "is_chatter",
     "split_items",
@@ -451,19 +451,6 @@ def _split(
     if last is not None:
         return [joined[0], *(item for item in joined[1:] if item)]
     return [item for item in joined if item]
-
-
-def format_items(items: Sequence[str]) -> str:
-    """The cell text as the document shows it: '1.xxx\\n2.yyy', a lone item unnumbered,
-    continuation paragraphs on their own lines.
-
-    A single item is not numbered because "1." in front of the only entry reads as
-    an unfinished list in the printed table.  split_items() reads this text back,
-    unless an item holds the next item's number inside a line ("… 3.…").
-    """
-    if len(items) == 1:
-        return items[0]
-    return "\n".join(f"{n}.{item}" for n, item in enumerate(items, start=1))
 
 
 def clean_item(text: str) -> str:

@@ -1,25 +1,20 @@
-"""The coordinator console without Telegram: reading /period arguments, fitting captions.
+"""The coordinator console without Telegram: reading /period arguments.
 
 handlers/console.py turns these into chat answers; the CLI shares the period rules.
 """
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.periods import Month, PeriodError, parse_due, parse_month
 from bot.core.schedule import parse_offsets
 
-CAPTION_LIMIT = 1024  # Telegram's limit for a document caption, in UTF-16 code units
-_TAG = re.compile(r"<[^>]*>")
-T = TypeVar("T")
+ECHO_CHARS = 64  # at most this much of the offending words is shown back
 
 
 class PeriodAction(StrEnum):
@@ -41,7 +36,7 @@ class PeriodInputError(ValueError):
     def __init__(self, kind: str, text: str = "") -> None:
         super().__init__(f"{kind}: {text}")
         self.kind = kind
-        self.text = text[:64]
+        self.text = text[:ECHO_CHARS]
 
 
 @dataclass(frozen=True)
@@ -112,44 +107,9 @@ def parse_period_command(args: Sequence[str], tz: ZoneInfo) -> PeriodCommand:
     return PeriodCommand(action, month)
 
 
-def visible_length(text: str) -> int:
-    """What Telegram counts against a limit: UTF-16 units of the text without HTML tags."""
-    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
-
-
-def fit_list(
-    render: Callable[[list[T], int], str], names: Sequence[T], limit: int = CAPTION_LIMIT
-) -> str:
-    """The rendering that shows as many of `names` (or any entries) as fit in `limit`.
-
-    `render(shown, more)` makes the text with the first names and a count of the rest
-    ("…等 N 项"). The longest fitting prefix is found by bisection; if even none fits,
-    the text with none is cut to the limit so the send never fails.
-    """
-    names = list(names)
-    full = render(names, 0)
-    if visible_length(full) <= limit:
-        return full
-    low, high = 0, len(names) - 1  # the answer is in [low, high]; `low` names may not fit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if visible_length(render(names[:middle], len(names) - middle)) <= limit:
-            low = middle
-        else:
-            high = middle - 1
-    text = render(names[:low], len(names) - low)
-    if visible_length(text) <= limit:
-        return text
-    units = html.unescape(_TAG.sub("", text)).encode("utf-16-le")[: 2 * (limit - 1)]
-    return html.escape(units.decode("utf-16-le", errors="ignore") + "…", quote=False)
-
-
 __all__ = [
-    "CAPTION_LIMIT",
     "PeriodAction",
     "PeriodCommand",
     "PeriodInputError",
-    "fit_list",
     "parse_period_command",
-    "visible_length",
 ]

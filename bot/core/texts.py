@@ -1,5 +1,6 @@
-"""Every text a user reads, rendered from `templates/messages/<language>.j2` (the chat)
-and `templates/cli/<language>.j2` (the `huibao` command).
+"""Every text a user reads, rendered from `templates/messages/<language>.j2` (the chat),
+`templates/cli/<language>.j2` (the `huibao` command) and `templates/document/names.j2`
+(the document's title and file name; the rest of the document is its Word template).
 
 Each text is a Jinja2 macro in the language's file. Chat values are HTML-escaped (the
 bot sends with parse_mode=HTML), so user text can never break a message; the command's
@@ -69,6 +70,21 @@ def text(language: str, name: str, /, **values: Any) -> str:
 def plain(language: str, name: str, /, **values: Any) -> str:
     """The same text without markup, for button labels and command descriptions."""
     return Markup(text(language, name, **values)).striptags()
+
+
+@lru_cache(maxsize=2)
+def _document_names(root: Path) -> Any:
+    return _environment(root, False).get_template("document/names.j2").module
+
+
+def document_text(name: str, /, **values: Any) -> str:
+    """A word of the document outside its Word template (the default title, the file
+    name, the draft mark): templates/document/names.j2, in Chinese, the document's
+    language, whoever compiles it."""
+    macro = getattr(_document_names(TEMPLATES), name, None)
+    if macro is None:
+        raise KeyError(f"no text {name!r} in templates/document/names.j2")
+    return str(macro(**values)).strip()
 
 
 def names(language: str, kind: str = "messages") -> set[str]:

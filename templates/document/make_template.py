@@ -11,9 +11,11 @@ top 28 / bottom 26 / left 35 / right 37 mm, title 2号 方正小标宋简体, ta
 仿宋_GB2312 小四 with a 黑体 header row that repeats on every page, page numbers
 "— 1 —" in 4号 宋体 (odd pages right, even pages left, one character from the edge).
 
-Jinja fields used (rendered by docxtpl, see bot/core/summary.py):
+Jinja fields used (rendered by docxtpl, see bot/core/document.py):
 
-* ``title``         "10月份重点工作推进情况汇总表"
+* ``month``, ``year`` the period; the title is written as
+  ``{{ month }}月份重点工作推进情况汇总表`` so that a clerk can reword it (``title``
+  gives the default title of templates/document/names.j2 instead)
 * ``draft``         true while the period is open (a closed month is the final text)
 * ``draft_due``, ``draft_unreported``  while a draft: the due time and how many key work
   items are not fully submitted, for the draft mark to say why
@@ -368,7 +370,7 @@ def build_table(doc: DocxDocument) -> None:
     fill_cell(c_no, ["{{ r.no }}"], "表格居中", doc)
     fill_cell(c_title, ["{{ r.title }}"], "表格居中", doc)
     # A title never splits across a page break (the row itself may: its cells can be
-    # longer than a page). Its width is chosen for the month's titles (bot/core/summary.py).
+    # longer than a page). Its width is chosen for the month's titles (bot/core/document.py).
     c_title.paragraphs[0].paragraph_format.keep_together = True
     # Departments that have not submitted for a partly submitted row.
     for text in ("{%p if r.missing %}", "（{{ r.missing }}未报送）", "{%p endif %}"):
@@ -405,7 +407,9 @@ def build(output: Path = DEFAULT_OUTPUT) -> Path:
         body.remove(p)
 
     title = doc.add_paragraph(style="汇总表标题")
-    title.add_run("{{ title }}{% if draft %}（草稿）{% endif %}")
+    # The title's words are the template's, for a clerk to reword; {{ title }} would
+    # give the default one (templates/document/names.j2).
+    title.add_run("{{ month }}月份重点工作推进情况汇总表{% if draft %}（草稿）{% endif %}")
     for text in ("{%p if organisation %}", "{{ organisation }}", "{%p endif %}"):
         doc.add_paragraph(text, style="汇总表单位")
     build_table(doc)
