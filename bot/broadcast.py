@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core import reminders as core
-from bot.core.reminders import QUEUED_KINDS, Delivery, Kind, Message, Task
+from bot.core.reminders import QUEUED_KINDS, ChatLimits, Delivery, Kind, Message, Task
 from bot.settings import Settings
 from storage import reminder_log
 from storage.db import session_scope
@@ -38,7 +38,13 @@ T = TypeVar("T")
 WORKERS = 8  # sends in flight at once, so latency does not eat into the rate
 RECORD_BATCH = 30  # outcomes written together (about once a second at full rate)
 
-Deliver = Callable[[Message], Awaitable[Delivery]]
+
+class Deliver(Protocol):
+    """Sends one message, once; says how much a message may carry."""
+
+    limits: ChatLimits
+
+    async def __call__(self, message: Message) -> Delivery: ...
 
 
 @dataclass
@@ -116,7 +122,9 @@ def _language(session: Session, settings: Settings, telegram_id: int) -> str:
     return language_of(session, telegram_id) or settings.default_language
 
 
-def _reminder(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+def _reminder(
+    session: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+) -> Message | None:
     """While the period is open and the recipient an active, reachable liaison who has
     not muted it."""
     period = reminder_log.open_deadline(session, task.period_id)
@@ -128,21 +136,26 @@ def _reminder(session: Session, settings: Settings, task: Task, now: datetime) -
     department, owed = reminder_log.owed_by(session, period, liaison.department_id)
     language = _language(session, settings, task.recipient)
     return core.compose_reminder(
-        task, language, period, liaison.name, department, liaison.department_id, owed, now
-    )
+        task, language, period, liaison.name, department, liaison.department_id, owed, now,
+        limits,
+    )  # fmt: skip
 
 
-def _digest(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+def _digest(
+    session: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+) -> Message | None:
     """While the period is open and the recipient an active coordinator."""
     period = reminder_log.open_deadline(session, task.period_id)
     if period is None or not reminder_log.is_active_coordinator(session, task.recipient):
         return None
     late = reminder_log.late_departments(session, period.period_id)
     return core.compose_digest(task, _language(session, settings, task.recipient), period,
-                               late, now)  # fmt: skip
+                               late, now, limits)  # fmt: skip
 
 
-def _open_notice(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
+def _open_notice(
+    session: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+) -> Message | None:
     """While the period is open and the recipient an active liaison; sent also to one
     flagged unreachable: they may have unblocked the bot since, and this notice goes
     out once per opening, not daily."""
@@ -154,7 +167,8 @@ def _open_notice(session: Session, settings: Settings, task: Task, now: datetime
     return core.compose_open_notice(task, language, period, liaison.department_id)
 
 
-_COMPOSE: dict[Kind, Callable[[Session, Settings, Task, datetime], Message | None]] = {
+_Compose = Callable[[Session, Settings, Task, datetime, ChatLimits], Message | None]
+_COMPOSE: dict[Kind, _Compose] = {
     Kind.REMINDER: _reminder,
     Kind.NUDGE: _reminder,
     Kind.DIGEST: _digest,
@@ -163,18 +177,22 @@ _COMPOSE: dict[Kind, Callable[[Session, Settings, Task, datetime], Message | Non
 }
 
 
-def compose(session: Session, settings: Settings, task: Task, now: datetime) -> Message | None:
-    return _COMPOSE[task.kind](session, settings, task, now)
+def compose(
+    session: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+) -> Message | None:
+    return _COMPOSE[task.kind](session, settings, task, now, limits)
 
 
 # --- sending --------------------------------------------------------------------------
 
 
-def _prepare(engine: Engine, settings: Settings, task: Task, now: datetime) -> Message | str:
+def _prepare(
+    engine: Engine, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+) -> Message | str:
     """Read the state, compose, claim, commit: the message, or why there is none."""
     queued = task.kind in QUEUED_KINDS
     with session_scope(engine) as db:
-        message = compose(db, settings, task, now)
+        message = compose(db, settings, task, now, limits)
         if message is None:
             if queued:  # nothing to say any more (closed, liaison gone): never later either
                 reminder_log.take(db, task.period_id, task.recipient, task.slot, task.kind,
@@ -230,7 +248,9 @@ class _Pass:
     async def run(self, task: Task, deliveries: _Deliveries) -> None:
         """Database work in a thread: a slow statement or another process's lock must not
         stall the event loop (every user's replies) for the length of the wait."""
-        prepared = await asyncio.to_thread(_prepare, self.engine, self.settings, task, self.now)
+        prepared = await asyncio.to_thread(
+            _prepare, self.engine, self.settings, task, self.now, self.deliver.limits
+        )
         if isinstance(prepared, str):
             setattr(self.report, prepared, getattr(self.report, prepared) + 1)
             return

@@ -12,11 +12,20 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from telegram.constants import MessageLimit
+from telegram.constants import InlineKeyboardMarkupLimit, MessageLimit
 
 from bot.core.draft import Rejection
+from bot.core.reminders import ChatLimits
 
-__all__ = ["CAPTION_LIMIT", "SCREEN_CHARS", "fit_list", "pack", "too_long", "visible_length"]
+__all__ = [
+    "CAPTION_LIMIT",
+    "REMINDER_LIMITS",
+    "SCREEN_CHARS",
+    "fit_list",
+    "pack",
+    "too_long",
+    "visible_length",
+]
 
 #: Telegram's limit for a document caption, in UTF-16 code units without markup.
 CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)
@@ -24,6 +33,11 @@ CAPTION_LIMIT = int(MessageLimit.CAPTION_LENGTH)
 #: under Telegram's 4096 (MessageLimit.MAX_TEXT_LENGTH), which counts UTF-16 code units
 #: (an emoji is two) where len() counts characters.
 SCREEN_CHARS = int(MessageLimit.MAX_TEXT_LENGTH) - 296
+#: A reminder or digest is one message with at most one keyboard.
+REMINDER_LIMITS = ChatLimits(
+    text=int(MessageLimit.MAX_TEXT_LENGTH),
+    buttons=int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER),
+)
 
 _TAG = re.compile(r"<[^>]*>")
 T = TypeVar("T")

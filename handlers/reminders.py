@@ -18,6 +18,7 @@ from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot import broadcast
 from bot.core.reminders import Delivery, Message, OpenItem
+from handlers.chunks import REMINDER_LIMITS
 from handlers.common import Services, Who, reply, services, with_db
 from storage import reminder_log
 from storage.periods import current_period
@@ -44,14 +45,19 @@ def _markup(message: Message) -> InlineKeyboardMarkup | None:
     )  # fmt: skip
 
 
-def deliverer(bot: ExtBot[Any]) -> broadcast.Deliver:
+class Deliverer:
     """Send one message through the bot's rate limiter, which paces it and retries 429s
     and network errors (the only retrying there is); its last error says how it ended:
     403 blocked, anything else failed. Never raises for Telegram's errors."""
 
-    async def deliver(message: Message) -> Delivery:
+    limits = REMINDER_LIMITS
+
+    def __init__(self, bot: ExtBot[Any]) -> None:
+        self.bot = bot
+
+    async def __call__(self, message: Message) -> Delivery:
         try:
-            await bot.send_message(
+            await self.bot.send_message(
                 message.chat_id,
                 message.text,
                 reply_markup=_markup(message),
@@ -67,13 +73,11 @@ def deliverer(bot: ExtBot[Any]) -> broadcast.Deliver:
             return Delivery.FAILED
         return Delivery.SENT
 
-    return deliver
-
 
 async def run_reminder_pass(app: Application) -> broadcast.PassReport:  # type: ignore[type-arg]
     """What the minute job does; tests call it directly with their clock set."""
     svc: Services = app.bot_data["services"]
-    return await broadcast.run_pass(svc.engine, svc.settings, svc.now(), deliverer(app.bot))
+    return await broadcast.run_pass(svc.engine, svc.settings, svc.now(), Deliverer(app.bot))
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -116,7 +120,7 @@ async def send_open_notices(
     pass sends from (a period opened by the CLI is announced by that pass)."""
     svc = services(context)
     return await broadcast.run_open_notices(
-        svc.engine, svc.settings, period_id, svc.now(), deliverer(context.bot)
+        svc.engine, svc.settings, period_id, svc.now(), Deliverer(context.bot)
     )
 
 
@@ -160,7 +164,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not has_period:
         await reply(update, sender.text("remind_no_period"))
         return
-    report = await broadcast.run_nudge(svc.engine, svc.settings, svc.now(), deliverer(context.bot))
+    report = await broadcast.run_nudge(svc.engine, svc.settings, svc.now(), Deliverer(context.bot))
     await reply(
         update,
         sender.text(

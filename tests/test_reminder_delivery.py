@@ -20,6 +20,7 @@ from bot.core import texts
 from bot.core.reminders import Button, Delivery, Message, OpenItem
 from bot.core.roster import load_roster
 from bot.settings import load_settings
+from handlers.chunks import REMINDER_LIMITS
 from storage.db import session_scope
 from storage.models import Liaison, ReminderLog
 from storage.periods import open_period
@@ -60,7 +61,7 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def _deliver(bot: FakeBot, message: Message | None = None) -> Delivery:
-    deliver = telegram_side.deliverer(bot)  # type: ignore[arg-type]
+    deliver = telegram_side.Deliverer(bot)  # type: ignore[arg-type]
     await bot.limiter.initialize()
     try:
         return await deliver(message or Message(42, "提醒", ()))
@@ -128,15 +129,20 @@ async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
             db.add(Liaison(telegram_id=3000 + n, name=f"联络员{n}", department_id=dept.id or 0))
     sent: list[int] = []
 
-    async def deliver(message: Message) -> Delivery:
-        if message.chat_id == 3001:
-            raise RuntimeError("a bug in one send")
-        if message.chat_id == 3002:
-            return Delivery.BLOCKED
-        if message.chat_id == 3003:
-            return Delivery.FAILED
-        sent.append(message.chat_id)
-        return Delivery.SENT
+    class Deliver:
+        limits = REMINDER_LIMITS
+
+        async def __call__(self, message: Message) -> Delivery:
+            if message.chat_id == 3001:
+                raise RuntimeError("a bug in one send")
+            if message.chat_id == 3002:
+                return Delivery.BLOCKED
+            if message.chat_id == 3003:
+                return Delivery.FAILED
+            sent.append(message.chat_id)
+            return Delivery.SENT
+
+    deliver = Deliver()
 
     settings = load_settings(_env_file=None)
     report = await run_pass(engine, settings, NOW, deliver)

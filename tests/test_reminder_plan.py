@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.reminders import (
+    ChatLimits,
     Deadline,
     Kind,
     LateDepartment,
@@ -32,6 +33,7 @@ SLOT = datetime(2015, 11, 4, 1, 0, tzinfo=UTC)
 DUE = datetime(2015, 11, 5, 9, 0, tzinfo=UTC)  # 17:00 Shanghai
 PERIOD = Deadline(7, "2015-10", DUE, SHANGHAI)
 HOUR = timedelta(hours=1)
+LIMITS = ChatLimits(text=4096, buttons=100)
 
 
 def test_the_newest_due_slot_is_sent_and_the_rest_skipped() -> None:
@@ -99,27 +101,29 @@ def test_digests_go_after_everything_else_and_a_nudge_keeps_its_minute() -> None
 def test_a_reminder_lists_what_is_owed_with_a_button_each() -> None:
     owed = [OwedItem(11, "团的制度建设", True), OwedItem(12, "宣传思想", False)]
     task = Task(7, 3001, SLOT, Kind.REMINDER)
-    message = compose_reminder(task, "zh-CN", PERIOD, "王芳", "办公室", 5, owed, SLOT)
+    message = compose_reminder(task, "zh-CN", PERIOD, "王芳", "办公室", 5, owed, SLOT, LIMITS)
     assert message is not None
     assert message.chat_id == 3001 and message.department_id == 5
     assert "团的制度建设" in message.text and "2015-11-05 17:00" in message.text
     assert [b.action for b in message.buttons] == [OpenItem(7, 11), OpenItem(7, 12)]
-    assert compose_reminder(task, "zh-CN", PERIOD, "王芳", "办公室", 5, [], SLOT) is None
+    assert compose_reminder(task, "zh-CN", PERIOD, "王芳", "办公室", 5, [], SLOT, LIMITS) is None
 
 
 def test_a_digest_only_once_late_and_only_with_someone_late() -> None:
     late = [LateDepartment("办公室", (OwedItem(11, "团的制度建设", False),), False, ("王芳",), ())]
     task = Task(7, 123, DUE, Kind.DIGEST)
-    assert compose_digest(task, "zh-CN", PERIOD, late, DUE) is None
-    assert compose_digest(task, "zh-CN", PERIOD, [], DUE + HOUR) is None
-    message = compose_digest(task, "en", PERIOD, late, DUE + HOUR)
+    assert compose_digest(task, "zh-CN", PERIOD, late, DUE, LIMITS) is None
+    assert compose_digest(task, "zh-CN", PERIOD, [], DUE + HOUR, LIMITS) is None
+    message = compose_digest(task, "en", PERIOD, late, DUE + HOUR, LIMITS)
     assert message is not None and "王芳" in message.text and message.buttons == ()
 
 
 def test_a_long_digest_is_compact() -> None:
     many = tuple(OwedItem(n, f"重点工作{n}" * 10, False) for n in range(40))
     late = [LateDepartment(f"部门{d}", many, False, (), ()) for d in range(5)]
-    message = compose_digest(Task(7, 123, DUE, Kind.DIGEST), "zh-CN", PERIOD, late, DUE + HOUR)
+    message = compose_digest(
+        Task(7, 123, DUE, Kind.DIGEST), "zh-CN", PERIOD, late, DUE + HOUR, LIMITS
+    )
     assert message is not None and len(message.text) <= 4096
     assert "重点工作1" not in message.text
 

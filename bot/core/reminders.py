@@ -22,8 +22,6 @@ from bot.core.schedule import Offset, Plan, digest_slots, parse_offsets, reminde
 log = logging.getLogger(__name__)
 
 LOOKBACK = timedelta(days=2)  # how far beyond the grace missed slots are recorded as skipped
-MAX_BUTTONS = 90  # Telegram allows about 100 a keyboard
-TEXT_LIMIT = 4096
 
 
 class Kind(StrEnum):
@@ -69,6 +67,15 @@ class OpenItem:
 class Button:
     label: str
     action: OpenItem
+
+
+@dataclass(frozen=True)
+class ChatLimits:
+    """How much one chat message may carry: the numbers are Telegram's, handed in by the
+    handlers (handlers/chunks.py), since the core knows no Telegram."""
+
+    text: int  # characters of a message
+    buttons: int  # buttons of one inline keyboard
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,7 @@ def compose_reminder(
     department_id: int,
     owed: Sequence[OwedItem],
     now: datetime,
+    limits: ChatLimits,
 ) -> Message | None:
     """What the liaison still owes, with a button per item; None if nothing (any more)."""
     if not owed:
@@ -230,13 +238,18 @@ def compose_reminder(
             texts.plain(language, "reminder_button", title=item.title),
             OpenItem(period.period_id, item.work_item_id),
         )
-        for item in owed[:MAX_BUTTONS]
+        for item in owed[: limits.buttons]
     )
     return Message(task.recipient, text, buttons, department_id)
 
 
 def compose_digest(
-    task: Task, language: str, period: Deadline, late: Sequence[LateDepartment], now: datetime
+    task: Task,
+    language: str,
+    period: Deadline,
+    late: Sequence[LateDepartment],
+    now: datetime,
+    limits: ChatLimits,
 ) -> Message | None:
     """Who is late with what, who cannot be reached, who muted; None before the deadline
     or if nobody is late. Compact (no items) when the full one is too long to send."""
@@ -257,7 +270,7 @@ def compose_digest(
         ],
     }
     text = texts.text(language, "digest_text", compact=False, **values)
-    if len(text) > TEXT_LIMIT:
+    if len(text) > limits.text:
         text = texts.text(language, "digest_text", compact=True, **values)
     return Message(task.recipient, text)
 
