@@ -22,6 +22,7 @@ from bot.core.roster import (
     Subject,
     WorkItemSpec,
 )
+from bot.core.status import SubmissionStatus, WorkItemView
 from storage.models import (
     Coordinator,
     Department,
@@ -31,10 +32,9 @@ from storage.models import (
     WorkItem,
     WorkItemDepartment,
 )
-from storage.snapshots import WorkItemView, period_work_items, roster_work_items, take_snapshot
+from storage.snapshots import period_work_items, roster_work_items, take_snapshot
 
 __all__ = [
-    "WorkItemView",
     "active_departments",
     "apply_roster",
     "coordinators",
@@ -186,7 +186,7 @@ def _apply_coordinators(session: Session, roster: Roster, tally: _Tally) -> None
 
 def _owners(items: list[WorkItemView]) -> dict[tuple[int, int], Owner]:
     return {
-        (item.id, dept.id or 0): Owner(item.title, dept.name)
+        (item.id, dept.id): Owner(item.title, dept.name)
         for item in items
         for dept in item.departments
     }
@@ -202,7 +202,7 @@ def _refresh_open_period(session: Session, period: Period) -> PeriodEffect:
         (s.work_item_id, s.department_id)
         for s in session.exec(
             select(Submission).where(
-                Submission.period_id == period_id, Submission.status == "submitted"
+                Submission.period_id == period_id, Submission.status == SubmissionStatus.SUBMITTED
             )
         )
     }

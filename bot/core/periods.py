@@ -33,6 +33,16 @@ class Month:
         return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
 
 
+@dataclass(frozen=True)
+class PeriodView:
+    """What a step of a liaison's report needs to know of its period."""
+
+    id: int
+    month: str
+    due_at: datetime
+    is_open: bool
+
+
 def parse_month(text: str) -> Month:
     match = _MONTH.match(text.strip())
     if not match:
