@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.core.invites import deep_link
 from bot.core.period_change import PeriodAction, PeriodOutcome
 from bot.core.period_command import PeriodInputError, parse_period_command
-from bot.core.periods import Month, PeriodError, local_text, parse_due, parse_month
+from bot.core.periods import Month, PeriodError, listed, local_text, parse_due, parse_month
 from bot.core.roster import RosterChange, RosterError, load_roster
 from bot.core.summary import summary_filename
 from bot.core.texts import TerminalError, terminal
@@ -367,11 +367,9 @@ def period_remind(month: str, offsets: str) -> None:
 def period_list() -> None:
     with database() as (_, session):
         tz = organisation_zone(session)
-        for found in period_store.all_periods(session):
-            assert found.due_at is not None
-            due = local_text(found.due_at, tz)
+        for found in listed(period_store.period_views(session), tz):
             click.echo(
-                terminal("period_list_line", month=found.month, due=due, is_open=found.is_open)
+                terminal("period_list_line", month=found.month, due=found.due, is_open=found.open)
             )
 
 

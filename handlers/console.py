@@ -27,7 +27,7 @@ from bot.core.period_command import (
     PeriodInputError,
     parse_period_command,
 )
-from bot.core.periods import PeriodError, local_text, parse_month
+from bot.core.periods import PeriodError, listed, local_text, parse_month
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
 from handlers.chunks import fit_list, pack
@@ -251,11 +251,7 @@ class PeriodAnswer:
 
 
 def _period_list(sender: Who, db: Session) -> str:
-    periods = [
-        {"month": p.month, "due": local_text(p.due_at, sender.tz), "open": p.is_open}
-        for p in period_store.all_periods(db)
-        if p.due_at is not None
-    ]
+    periods = listed(period_store.period_views(db), sender.tz)
     if not periods:
         return sender.text("console_no_periods")
     return sender.text("period_list", periods=periods)

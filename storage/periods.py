@@ -120,6 +120,15 @@ def all_periods(session: Session) -> list[Period]:
     return list(session.exec(select(Period).order_by(col(Period.month))))
 
 
+def period_views(session: Session) -> list[PeriodView]:
+    """Every month, in order: what the period list shows."""
+    return [
+        PeriodView(p.id or 0, p.month, p.due_at, p.is_open)
+        for p in all_periods(session)
+        if p.due_at is not None
+    ]
+
+
 def choose_period(session: Session, month: str | None) -> Period | None:
     """The period a command names; without a month the open one, else the latest one.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -70,3 +71,16 @@ def default_due(month: Month, tz: ZoneInfo) -> datetime:
 
 def local_text(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class ListedPeriod:
+    """One line of the period list (/period and `huibao period list`)."""
+
+    month: str
+    due: str  # the due time as the organisation reads it
+    open: bool
+
+
+def listed(periods: Iterable[PeriodView], tz: ZoneInfo) -> list[ListedPeriod]:
+    return [ListedPeriod(p.month, local_text(p.due_at, tz), p.is_open) for p in periods]
