@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlparse
@@ -18,20 +18,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.core.invites import deep_link
-from bot.core.period_command import (
-    PeriodAction,
-    PeriodCommand,
-    PeriodInputError,
-    parse_period_command,
-)
-from bot.core.periods import PeriodError, local_text, parse_due, parse_month
+from bot.core.period_change import PeriodAction, PeriodOutcome
+from bot.core.period_command import PeriodInputError, parse_period_command
+from bot.core.periods import Month, PeriodError, listed, local_text, parse_due, parse_month
 from bot.core.roster import RosterChange, RosterError, load_roster
 from bot.core.summary import summary_filename
 from bot.core.texts import TerminalError, terminal
 from bot.logs import redact, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from storage import periods as period_store
-from storage.console import Outcome, change_period
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
 from storage.people import create_invite
@@ -284,32 +279,36 @@ def period() -> None:
     pass
 
 
-def _change(command: PeriodCommand) -> None:
+def _change(
+    action: PeriodAction, month: Month, due_at: datetime | None = None, offsets: str | None = None
+) -> None:
     """Apply a period change as /period does in chat, and say what happened in one line."""
     with database() as (_, session):
         tz = organisation_zone(session)
-        change = change_period(session, command, tz)
+        change = period_store.change_period(
+            session, action, month, tz, due_at=due_at, offsets=offsets
+        )
         found = change.period
         if found is None:
             fail(terminal("no_period", month=change.month), 2)
         assert found.due_at is not None
         due = local_text(found.due_at, tz)
     values: dict[str, Any] = {"month": change.month}
-    if change.outcome is Outcome.REMINDERS_CHANGED:
+    if change.outcome is PeriodOutcome.REMINDERS_CHANGED:
         values["offsets"] = found.reminder_offsets
-    elif change.outcome not in (Outcome.CLOSED, Outcome.ALREADY_CLOSED):
+    elif change.outcome not in (PeriodOutcome.CLOSED, PeriodOutcome.ALREADY_CLOSED):
         values["due"] = due
-    if change.outcome is Outcome.DUE_CHANGED:
+    if change.outcome is PeriodOutcome.DUE_CHANGED:
         values["closed"] = not found.is_open
     click.echo(terminal(f"period_{change.outcome.value}", **values))
     if change.outcome in _WARN_PAST_DUE and found.is_open and found.due_at <= utcnow():
-        changed = change.outcome is Outcome.DUE_CHANGED
+        changed = change.outcome is PeriodOutcome.DUE_CHANGED
         click.echo(terminal("period_past_due", month=change.month, changed=changed), err=True)
 
 
 # As in chat: opening a month, or moving its due time, into the past counts every
 # submission from now on as late; say so.
-_WARN_PAST_DUE = (Outcome.OPENED, Outcome.REOPENED, Outcome.DUE_CHANGED)
+_WARN_PAST_DUE = (PeriodOutcome.OPENED, PeriodOutcome.REOPENED, PeriodOutcome.DUE_CHANGED)
 
 
 @period.command("open", help=_help("period_open"))
@@ -320,7 +319,7 @@ def period_open(month: str, due: str | None) -> None:
     with database() as (_, session):
         tz = organisation_zone(session)
     parsed = parse_month(month)
-    _change(PeriodCommand(PeriodAction.OPEN, parsed, parse_due(due, tz) if due else None))
+    _change(PeriodAction.OPEN, parsed, parse_due(due, tz) if due else None)
 
 
 @period.command("due", help=_help("period_due"))
@@ -331,21 +330,21 @@ def period_due(month: str, due: str) -> None:
     with database() as (_, session):
         tz = organisation_zone(session)
     parsed = parse_month(month)
-    _change(PeriodCommand(PeriodAction.DUE, parsed, parse_due(due, tz)))
+    _change(PeriodAction.DUE, parsed, parse_due(due, tz))
 
 
 @period.command("close", help=_help("period_close"))
 @click.argument("month")
 @friendly(PeriodError)
 def period_close(month: str) -> None:
-    _change(PeriodCommand(PeriodAction.CLOSE, parse_month(month)))
+    _change(PeriodAction.CLOSE, parse_month(month))
 
 
 @period.command("reopen", help=_help("period_reopen"))
 @click.argument("month")
 @friendly(PeriodError)
 def period_reopen(month: str) -> None:
-    _change(PeriodCommand(PeriodAction.REOPEN, parse_month(month)))
+    _change(PeriodAction.REOPEN, parse_month(month))
 
 
 @period.command("remind", help=_help("period_remind"))
@@ -360,18 +359,17 @@ def period_remind(month: str, offsets: str) -> None:
         command = parse_period_command(["remind", month, offsets], ZoneInfo("UTC"))
     except PeriodInputError as exc:
         fail(terminal("bad_month" if exc.kind == "month" else "bad_offsets", text=exc.text), 2)
-    _change(command)
+    assert command.month is not None
+    _change(command.action, command.month, offsets=command.offsets)
 
 
 @period.command("list", help=_help("period_list"))
 def period_list() -> None:
     with database() as (_, session):
         tz = organisation_zone(session)
-        for found in period_store.all_periods(session):
-            assert found.due_at is not None
-            due = local_text(found.due_at, tz)
+        for found in listed(period_store.period_views(session), tz):
             click.echo(
-                terminal("period_list_line", month=found.month, due=due, is_open=found.is_open)
+                terminal("period_list_line", month=found.month, due=found.due, is_open=found.open)
             )
 
 

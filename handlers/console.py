@@ -1,7 +1,7 @@
 """The coordinator console: /compile, /status and /period, in a private chat or a group.
 
-Thin on purpose: the rules live in bot/core/period_command.py, storage/console.py and
-storage/summary.py; this module checks the role, calls them and answers.
+Thin on purpose: the rules live in bot/core (period_command, period_change, status,
+summary); this module checks the role, has storage apply them and answers.
 """
 
 from __future__ import annotations
@@ -20,27 +20,22 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.core.period_change import PeriodOutcome
 from bot.core.period_command import (
     PeriodAction,
     PeriodCommand,
     PeriodInputError,
     parse_period_command,
 )
-from bot.core.periods import PeriodError, local_text, parse_month
+from bot.core.periods import PeriodError, listed, local_text, parse_month
+from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
 from handlers.chunks import fit_list, pack
 from handlers.common import Who, is_private, reply, services, with_db
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
-from storage.console import (
-    DepartmentStatus,
-    Outcome,
-    PeriodStatus,
-    change_period,
-    choose_period,
-    period_status,
-)
 from storage.models import Period
+from storage.submissions import period_status
 from storage.summary import build_summary
 
 log = logging.getLogger(__name__)
@@ -71,7 +66,7 @@ def _find(sender: Who, db: Session, args: list[str]) -> Period | str:
         month = str(parse_month(wanted)) if wanted else None
     except PeriodError:
         return sender.text("console_bad_month", text=wanted)
-    return choose_period(db, month) or _unknown_month(sender, db, month)
+    return period_store.choose_period(db, month) or _unknown_month(sender, db, month)
 
 
 @contextlib.asynccontextmanager
@@ -256,45 +251,50 @@ class PeriodAnswer:
 
 
 def _period_list(sender: Who, db: Session) -> str:
-    periods = [
-        {"month": p.month, "due": local_text(p.due_at, sender.tz), "open": p.is_open}
-        for p in period_store.all_periods(db)
-        if p.due_at is not None
-    ]
+    periods = listed(period_store.period_views(db), sender.tz)
     if not periods:
         return sender.text("console_no_periods")
     return sender.text("period_list", periods=periods)
 
 
 def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetime) -> PeriodAnswer:
-    """Do what /period asked (storage.console.change_period) and word the answer."""
+    """Do what /period asked (storage.periods.change_period) and word the answer."""
     if command.action is PeriodAction.LIST:
         return PeriodAnswer(_period_list(sender, db))
     if command.action is PeriodAction.HELP:
         return PeriodAnswer(sender.text("period_usage"))
-    change = change_period(db, command, sender.tz, now)
+    assert command.month is not None
+    change = period_store.change_period(
+        db,
+        command.action,
+        command.month,
+        sender.tz,
+        due_at=command.due_at,
+        offsets=command.offsets,
+        now=now,
+    )
     month, period = change.month, change.period
     if period is None:
         return PeriodAnswer(_unknown_month(sender, db, month))
     assert period.due_at is not None
     due, past_due = local_text(period.due_at, sender.tz), period.due_at <= now
-    if change.outcome is Outcome.CLOSED:
+    if change.outcome is PeriodOutcome.CLOSED:
         status = period_status(db, period, now)
         text = sender.text(
             "period_closed_now", month=month, submitted=status.submitted, total=status.total
         )
-    elif change.outcome is Outcome.ALREADY_CLOSED:
+    elif change.outcome is PeriodOutcome.ALREADY_CLOSED:
         text = sender.text("period_already_closed", month=month)
-    elif change.outcome is Outcome.ALREADY_OPEN:
+    elif change.outcome is PeriodOutcome.ALREADY_OPEN:
         text = sender.text("period_already_open", month=month, due=due)
-    elif change.outcome is Outcome.REMINDERS_CHANGED:
+    elif change.outcome is PeriodOutcome.REMINDERS_CHANGED:
         text = sender.text(
             "period_reminders_changed", month=month, offsets=period.reminder_offsets or ""
         )
-    elif change.outcome is Outcome.DUE_CHANGED:
+    elif change.outcome is PeriodOutcome.DUE_CHANGED:
         text = sender.text("period_due_changed", month=month, due=due, past_due=past_due)
     else:
-        reopened = change.outcome is Outcome.REOPENED
+        reopened = change.outcome is PeriodOutcome.REOPENED
         text = sender.text(
             "period_opened", month=month, due=due, reopened=reopened, past_due=past_due
         )

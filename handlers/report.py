@@ -35,19 +35,19 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core.draft import MAX_ITEM_CHARS, MAX_ITEMS, Draft, Part, Rejection, Step
-from bot.core.periods import default_due, local_text, parse_month
+from bot.core.periods import PeriodView, default_due, local_text, parse_month
+from bot.core.status import State
 from bot.core.summary import cell_paragraphs
 from handlers.chunks import pack, too_long
 from handlers.common import Who, is_private, reply, services, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import conversations
 from storage.models import Period, Submission
-from storage.periods import PeriodView, current_period, latest_period, period_and_title
+from storage.periods import current_period, latest_period, period_and_title
 from storage.snapshots import period_work_items
 from storage.submissions import (
     Conflict,
     ListedItem,
-    State,
     department_list,
     find_submission,
     forget_unsubmitted,

@@ -1,26 +1,33 @@
-"""Opening, closing and finding reporting periods."""
+"""Opening, closing and finding reporting periods, and who hears that one opened.
+
+What a change does is decided in bot.core.period_change; this module applies it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from storage.models import Period, PeriodItem, WorkItem, table_of, utcnow
+from bot.core.period_change import PeriodAction, PeriodOutcome, decide
+from bot.core.periods import Month, PeriodView, parse_month
+from bot.core.reminders import Kind
+from storage import reminder_log
+from storage.models import (
+    Department,
+    Liaison,
+    Period,
+    PeriodItem,
+    PeriodOwner,
+    WorkItem,
+    table_of,
+    utcnow,
+)
 from storage.snapshots import take_snapshot
-
-
-@dataclass(frozen=True)
-class PeriodView:
-    """What a step of a liaison's report needs to know of its period."""
-
-    id: int
-    month: str
-    due_at: datetime
-    is_open: bool
 
 
 def _period_and_title() -> sa.Select[Any]:
@@ -111,3 +118,101 @@ def latest_period(session: Session) -> Period | None:
 
 def all_periods(session: Session) -> list[Period]:
     return list(session.exec(select(Period).order_by(col(Period.month))))
+
+
+def period_views(session: Session) -> list[PeriodView]:
+    """Every month, in order: what the period list shows."""
+    return [
+        PeriodView(p.id or 0, p.month, p.due_at, p.is_open)
+        for p in all_periods(session)
+        if p.due_at is not None
+    ]
+
+
+def choose_period(session: Session, month: str | None) -> Period | None:
+    """The period a command names; without a month the open one, else the latest one.
+
+    Raises bot.core.periods.PeriodError when the month is not written like 2015-10.
+    """
+    if month:
+        return get_period(session, str(parse_month(month)))
+    return current_period(session) or latest_period(session)
+
+
+# The departments that report in a period: its own copy of the roster.
+_REPORTING = (
+    select(PeriodOwner.department_id)
+    .join(
+        PeriodItem,
+        sa.and_(
+            col(PeriodItem.period_id) == col(PeriodOwner.period_id),
+            col(PeriodItem.work_item_id) == col(PeriodOwner.work_item_id),
+        ),
+    )
+    .where(PeriodOwner.period_id == sa.bindparam("period_id"))
+)
+_TO_NOTIFY = (
+    select(Liaison.telegram_id)
+    .join(Department, col(Department.id) == col(Liaison.department_id))
+    .where(col(Liaison.active), col(Department.active), col(Department.id).in_(_REPORTING))
+    .order_by(col(Department.position), col(Liaison.id))
+)
+
+
+def liaisons_to_notify(session: Session, period: Period) -> list[int]:
+    """Telegram ids of the active liaisons of the departments that report in the period,
+    in roster order."""
+    return list(session.exec(_TO_NOTIFY, params={"period_id": period.id}))
+
+
+def queue_open_notice(session: Session, period: Period, reopened: bool, now: datetime) -> None:
+    """Queue "the period is open, /report" for every liaison of the period at this moment;
+    the running bot's reminder pass sends each once (the chat sends them at once)."""
+    assert period.id is not None
+    kind = Kind.REOPENED if reopened else Kind.OPENED
+    reminder_log.queue(session, period.id, kind, liaisons_to_notify(session, period), now)
+
+
+@dataclass(frozen=True)
+class PeriodChange:
+    outcome: PeriodOutcome
+    month: str
+    period: Period | None  # None only when UNKNOWN
+
+
+def change_period(
+    session: Session,
+    action: PeriodAction,
+    month: Month,
+    tz: ZoneInfo,
+    *,
+    due_at: datetime | None = None,
+    offsets: str | None = None,
+    now: datetime | None = None,
+) -> PeriodChange:
+    """Open, re-date, close or reopen a month, or set its reminder offsets, as /period
+    and `huibao period` ask (the rules: bot.core.period_change.decide). Opening and
+    reopening queue the notice to the period's liaisons, whichever of chat and CLI did it.
+    """
+    found = get_period(session, str(month))
+    stored = None
+    if found is not None:
+        assert found.due_at is not None
+        stored = (found.is_open, found.due_at)
+    decision = decide(action, month, tz, stored, due_at)
+    outcome = decision.outcome
+    if outcome in (PeriodOutcome.OPENED, PeriodOutcome.REOPENED):
+        assert decision.due_at is not None
+        found = open_period(session, str(month), decision.due_at)
+        queue_open_notice(session, found, outcome is PeriodOutcome.REOPENED, now or utcnow())
+    elif found is None:
+        pass  # UNKNOWN
+    elif outcome is PeriodOutcome.CLOSED:
+        close_period(session, found)
+    elif outcome is PeriodOutcome.DUE_CHANGED:
+        assert decision.due_at is not None
+        set_due(session, found, decision.due_at)
+    elif outcome is PeriodOutcome.REMINDERS_CHANGED:
+        found.reminder_offsets = offsets or None
+        session.add(found)
+    return PeriodChange(outcome, str(month), found)

@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.core.reminders import Deadline, Delivery, Kind, LateDepartment, OwedItem, Task
+from bot.core.status import Assignment, WorkItemView
 from storage.models import (
     Coordinator,
     Department,
@@ -39,8 +40,8 @@ from storage.models import (
 )
 from storage.people import liaisons_of
 from storage.roster import organisation_zone
-from storage.snapshots import WorkItemView, as_named
-from storage.submissions import Assignment, pending_by_department
+from storage.snapshots import as_named
+from storage.submissions import pending_by_department, submission_view
 
 CLAIMED, SKIPPED, QUEUED = "claimed", "skipped", "queued"
 SENT, FAILED, BLOCKED = Delivery.SENT.value, Delivery.FAILED.value, Delivery.BLOCKED.value
@@ -342,7 +343,7 @@ def owed_by(
         Assignment(
             WorkItemView(item.work_item_id, item.title, [as_named(dept, name)]),
             as_named(dept, name),
-            sub,
+            submission_view(sub) if sub is not None else None,
             deadline.due_at,
         )
         for item, name, dept, sub in rows

@@ -6,6 +6,8 @@ by title. The open periods take the new roster; closed ones keep what they had.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
@@ -22,6 +24,7 @@ from bot.core.roster import (
     Subject,
     WorkItemSpec,
 )
+from bot.core.status import SubmissionStatus, WorkItemView
 from storage.models import (
     Coordinator,
     Department,
@@ -31,10 +34,9 @@ from storage.models import (
     WorkItem,
     WorkItemDepartment,
 )
-from storage.snapshots import WorkItemView, period_work_items, roster_work_items, take_snapshot
+from storage.snapshots import period_work_items, roster_work_items, take_snapshot
 
 __all__ = [
-    "WorkItemView",
     "active_departments",
     "apply_roster",
     "coordinators",
@@ -62,30 +64,73 @@ class _Tally:
             self.updated += 1
 
 
-def _apply_departments(session: Session, roster: Roster, tally: _Tally) -> dict[str, Department]:
-    departments = {d.code: d for d in session.exec(select(Department))}
-    for position, spec in enumerate(roster.departments):
-        dept = departments.get(spec.code)
-        if dept is None:
-            dept = Department(code=spec.code, name=spec.name, position=position)
-            departments[spec.code] = dept
-            tally.name(Subject.DEPARTMENT, ChangeKind.ADDED, spec.name)
-        elif not dept.active:
-            tally.name(Subject.DEPARTMENT, ChangeKind.RESTORED, spec.name)
-        elif dept.name != spec.name:
-            tally.name(Subject.DEPARTMENT, ChangeKind.RENAMED, spec.name, dept.name)
-        elif dept.position != position:
-            tally.updated += 1
-        dept.name, dept.position, dept.active = spec.name, position, True
-        session.add(dept)
-    wanted = {spec.code for spec in roster.departments}
-    for code, dept in departments.items():
-        if code not in wanted and dept.active:
-            dept.active = False
-            session.add(dept)
-            tally.name(Subject.DEPARTMENT, ChangeKind.RETIRED, dept.name)
+Row = TypeVar("Row", Department, WorkItem, Coordinator)
+
+
+@dataclass(frozen=True)
+class _Wanted(Generic[Row]):
+    """One roster entry: the stored row it is (None: new), the fields the roster gives
+    it, and its name in the roster."""
+
+    found: Row | None
+    fields: dict[str, Any]
+    name: str
+    stored_name: str | None = None  # the stored name, when the row holds a placeholder
+
+
+def _upsert(
+    session: Session,
+    tally: _Tally,
+    subject: Subject,
+    model: type[Row],
+    wanted: list[_Wanted[Row]],
+    stored: list[Row],
+) -> list[Row]:
+    """Add, restore, rename or update each wanted row and retire the stored rows the
+    roster no longer lists (never delete); the rows in roster order."""
+    rows: list[Row] = []
+    for entry in wanted:
+        row = entry.found
+        if row is None:
+            row = model(**entry.fields)
+            tally.name(subject, ChangeKind.ADDED, entry.name)
+        else:
+            if not row.active:
+                tally.name(subject, ChangeKind.RESTORED, entry.name)
+            elif (old := entry.stored_name or _name(row)) != entry.name:
+                tally.name(subject, ChangeKind.RENAMED, entry.name, old)
+            elif any(getattr(row, key) != value for key, value in entry.fields.items()):
+                tally.updated += 1
+            for key, value in entry.fields.items():
+                setattr(row, key, value)
+            row.active = True
+        session.add(row)
+        rows.append(row)
+    kept = {id(entry.found) for entry in wanted if entry.found is not None}
+    for row in stored:
+        if id(row) not in kept and row.active:
+            row.active = False
+            session.add(row)
+            tally.name(subject, ChangeKind.RETIRED, _name(row))
     session.flush()
-    return departments
+    return rows
+
+
+def _name(row: Department | WorkItem | Coordinator) -> str:
+    return row.title if isinstance(row, WorkItem) else row.name
+
+
+def _apply_departments(session: Session, roster: Roster, tally: _Tally) -> dict[str, Department]:
+    stored = list(session.exec(select(Department)))
+    by_code = {d.code: d for d in stored}
+    wanted = [
+        _Wanted(
+            by_code.get(spec.code), {"code": spec.code, "name": spec.name, "position": i}, spec.name
+        )
+        for i, spec in enumerate(roster.departments)
+    ]
+    rows = _upsert(session, tally, Subject.DEPARTMENT, Department, wanted, stored)
+    return {dept.code: dept for dept in rows}
 
 
 def _match_items(
@@ -135,58 +180,32 @@ def _apply_work_items(session: Session, roster: Roster, tally: _Tally) -> dict[s
             session.add(item)
     session.flush()
 
-    items: dict[str, WorkItem] = {}
-    for position, (spec, found) in enumerate(pairs):
-        if found is None:
-            item = WorkItem(code=spec.code, title=spec.title, position=position)
-            tally.name(Subject.WORK_ITEM, ChangeKind.ADDED, spec.title)
-        else:
-            item = found
-            if not item.active:
-                tally.name(Subject.WORK_ITEM, ChangeKind.RESTORED, spec.title)
-            elif id(item) in old_titles:
-                tally.name(Subject.WORK_ITEM, ChangeKind.RENAMED, spec.title, old_titles[id(item)])
-            elif (item.position, item.code) != (position, spec.code):
-                tally.updated += 1
-            item.code, item.title, item.position = spec.code, spec.title, position
-            item.active = True
-        items[spec.title] = item
-        session.add(item)
-    for item in existing:
-        if id(item) not in kept and item.active:
-            item.active = False
-            session.add(item)
-            tally.name(Subject.WORK_ITEM, ChangeKind.RETIRED, item.title)
-    session.flush()
-    return items
+    wanted = [
+        _Wanted(
+            found,
+            {"code": spec.code, "title": spec.title, "position": position},
+            spec.title,
+            old_titles.get(id(found)),
+        )
+        for position, (spec, found) in enumerate(pairs)
+    ]
+    rows = _upsert(session, tally, Subject.WORK_ITEM, WorkItem, wanted, existing)
+    return {item.title: item for item in rows}
 
 
 def _apply_coordinators(session: Session, roster: Roster, tally: _Tally) -> None:
-    coordinators = {c.telegram_id: c for c in session.exec(select(Coordinator))}
-    for person in roster.coordinators:
-        coordinator = coordinators.get(person.telegram_id)
-        if coordinator is None:
-            session.add(Coordinator(telegram_id=person.telegram_id, name=person.name))
-            tally.name(Subject.COORDINATOR, ChangeKind.ADDED, person.name)
-        elif not coordinator.active:
-            tally.name(Subject.COORDINATOR, ChangeKind.RESTORED, person.name)
-        elif coordinator.name != person.name:
-            tally.name(Subject.COORDINATOR, ChangeKind.RENAMED, person.name, coordinator.name)
-        if coordinator is not None:
-            coordinator.name, coordinator.active = person.name, True
-            session.add(coordinator)
-    listed = {c.telegram_id for c in roster.coordinators}
-    for telegram_id, coordinator in coordinators.items():
-        if telegram_id not in listed and coordinator.active:
-            coordinator.active = False
-            session.add(coordinator)
-            tally.name(Subject.COORDINATOR, ChangeKind.RETIRED, coordinator.name)
-    session.flush()
+    stored = list(session.exec(select(Coordinator)))
+    by_id = {c.telegram_id: c for c in stored}
+    wanted = [
+        _Wanted(by_id.get(p.telegram_id), {"telegram_id": p.telegram_id, "name": p.name}, p.name)
+        for p in roster.coordinators
+    ]
+    _upsert(session, tally, Subject.COORDINATOR, Coordinator, wanted, stored)
 
 
 def _owners(items: list[WorkItemView]) -> dict[tuple[int, int], Owner]:
     return {
-        (item.id, dept.id or 0): Owner(item.title, dept.name)
+        (item.id, dept.id): Owner(item.title, dept.name)
         for item in items
         for dept in item.departments
     }
@@ -202,7 +221,7 @@ def _refresh_open_period(session: Session, period: Period) -> PeriodEffect:
         (s.work_item_id, s.department_id)
         for s in session.exec(
             select(Submission).where(
-                Submission.period_id == period_id, Submission.status == "submitted"
+                Submission.period_id == period_id, Submission.status == SubmissionStatus.SUBMITTED
             )
         )
     }

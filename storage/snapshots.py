@@ -8,11 +8,10 @@ a period" goes through `period_work_items`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
+from bot.core.status import DepartmentView, WorkItemView
 from storage.models import (
     Department,
     PeriodItem,
@@ -21,17 +20,6 @@ from storage.models import (
     WorkItemDepartment,
 )
 
-
-@dataclass(frozen=True)
-class WorkItemView:
-    """A key work item with its departments in roster order (names as the period has them)."""
-
-    id: int
-    title: str
-    departments: list[Department]
-    code: str | None = None  # the roster's stable id, where it gives one
-
-
 # Built once: the summary, /status and every reminder pass read these.
 _ITEMS = (
     select(PeriodItem.work_item_id, PeriodItem.title)
@@ -39,7 +27,7 @@ _ITEMS = (
     .order_by(col(PeriodItem.position))
 )
 _OWNERS = (
-    select(PeriodOwner.work_item_id, PeriodOwner.department_name, Department)
+    select(PeriodOwner.work_item_id, PeriodOwner.department_name, Department.id, Department.code)
     .join(Department, col(Department.id) == col(PeriodOwner.department_id))
     .where(PeriodOwner.period_id == sa.bindparam("period_id"))
     .order_by(col(PeriodOwner.position))
@@ -53,33 +41,27 @@ _ROSTER_LINKS = (
 )
 
 
-def as_named(department: Department, name: str) -> Department:
-    """A detached copy of the department under the name a period knows it by."""
-    return Department(
-        id=department.id,
-        code=department.code,
-        name=name,
-        position=department.position,
-        active=department.active,
-    )
+def as_named(department: Department, name: str) -> DepartmentView:
+    """The department under the name a period knows it by."""
+    return DepartmentView(department.id or 0, name, department.code)
 
 
 def roster_work_items(session: Session) -> list[WorkItemView]:
     """The roster as it is now: active key work items in document order, each with its
     active departments in roster order."""
     items = session.exec(_ROSTER_ITEMS).all()
-    by_item: dict[int, list[Department]] = {}
+    by_item: dict[int, list[DepartmentView]] = {}
     for link, dept in session.exec(_ROSTER_LINKS).all():
-        by_item.setdefault(link.work_item_id, []).append(dept)
+        by_item.setdefault(link.work_item_id, []).append(as_named(dept, dept.name))
     return [WorkItemView(i.id or 0, i.title, by_item.get(i.id or 0, []), i.code) for i in items]
 
 
 def period_work_items(session: Session, period_id: int) -> list[WorkItemView]:
     """The key work items of one period, as it has them, in its document order."""
     items = session.exec(_ITEMS, params={"period_id": period_id}).all()
-    by_item: dict[int, list[Department]] = {}
-    for item_id, name, dept in session.exec(_OWNERS, params={"period_id": period_id}).all():
-        by_item.setdefault(item_id, []).append(as_named(dept, name))
+    by_item: dict[int, list[DepartmentView]] = {}
+    for item_id, name, dept_id, code in session.exec(_OWNERS, params={"period_id": period_id}):
+        by_item.setdefault(item_id, []).append(DepartmentView(dept_id or 0, name, code))
     return [WorkItemView(item_id, title, by_item.get(item_id, [])) for item_id, title in items]
 
 
@@ -98,7 +80,7 @@ def take_snapshot(session: Session, period_id: int) -> None:
                 PeriodOwner(
                     period_id=period_id,
                     work_item_id=item.id,
-                    department_id=dept.id or 0,
+                    department_id=dept.id,
                     department_name=dept.name,
                     position=rank,
                 )

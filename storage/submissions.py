@@ -1,16 +1,27 @@
-"""Submissions: who owes what in a period, drafts, submitting, and the revision history."""
+"""Submissions: who owes what in a period and how it stands, drafts, submitting, and the
+revision history. The rules (state, lateness, the month's status) are bot.core.status."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from bot.core.periods import parse_month
+from bot.core.periods import PeriodView, parse_month
+from bot.core.status import (
+    Assignment,
+    PeriodStatus,
+    State,
+    SubmissionStatus,
+    SubmissionView,
+    owed,
+    state_of,
+    submitters,
+)
+from bot.core.status import period_status as status_of
 from storage.models import (
     Coordinator,
     Department,
@@ -23,8 +34,7 @@ from storage.models import (
     table_of,
     utcnow,
 )
-from storage.periods import PeriodView
-from storage.snapshots import WorkItemView, period_work_items
+from storage.snapshots import period_work_items
 
 # Built once: the summary, /status and every opened item read submissions like this.
 _PERIOD_SUBMISSIONS = select(Submission).where(Submission.period_id == sa.bindparam("period_id"))
@@ -73,61 +83,31 @@ _PREVIOUS = (
         Period.month == sa.bindparam("month"),
         Submission.work_item_id == sa.bindparam("work_item_id"),
         Submission.department_id == sa.bindparam("department_id"),
-        Submission.status == "submitted",
+        Submission.status == SubmissionStatus.SUBMITTED,
     )
 )
 
 
-class State(Enum):
-    NOT_STARTED = "not_started"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    SUBMITTED_LATE = "submitted_late"
-
-
-def _state(status: str | None, submitted_at: datetime | None, due_at: datetime) -> State:
-    """A submission's state (status None: no submission yet)."""
-    if status is None:
-        return State.NOT_STARTED
-    if status != "submitted" or submitted_at is None:
-        return State.DRAFT
-    return State.SUBMITTED_LATE if submitted_at > due_at else State.SUBMITTED
-
-
-@dataclass(frozen=True)
-class Assignment:
-    """One department's part of one key work item in a period."""
-
-    work_item: WorkItemView
-    department: Department
-    submission: Submission | None
-    due_at: datetime
-
-    @property
-    def state(self) -> State:
-        sub = self.submission
-        if sub is None:
-            return State.NOT_STARTED
-        return _state(sub.status, sub.submitted_at, self.due_at)
-
-    @property
-    def submitted(self) -> bool:
-        return self.state in (State.SUBMITTED, State.SUBMITTED_LATE)
-
-    def late(self, now: datetime) -> bool:
-        if self.submitted:
-            return self.state is State.SUBMITTED_LATE
-        return now > self.due_at
+def submission_view(submission: Submission) -> SubmissionView:
+    """A stored submission as the rules read it."""
+    return SubmissionView(
+        status=SubmissionStatus(submission.status),
+        progress=list(submission.progress),
+        plan=list(submission.plan),
+        version=submission.version,
+        submitted_at=submission.submitted_at,
+        submitted_by=submission.submitted_by,
+    )
 
 
 def assignments(session: Session, period: Period) -> list[Assignment]:
     """Every key work item × responsible department as the period has them (titles and
     department names included), in document then roster order."""
     rows = session.exec(_PERIOD_SUBMISSIONS, params={"period_id": period.id})
-    submissions = {(s.work_item_id, s.department_id): s for s in rows}
+    submissions = {(s.work_item_id, s.department_id): submission_view(s) for s in rows}
     assert period.due_at is not None
     return [
-        Assignment(item, department, submissions.get((item.id, department.id or 0)), period.due_at)
+        Assignment(item, department, submissions.get((item.id, department.id)), period.due_at)
         for item in period_work_items(session, period.id or 0)
         for department in item.departments
     ]
@@ -183,7 +163,7 @@ def department_list(
         _DEPARTMENT_LIST, {"period_id": period.id, "department_id": department_id}
     )
     return [
-        ListedItem(id_, title, _state(status, submitted_at, period.due_at))
+        ListedItem(id_, title, state_of(status, submitted_at, period.due_at))
         for id_, title, status, submitted_at in rows
     ]
 
@@ -206,11 +186,15 @@ def owned_item(
 
 def pending_by_department(session: Session, period: Period) -> dict[int, list[Assignment]]:
     """Departments that still owe items, with what they owe."""
-    owed: dict[int, list[Assignment]] = {}
-    for assignment in assignments(session, period):
-        if not assignment.submitted:
-            owed.setdefault(assignment.department.id or 0, []).append(assignment)
-    return owed
+    return owed(assignments(session, period))
+
+
+def period_status(session: Session, period: Period, now: datetime) -> PeriodStatus:
+    """Every key work item × responsible department with its state, time and lateness."""
+    found = assignments(session, period)
+    assert period.due_at is not None
+    names = _names(session, submitters(found))
+    return status_of(period.month, period.due_at, period.is_open, found, names, now)
 
 
 def submission_for(
@@ -261,7 +245,7 @@ def submit(
         raise Conflict(submission)
     now = now or utcnow()
     submission.progress, submission.plan = list(progress), list(plan)
-    submission.status = "submitted"
+    submission.status = SubmissionStatus.SUBMITTED
     submission.version += 1
     submission.updated_at = submission.submitted_at = now
     submission.submitted_by = by
@@ -363,17 +347,30 @@ def find_submission(
     return found
 
 
+def _names(session: Session, telegram_ids: set[int]) -> dict[int, str]:
+    """Telegram id → the name the roster or the invite gave; liaison names win."""
+    if not telegram_ids:
+        return {}
+    found = {
+        c.telegram_id: c.name
+        for c in session.exec(
+            select(Coordinator).where(col(Coordinator.telegram_id).in_(telegram_ids))
+        )
+    }
+    found.update(
+        (person.telegram_id, person.name)
+        for person in session.exec(
+            select(Liaison).where(col(Liaison.telegram_id).in_(telegram_ids))
+        )
+    )
+    return found
+
+
 def submitter_name(session: Session, telegram_id: int | None) -> str | None:
     """The name of whoever submitted a version (a liaison, or a coordinator on their behalf)."""
     if telegram_id is None:
         return None
-    liaison = session.exec(select(Liaison).where(Liaison.telegram_id == telegram_id)).first()
-    if liaison is not None:
-        return liaison.name
-    coordinator = session.exec(
-        select(Coordinator).where(Coordinator.telegram_id == telegram_id)
-    ).first()
-    return coordinator.name if coordinator is not None else None
+    return _names(session, {telegram_id}).get(telegram_id)
 
 
 def forget_unsubmitted(
@@ -386,7 +383,7 @@ def forget_unsubmitted(
             table_of(Submission).c.period_id == period_id,
             table_of(Submission).c.work_item_id == work_item_id,
             table_of(Submission).c.department_id == department_id,
-            table_of(Submission).c.status == "draft",
+            table_of(Submission).c.status == SubmissionStatus.DRAFT,
             table_of(Submission).c.version == 0,
         )
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from bot.core.period_change import PeriodOutcome as Outcome
 from bot.core.texts import language_for, names, plain, terminal_language, text
-from storage.console import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 USED = re.compile(r"""\.(?:text|plain)\(\s*["']([a-z_]+)["']""")

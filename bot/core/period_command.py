@@ -8,23 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.core.period_change import PeriodAction
 from bot.core.periods import Month, PeriodError, parse_due, parse_month
 from bot.core.schedule import parse_offsets
 
 ECHO_CHARS = 64  # at most this much of the offending words is shown back
-
-
-class PeriodAction(StrEnum):
-    LIST = "list"
-    HELP = "help"
-    OPEN = "open"
-    DUE = "due"
-    CLOSE = "close"
-    REOPEN = "reopen"
-    REMIND = "remind"  # the period's own reminder offsets
 
 
 class PeriodInputError(ValueError):

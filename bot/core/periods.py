@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -33,6 +34,16 @@ class Month:
         return Month(self.year + 1, 1) if self.month == 12 else Month(self.year, self.month + 1)
 
 
+@dataclass(frozen=True)
+class PeriodView:
+    """What a step of a liaison's report needs to know of its period."""
+
+    id: int
+    month: str
+    due_at: datetime
+    is_open: bool
+
+
 def parse_month(text: str) -> Month:
     match = _MONTH.match(text.strip())
     if not match:
@@ -60,3 +71,16 @@ def default_due(month: Month, tz: ZoneInfo) -> datetime:
 
 def local_text(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True)
+class ListedPeriod:
+    """One line of the period list (/period and `huibao period list`)."""
+
+    month: str
+    due: str  # the due time as the organisation reads it
+    open: bool
+
+
+def listed(periods: Iterable[PeriodView], tz: ZoneInfo) -> list[ListedPeriod]:
+    return [ListedPeriod(p.month, local_text(p.due_at, tz), p.is_open) for p in periods]

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.core.items import inner_line
+from bot.core.periods import Month
+from bot.core.status import Assignment
 from bot.core.texts import document_text
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "NumberedRow",
     "Summary",
     "SummaryRow",
+    "Tally",
+    "assemble_summary",
     "cell_paragraphs",
     "numbered_row",
     "one_line",
@@ -168,3 +172,47 @@ def numbered_row(no: int, row: SummaryRow) -> NumberedRow:
     return NumberedRow(
         no=no, title=one_line(row.title), progress=progress, plan=plan, missing=missing
     )
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How complete a month is: key work items fully submitted, and those that are not."""
+
+    submitted: int
+    total: int
+    missing: list[str]  # titles of key work items not fully submitted, in document order
+
+
+def assemble_summary(
+    month: Month,
+    organisation: str,
+    found: Iterable[Assignment],
+    *,
+    is_open: bool,
+    due_at: dt.datetime | None,
+    tz: dt.tzinfo,
+) -> tuple[Summary, Tally]:
+    """The month's summary from its assignments (document then roster order): each row
+    the departments' submitted items in roster order, none while nobody submitted; a
+    draft mark while the period is open."""
+    rows: dict[int, tuple[str, list[Contribution]]] = {}
+    complete: dict[int, bool] = {}
+    for assignment in found:
+        item_id = assignment.work_item.id
+        _, contributions = rows.setdefault(item_id, (assignment.work_item.title, []))
+        sub = assignment.submission if assignment.submitted else None
+        progress, plan = (sub.progress, sub.plan) if sub is not None else ([], [])
+        contributions.append(Contribution(assignment.department.name, progress, plan))
+        complete[item_id] = complete.get(item_id, True) and assignment.submitted
+    summary_rows = [
+        SummaryRow(title, contributions if any(c.progress or c.plan for c in contributions) else [])
+        for title, contributions in rows.values()
+    ]
+    missing = [rows[item_id][0] for item_id, done in complete.items() if not done]
+    tally = Tally(submitted=len(rows) - len(missing), total=len(rows), missing=missing)
+    draft = Draft.of(is_open, due_at, len(missing), tz)
+    summary = Summary(month.year, month.month, organisation, summary_rows, draft)
+    return summary, tally
