@@ -93,7 +93,7 @@ async def test_compile_after_rows_1_to_3_were_reported_in_chat(harness: Harness)
     open_month(harness)
     await org_reports_rows_1_to_3(harness)
     coordinator = harness.coordinator()
-    await coordinator.send("/compile", quiet=0.5)
+    await coordinator.send("/compile")
     sent = await wait_for_document(coordinator)
 
     assert "upload_document" in coordinator.chat_actions
@@ -125,7 +125,7 @@ async def test_compile_after_rows_1_to_3_were_reported_in_chat(harness: Harness)
     )
 
     # A month named explicitly, one that does not exist, one that is not a month.
-    replies = await coordinator.send("/compile 2015-10", quiet=0.5)
+    replies = await coordinator.send("/compile 2015-10")
     again = await wait_for_document(coordinator)
     assert again.message_id != sent.message_id and again.document is not None
     assert again.document.filename == FILENAME
@@ -154,7 +154,7 @@ async def test_compile_is_for_coordinators_only(harness: Harness) -> None:
     assert "仅供协调员使用" in replies.last.text
     assert not [m for m in group.messages if m.document is not None]
 
-    await group.send(harness.coordinator(), "/compile@huibao_test_bot", quiet=0.5)
+    await group.send(harness.coordinator(), "/compile@huibao_test_bot")
     sent = await wait_for_document(group)
     assert sent.document is not None and sent.document.filename == FILENAME
     assert "upload_document" in group.chat_actions
@@ -175,7 +175,7 @@ async def test_a_broken_template_gets_a_clear_answer(
     )
     monkeypatch.setattr(document_module, "DEFAULT_TEMPLATE", broken)
     coordinator = harness.coordinator()
-    replies = await coordinator.send("/compile", quiet=1.0)
+    replies = await coordinator.send("/compile")
     assert "Word 模板" in replies.last.text and "r.progress" in replies.last.text
     assert "缺少字段" in replies.last.text  # the problem too, in the coordinator's language
     assert not [m for m in coordinator.messages if m.document is not None]
@@ -511,7 +511,7 @@ async def test_a_closed_month_compiles_as_the_final_document(
         coordinator = harness.coordinator()
 
         # Open: a draft, and the mark says why.
-        await coordinator.send("/compile", quiet=0.5)
+        await coordinator.send("/compile")
         sent = await wait_for_document(coordinator)
         assert sent.document is not None and sent.caption is not None
         document = Document(io.BytesIO(sent.document.content))
@@ -529,7 +529,7 @@ async def test_a_closed_month_compiles_as_the_final_document(
         # Closed with 宣传部 never reporting: the final document.
         harness.now = local("2015-11-06 09:00")
         await coordinator.send("/period close 2015-10")
-        await coordinator.send("/compile 2015-10", quiet=0.5)
+        await coordinator.send("/compile 2015-10")
         final = await wait_for_document(coordinator)
         assert final.message_id != sent.message_id
         assert final.document is not None and final.caption is not None
@@ -609,7 +609,7 @@ async def test_names_with_markup_read_literally_on_coordinator_screens(
         assert f'· {names["org"]}：✅ 已提交 2015-11-02 10:00 王<芳>&"' in status
         assert f"· {names['publicity']}：⬜ 未开始（已逾期）" in status
 
-        await coordinator.send("/compile", quiet=0.5)
+        await coordinator.send("/compile")
         sent = await wait_for_document(coordinator)
         assert sent.caption is not None
         assert sent.caption.startswith(

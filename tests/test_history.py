@@ -211,7 +211,7 @@ async def test_reminders_follow_the_open_months_roster(
     publicity = harness.double.user(4001, "周宣", language_code="zh-hans")
     rights = harness.double.user(4004, "钱维", language_code="zh-hans")
     seen = {user: len(user.messages) for user in (publicity, rights)}
-    await harness.coordinator().send("/remind", quiet=1.0)
+    await harness.coordinator().send("/remind")
     reminded = [m.text for m in publicity.messages[seen[publicity] :]]
     assert len(reminded) == 1 and ADDED in reminded[0] and TALENT_RENAMED in reminded[0]
     assert rights.messages[seen[rights] :] == []  # its only key work item was retired

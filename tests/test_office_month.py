@@ -44,7 +44,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 ORGANISATION = "云溪区人力资源和社会保障局"
 OCTOBER, NOVEMBER = "2026-10", "2026-11"
 MISSING = "（未报送）"
-QUIET = 0.02  # the harness reports when the bot has handled each update
 
 # Markers of the report files (tests/data/office/README.md).
 PROGRESS, PLAN = "【本月份推进情况】", "【下一步推进计划】"
@@ -232,18 +231,18 @@ async def tap(user: FakeUser, action: str) -> None:
     for row in message.button_rows:
         for button in row:
             if action_of(button.callback_data) == action:
-                await user.tap(data=button.callback_data, message=message, quiet=QUIET)
+                await user.tap(data=button.callback_data, message=message)
                 return
     raise AssertionError(f"no {action!r} button for {user}; on screen: {message.buttons}")
 
 
 async def open_item(user: FakeUser, title: str) -> None:
-    await user.send("/report", quiet=QUIET)
+    await user.send("/report")
     message = screen_of(user)
     for row in message.button_rows:
         for button in row:
             if title[:12] in button.text and button.callback_data:
-                await user.tap(data=button.callback_data, message=message, quiet=QUIET)
+                await user.tap(data=button.callback_data, message=message)
                 return
     raise AssertionError(f"no button for {title!r} after /report; on screen: {message.buttons}")
 
@@ -260,11 +259,11 @@ async def report(
         if message == CARRY:
             await tap(user, "carry")
         else:
-            await user.send(message, quiet=QUIET)
+            await user.send(message)
     filled = seen(user)
     await tap(user, "done")
     for message in plan:
-        await user.send(message, quiet=QUIET)
+        await user.send(message)
     await tap(user, "done")
     await tap(user, "submit")
     return opened, filled
@@ -273,7 +272,7 @@ async def report(
 async def compile_month(coordinator: FakeUser, month: str) -> Compiled:
     """/compile renders off the event loop: wait for the upload itself."""
     before = {m.message_id for m in coordinator.messages if m.document is not None}
-    await coordinator.send(f"/compile {month}", quiet=QUIET)
+    await coordinator.send(f"/compile {month}")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         for message in coordinator.messages:
@@ -309,7 +308,7 @@ async def run_two_months(engine: Engine) -> Observed:
 
         # October: opened in chat, reported, closed, compiled.
         harness.now = at("2026-10-30 09:00")
-        await coordinator.send(f"/period open {OCTOBER} 2026-11-05 17:00", quiet=QUIET)
+        await coordinator.send(f"/period open {OCTOBER} 2026-11-05 17:00")
         harness.now = at("2026-11-02 10:00")
         for item, department, key in OCTOBER_REPORTS:
             opened, filled = await report(
@@ -318,9 +317,9 @@ async def run_two_months(engine: Engine) -> Observed:
             if key == "insurance":
                 observed.english_screens += [opened, filled]
         harness.now = at("2026-11-06 09:00")
-        replies = await coordinator.send(f"/status {OCTOBER}", quiet=QUIET)
+        replies = await coordinator.send(f"/status {OCTOBER}")
         observed.status = "\n".join(replies.texts)
-        replies = await coordinator.send(f"/period close {OCTOBER}", quiet=QUIET)
+        replies = await coordinator.send(f"/period close {OCTOBER}")
         observed.closed = "\n".join(replies.texts)
         observed.october = await compile_month(coordinator, OCTOBER)
 
@@ -329,7 +328,7 @@ async def run_two_months(engine: Engine) -> Observed:
 
         # November: opened, five items reported, compiled while still open.
         harness.now = at("2026-11-30 09:00")
-        await coordinator.send(f"/period open {NOVEMBER} 2026-12-07 17:00", quiet=QUIET)
+        await coordinator.send(f"/period open {NOVEMBER} 2026-12-07 17:00")
         harness.now = at("2026-12-03 10:00")
         for item, department, key in NOVEMBER_REPORTS:
             opened, filled = await report(

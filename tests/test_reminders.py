@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_JOB_EXECUTED
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -34,7 +35,6 @@ MINUS_3D = datetime(2015, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
 MINUS_1D = datetime(2015, 11, 4, 1, 0, tzinfo=UTC)
 DUE_DAY = datetime(2015, 11, 5, 1, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
-QUIET = 1.0  # /remind runs without blocking other updates: give its reply time to come
 
 
 def open_month(harness: Harness, offsets: str | None = None) -> int:
@@ -270,7 +270,7 @@ async def test_mute_without_an_open_period(harness: Harness) -> None:
 
 async def test_remind_nudges_pending_liaisons_now_and_is_logged(harness: Harness) -> None:
     coordinator = harness.coordinator()
-    replies = await coordinator.send("/remind", quiet=QUIET)
+    replies = await coordinator.send("/remind")
     assert "没有开放的填报期" in replies.last.text
     open_month(harness)
     harness.now = datetime(2015, 10, 20, 3, 0, tzinfo=UTC)  # no reminder is due
@@ -282,14 +282,14 @@ async def test_remind_nudges_pending_liaisons_now_and_is_logged(harness: Harness
 
     replies = await office.send("/remind")
     assert "仅供协调员" in replies.last.text
-    replies = await coordinator.send("/remind", quiet=QUIET)
+    replies = await coordinator.send("/remind")
     assert "已提醒 2 个部门的 3 位联络员" in replies.last.text
     assert [len(reminders(u)) for u in (office, org, org2, publicity)] == [1, 1, 1, 0]
     nudges = [r for r in log_rows(harness) if r.kind == "nudge"]
     assert len(nudges) == 3 and {r.status for r in nudges} == {"sent"}
 
     # a second tap in the same minute reminds nobody twice
-    replies = await coordinator.send("/remind", quiet=QUIET)
+    replies = await coordinator.send("/remind")
     assert "没有需要提醒" in replies.last.text
     assert [len(reminders(u)) for u in (office, org, org2)] == [1, 1, 1]
 
@@ -348,10 +348,15 @@ async def test_the_job_runs_at_start_up_and_has_one_stable_id(engine: Engine) ->
             await asyncio.sleep(0.05)
         assert len(reminders(office)) == 1
         assert harness.app is not None and harness.app.job_queue is not None
+        scheduler = harness.app.job_queue.scheduler
+        ran = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        scheduler.add_listener(lambda _: loop.call_soon_threadsafe(ran.set), EVENT_JOB_EXECUTED)
         start_reminders(harness.app)
         start_reminders(harness.app)
-        jobs = harness.app.job_queue.scheduler.get_jobs()
+        jobs = scheduler.get_jobs()
         assert [j.id for j in jobs if j.id == JOB_ID] == [JOB_ID]
+        await asyncio.wait_for(ran.wait(), 10)  # the replaced job's immediate pass ran
         await harness.double.settle()
         assert len(reminders(office)) == 1
     finally:

@@ -1,7 +1,9 @@
 """Users acting against the Bot API double: writing, uploading, tapping buttons.
 
 Every action queues one update, waits until the bot fetched it and settled, and returns
-the bot's messages sent or edited in that chat meanwhile (:class:`Replies`).
+the bot's messages sent or edited in that chat meanwhile (:class:`Replies`). With a
+harness that reports handled updates (BotApiDouble.track_handling) "settled" means the bot
+finished the update; ``quiet=`` matters only for a bot the double cannot watch.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import mimetypes
 from typing import TYPE_CHECKING, Any
 
 from .models import InlineButton, Replies, SentMessage
+from .server import DEFAULT_QUIET
 
 if TYPE_CHECKING:
     from .server import BotApiDouble, UserState
 
-DEFAULT_QUIET = 0.15
 DEFAULT_TIMEOUT = 10.0
 
 

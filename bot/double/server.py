@@ -65,6 +65,10 @@ WEBHOOK_CONFLICT = (
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 BLOCKED = "Forbidden: bot was blocked by the user"
 
+DEFAULT_QUIET = 0.15  # seconds without a request that mean "settled" when untracked
+SETTLE_POLL = 0.005  # seconds between looks at what ends unannounced (tasks, quiet spells)
+BUSY_TURNS = 4  # event-loop turns to let a finished update's task end before polling
+
 # process-wide counters; a conftest may print str(TOTALS) at session end
 TOTALS = Totals()
 
@@ -285,6 +289,7 @@ class BotApiDouble:
         self._poll_generation = 0
         self._inflight = 0
         self._last_activity = time.monotonic()
+        self._changed = asyncio.Event()  # set whenever what settle() waits for may have changed
         # Set by a harness that runs the bot in this process (track_handling): the updates
         # handed to the bot whose handling has not finished, and a probe for the bot's
         # background work. With them settle() knows the bot is done instead of inferring it
@@ -513,7 +518,7 @@ class BotApiDouble:
         for _ in range(deliveries):
             self._pending.append(dict(self._queued[update_id]))
         self._undelivered.add(update_id)
-        self._last_activity = time.monotonic()
+        self._activity()
         self._webhook_wakeup.set()
         task = asyncio.ensure_future(self._notify())
         self._tasks.add(task)
@@ -530,17 +535,22 @@ class BotApiDouble:
         that came before the bot confirmed it."""
         self._pending.append(dict(self._queued[update_id]))
         self._undelivered.add(update_id)
-        self._last_activity = time.monotonic()
+        self._activity()
         self._webhook_wakeup.set()
         task = asyncio.ensure_future(self._notify())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def track_handling(self, bot_busy: Callable[[], bool]) -> None:
-        """Let settle() wait for the bot to finish each update it was handed (the harness
-        reports that with handled()) and for ``bot_busy()`` to turn false."""
+        """Let settle() know when the bot is done: the harness reports each update it
+        finished with handled(), and ``bot_busy()`` tells whether background work is left."""
         self._unhandled = Counter()
         self._bot_busy = bot_busy
+
+    @property
+    def tracked(self) -> bool:
+        """Whether a harness reports handled updates (track_handling)."""
+        return self._unhandled is not None
 
     def handled(self, update_id: int) -> None:
         """The bot finished with one delivery of the update (a repeated one included)."""
@@ -548,52 +558,71 @@ class BotApiDouble:
             self._unhandled[update_id] -= 1
             if self._unhandled[update_id] <= 0:
                 del self._unhandled[update_id]
-            self._last_activity = time.monotonic()
+            self._activity()
 
     def forget_unhandled(self) -> None:
         """The bot stopped: updates it fetched but did not handle never will be."""
         if self._unhandled is not None:
             self._unhandled.clear()
+            self._activity()
 
     def _delivered(self, update_id: int) -> None:
         self._undelivered.discard(update_id)
         if self._unhandled is not None:
             self._unhandled[update_id] += 1
 
-    def _bot_done(self) -> bool:
-        return not self._unhandled and not self._bot_busy()
+    def _activity(self) -> None:
+        """A request, a delivery or a handled update: note when, and wake settle()."""
+        self._last_activity = time.monotonic()
+        self._changed.set()
 
-    async def settle(self, quiet: float = 0.15, timeout: float = 10.0) -> None:
-        """Wait until every queued update was fetched (and, when tracked, handled) by the
-        bot and the bot has made no request other than getUpdates for ``quiet`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            now = time.monotonic()
-            if (
-                not self._undelivered
-                and self._inflight == 0
-                and self._bot_done()
-                and now - self._last_activity >= quiet
-            ):
-                return
-            if now > deadline:
-                if self._undelivered:
-                    raise TimeoutError(
-                        f"the bot did not fetch updates {sorted(self._undelivered)} within "
-                        f"{timeout}s (is the Application running and polling?)"
-                    )
-                raise TimeoutError(
-                    f"the bot did not settle within {timeout}s ({self._inflight} requests "
-                    f"in flight, updates {sorted(self._unhandled or ())} not handled)"
-                )
-            await asyncio.sleep(0.01)
+    def _settled(self, quiet: float) -> bool:
+        if self._undelivered or self._inflight:
+            return False
+        if self._unhandled is not None:
+            return not self._unhandled and not self._bot_busy()
+        return time.monotonic() - self._last_activity >= quiet
+
+    def _not_settled(self, timeout: float) -> TimeoutError:
+        if self._undelivered:
+            return TimeoutError(
+                f"the bot did not fetch updates {sorted(self._undelivered)} within "
+                f"{timeout}s (is the Application running and polling?)"
+            )
+        return TimeoutError(
+            f"the bot did not settle within {timeout}s ({self._inflight} requests "
+            f"in flight, updates {sorted(self._unhandled or ())} not handled)"
+        )
+
+    async def settle(self, quiet: float = DEFAULT_QUIET, timeout: float = 10.0) -> None:
+        """Wait until the bot fetched every queued update and is done with them.
+
+        Tracked (track_handling), done is an event: every delivery handled, no background
+        task left, no request in flight; ``quiet`` is not used. Untracked, the double can
+        only infer it from ``quiet`` seconds without a request."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._settled(quiet):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise self._not_settled(timeout)
+            self._changed.clear()
+            if self.tracked and not self._unhandled and not self._inflight:
+                # A task ends a few loop turns after its update was handled, unannounced.
+                for _ in range(BUSY_TURNS):
+                    await asyncio.sleep(0)
+                if self._settled(quiet):
+                    return
+            # Background tasks and a quiet spell end without a signal: look again soon.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, SETTLE_POLL))
 
     async def act(
         self,
         chat_id: int,
         body: dict[str, Any],
         *,
-        quiet: float = 0.15,
+        quiet: float = DEFAULT_QUIET,
         timeout: float = 10.0,
         deliveries: int = 1,
     ) -> Replies:
@@ -604,13 +633,14 @@ class BotApiDouble:
         start = len(chat.touches)
         self.queue_update(body, deliveries=deliveries)
         await self.settle(quiet=quiet, timeout=timeout)
-        # Untracked, a handler on a loaded machine can stay silent longer than `quiet` before
-        # its first reply: wait a little longer for one before concluding there is none.
-        deadline = time.monotonic() + (0.0 if self._unhandled is not None else min(timeout, 3.0))
-        while len(chat.touches) == start and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        if len(chat.touches) > start:
-            await self.settle(quiet=quiet, timeout=timeout)
+        if not self.tracked:
+            # Untracked, a handler on a loaded machine can stay silent longer than `quiet`
+            # before its first reply: wait a little longer for one before concluding none.
+            deadline = time.monotonic() + min(timeout, 3.0)
+            while len(chat.touches) == start and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            if len(chat.touches) > start:
+                await self.settle(quiet=quiet, timeout=timeout)
         seen: dict[int, None] = {}
         for mid in chat.touches[start:]:
             seen.setdefault(mid, None)
@@ -782,7 +812,7 @@ class BotApiDouble:
         is_poll = spec is not None and spec.name == "getUpdates"
         if not is_poll:
             self._inflight += 1
-            self._last_activity = time.monotonic()
+            self._activity()
         try:
             if request.match_info["token"] != self.token:
                 err = ApiError(401, "Unauthorized")
@@ -814,7 +844,7 @@ class BotApiDouble:
         finally:
             if not is_poll:
                 self._inflight -= 1
-                self._last_activity = time.monotonic()
+                self._activity()
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
@@ -1064,7 +1094,7 @@ class BotApiDouble:
         for u in result:
             self._delivered(u["update_id"])
         if result:
-            self._last_activity = time.monotonic()
+            self._activity()
         return result
 
     def _drop(self, updates: list[dict[str, Any]]) -> None:
@@ -1147,7 +1177,7 @@ class BotApiDouble:
                     if self._pending and self._pending[0] is update:
                         self._pending.pop(0)
                     self._delivered(update["update_id"])
-                    self._last_activity = time.monotonic()
+                    self._activity()
                 else:
                     await asyncio.sleep(0.1)
 
