@@ -3,6 +3,7 @@ against the Bot API test double."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.double.server import TOTALS
 from storage.db import make_engine, upgrade
 
 if TYPE_CHECKING:
@@ -59,6 +61,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         with admin.begin() as connection:
             connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         admin.dispose()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # a pytest-xdist worker: the controller adds the counts up
+        workeroutput["double_totals"] = dataclasses.asdict(TOTALS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """A pytest-xdist worker finished: add its double's counts to the summary's."""
+    counts: dict[str, int] = getattr(node, "workeroutput", {}).get("double_totals", {})
+    for name, count in counts.items():
+        setattr(TOTALS, name, getattr(TOTALS, name) + count)
 
 
 @pytest.fixture(autouse=True)
@@ -101,11 +114,6 @@ async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    try:
-        from bot.double.server import TOTALS
-    except ImportError:
-        return
-
     terminalreporter.write_line(
         f"Bot API test double: {TOTALS.requests} requests validated, "
         f"{TOTALS.violations} spec violations by the bot"

@@ -294,7 +294,9 @@ class BotApiDouble:
         # handed to the bot whose handling has not finished, and a probe for the bot's
         # background work. With them settle() knows the bot is done instead of inferring it
         # from a quiet spell, which a loaded machine can stretch.
-        self._unhandled: Counter[int] | None = None  # update id -> deliveries not handled
+        # update id -> deliveries not handled (below zero while a webhook's answer, sent
+        # after the bot handled the update, is still on its way back to the double)
+        self._unhandled: Counter[int] | None = None
         self._bot_busy: Callable[[], bool] = lambda: False
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -541,11 +543,28 @@ class BotApiDouble:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def track_handling(self, bot_busy: Callable[[], bool]) -> None:
+    def track_handling(self, bot_busy: Callable[[], bool] = lambda: False) -> None:
         """Let settle() know when the bot is done: the harness reports each update it
         finished with handled(), and ``bot_busy()`` tells whether background work is left."""
         self._unhandled = Counter()
         self._bot_busy = bot_busy
+
+    def watch(self, application: Any, busy: Callable[[], bool] = lambda: False) -> None:
+        """Track an Application that runs in this process: wrap its (public, overridable)
+        ``process_update`` to report each finished update, and ask ``busy()`` for work
+        left in background tasks (the default suits handlers that all block)."""
+        process_update = application.process_update
+
+        async def process_and_report(update: object) -> None:
+            try:
+                await process_update(update)
+            finally:
+                update_id = getattr(update, "update_id", None)
+                if isinstance(update_id, int):
+                    self.handled(update_id)
+
+        application.process_update = process_and_report
+        self.track_handling(busy)
 
     @property
     def tracked(self) -> bool:
@@ -554,11 +573,8 @@ class BotApiDouble:
 
     def handled(self, update_id: int) -> None:
         """The bot finished with one delivery of the update (a repeated one included)."""
-        if self._unhandled is not None:
-            self._unhandled[update_id] -= 1
-            if self._unhandled[update_id] <= 0:
-                del self._unhandled[update_id]
-            self._activity()
+        self._count_delivery(update_id, -1)
+        self._activity()
 
     def forget_unhandled(self) -> None:
         """The bot stopped: updates it fetched but did not handle never will be."""
@@ -568,8 +584,20 @@ class BotApiDouble:
 
     def _delivered(self, update_id: int) -> None:
         self._undelivered.discard(update_id)
-        if self._unhandled is not None:
-            self._unhandled[update_id] += 1
+        self._count_delivery(update_id, +1)
+
+    def _count_delivery(self, update_id: int, change: int) -> None:
+        if self._unhandled is None:
+            return
+        left = self._unhandled[update_id] + change
+        if left:
+            self._unhandled[update_id] = left
+        else:
+            del self._unhandled[update_id]
+
+    def _handling(self) -> list[int]:
+        """The updates handed to the bot that it has not finished with."""
+        return sorted(u for u, left in (self._unhandled or {}).items() if left > 0)
 
     def _activity(self) -> None:
         """A request, a delivery or a handled update: note when, and wake settle()."""
@@ -580,7 +608,7 @@ class BotApiDouble:
         if self._undelivered or self._inflight:
             return False
         if self._unhandled is not None:
-            return not self._unhandled and not self._bot_busy()
+            return not self._handling() and not self._bot_busy()
         return time.monotonic() - self._last_activity >= quiet
 
     def _not_settled(self, timeout: float) -> TimeoutError:
@@ -591,7 +619,7 @@ class BotApiDouble:
             )
         return TimeoutError(
             f"the bot did not settle within {timeout}s ({self._inflight} requests "
-            f"in flight, updates {sorted(self._unhandled or ())} not handled)"
+            f"in flight, updates {self._handling()} not handled)"
         )
 
     async def settle(self, quiet: float = DEFAULT_QUIET, timeout: float = 10.0) -> None:
@@ -607,7 +635,7 @@ class BotApiDouble:
             if remaining <= 0:
                 raise self._not_settled(timeout)
             self._changed.clear()
-            if self.tracked and not self._unhandled and not self._inflight:
+            if self.tracked and not (self._undelivered or self._inflight or self._handling()):
                 # A task ends a few loop turns after its update was handled, unannounced.
                 for _ in range(BUSY_TURNS):
                     await asyncio.sleep(0)
