@@ -1,39 +1,37 @@
-"""Every text users read comes from templates/, in both languages."""
+"""Every text users read comes from templates/, in both languages, and every name the code
+uses for one exists (tests/text_names.py finds them)."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+import pytest
+
+from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
+from bot.core.status import State
 from bot.core.texts import language_for, names, plain, terminal_language, text
+from handlers.menus import COORDINATOR, LIAISON, STRANGER
+from tests.text_names import CLI, MESSAGES, Scan, load, parse
 
 ROOT = Path(__file__).resolve().parent.parent
-USED = re.compile(r"""\.(?:text|plain)\(\s*["']([a-z_]+)["']""")
+
+# A text named by an f-string: its pattern ("{}" for the value) and every value it takes.
+# The scan fails on an f-string name whose pattern is not listed here.
+COMPUTED: dict[str, tuple[str, ...]] = {
+    "state_{}": tuple(state.value for state in State),
+    "part_{}": tuple(Part),
+    "{}_prompt": (Step.REPLACE, Step.INSERT),  # the steps that ask for one message
+    "rejected_{}": tuple(Rejection),
+    "cmd_{}": STRANGER + LIAISON + COORDINATOR,
+    # `huibao period ...` says what happened to the period: one text per outcome.
+    "period_{}": tuple(outcome.value for outcome in Outcome if outcome is not Outcome.UNKNOWN),
+}
 
 
 def test_both_languages_define_the_same_texts() -> None:
     assert names("zh-CN") == names("en")
     assert names("zh-CN", "cli") == names("en", "cli")
-
-
-def test_every_terminal_text_named_in_the_code_exists() -> None:
-    named = re.compile(
-        r"""(?:terminal|(?:Roster|Period|Schema|Settings|SettingValue|Template|Demo|Schedule)Error)"""
-        r"""\(\s*["']([a-z_]+)["']"""
-    )
-    used = {
-        name
-        for folder in ("bot", "storage")
-        for path in (ROOT / folder).rglob("*.py")
-        for name in named.findall(path.read_text(encoding="utf-8"))
-    }
-    cli = (ROOT / "bot" / "cli.py").read_text(encoding="utf-8")
-    used |= {f"help_{name}" for name in re.findall(r"""_help\(["']([a-z_]+)["']\)""", cli)}
-    # `huibao period ...` says what happened to the period: one text per outcome.
-    used |= {f"period_{outcome.value}" for outcome in Outcome if outcome is not Outcome.UNKNOWN}
-    assert len(used) > 50, used
-    assert used - names("en", "cli") == set()
 
 
 def test_the_terminal_speaks_the_locales_language() -> None:
@@ -43,16 +41,87 @@ def test_the_terminal_speaks_the_locales_language() -> None:
     assert terminal_language({"LANG": "C.UTF-8"}) == terminal_language({}) == "zh-CN"
 
 
-def test_every_text_named_in_the_code_exists() -> None:
-    defined = names("zh-CN")
-    used = {
-        name
-        for folder in ("bot", "handlers")
-        for path in (ROOT / folder).rglob("*.py")
-        for name in USED.findall(path.read_text(encoding="utf-8"))
-    }
-    assert used, "no texts found in the code"
-    assert used - defined == set()
+@pytest.fixture(scope="module")
+def scan() -> Scan:
+    return Scan(load(ROOT, ("bot", "handlers", "storage")), COMPUTED)
+
+
+def test_every_text_named_in_the_code_exists(scan: Scan) -> None:
+    defined = {MESSAGES: names("zh-CN"), CLI: names("zh-CN", CLI)}
+    problems = [f"{where}: {why}" for where, why in sorted(scan.errors.items())]
+    problems += sorted(
+        f"{use.where}: no text {use.name!r} in templates/{use.kind}/"
+        for use in scan.uses
+        if use.name not in defined[use.kind]
+    )
+    assert not problems, "\n".join(problems)
+    used = {kind: {u.name for u in scan.uses if u.kind == kind} for kind in defined}
+    assert len(used[MESSAGES]) > 100 and len(used[CLI]) > 50, used
+    assert set(COMPUTED) - scan.patterns_seen == set(), "COMPUTED lists patterns no code uses"
+
+
+def test_the_scan_follows_every_way_of_naming_a_text() -> None:
+    source = """
+from bot.core import texts
+from bot.core.texts import TerminalError, terminal
+from sqlalchemy import text
+
+TABLE = {1: "from_table"}
+SCREENS = {"a": ("nested_table", len), "b": ("other_row", len)}
+NAMES = ("module_loop",)
+
+class Who:
+    def text(self, name, /, **values):
+        return texts.text("en", name, **values)
+
+class OddError(TerminalError):
+    pass
+
+def _help(topic):
+    return terminal(f"help_{topic}")
+
+def refusal(x):
+    return "refused" if x else None
+
+def screen(sender, flag, key):
+    texts.plain(sender.language, "two_arguments")
+    sender.text("by_method", name="not a text name")
+    sender.text("yes" if flag else "no")
+    sender.text(TABLE[key])
+    sender.text(SCREENS[key][0])
+    sender.text(refusal(flag))
+    for label, _ in (("looped", 1),):
+        sender.text(label)
+    [sender.text(each) for each in NAMES]
+    sender.text(f"state_{flag.value}")
+    _help(topic="topic")
+    text("select 1")  # SQLAlchemy's text(), not ours
+    raise OddError("odd")
+
+def broken(sender, thing):
+    sender.text(f"unlisted_{thing.value}")
+    sender.text(thing.name)
+"""
+    found = Scan([parse("fake", "fake.py", source)], {"state_{}": ("a",)})
+    uses = {(u.kind, u.name) for u in found.uses}
+    assert uses == {
+        (MESSAGES, name)
+        for name in (
+            "two_arguments",
+            "by_method",
+            "yes",
+            "no",
+            "from_table",
+            "nested_table",
+            "other_row",
+            "refused",
+            "looped",
+            "module_loop",
+            "state_a",
+        )
+    } | {(CLI, "help_topic"), (CLI, "odd")}
+    assert sorted(found.errors) == ["fake.py:39", "fake.py:40"]
+    assert "unlisted_{}" in found.errors["fake.py:39"]
 
 
 def test_values_are_escaped_for_html() -> None:
