@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes (pytest-xdist). Many tests wait on a bot subprocess, a retry_after or the
+# per-chat pace rather than on a core, so twice the cores keeps both cores busy.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) * 2 )))
 
 .PHONY: run test lint typecheck demo bench clean
 
@@ -20,7 +23,7 @@ test: $(STAMP)  ## lint, type-check, import contracts and the whole test suite (
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 demo: $(STAMP)  ## an offline tour: simulated liaisons report, the summary is compiled to ./out/
 	$(BIN)/huibao demo
