@@ -26,6 +26,9 @@ from tests.harness import COORDINATOR_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token"
+# How long a bot process may take to get somewhere: start-up is well under a second on an
+# idle machine, but `make test` runs several test processes on each core.
+PATIENCE = 60.0
 
 
 def free_port() -> int:
@@ -70,7 +73,7 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 
 async def finish(process: asyncio.subprocess.Process) -> str:
     """The output of a bot that stops by itself (an error at start or later)."""
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
     return output.decode()
 
 
@@ -84,7 +87,7 @@ def one_line_naming(output: str, name: str) -> str:
     return lines[0]
 
 
-async def wait_for(condition: object, timeout: float = 20.0) -> None:
+async def wait_for(condition: object, timeout: float = PATIENCE) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():  # type: ignore[operator]
         if asyncio.get_running_loop().time() > deadline:
@@ -99,7 +102,7 @@ def listening(port: int) -> bool:
 
 async def stop(process: asyncio.subprocess.Process, sig: int) -> str:
     process.send_signal(sig)
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
     assert process.returncode == 0, output.decode()
     return output.decode()
 
@@ -110,7 +113,7 @@ async def test_polling_answers_and_stops_cleanly_on_sigint(engine: Engine) -> No
         try:
             await wait_for(lambda: double.calls_to("getUpdates"))
             stranger = double.user(9001, "访客")
-            replies = await stranger.send("你好", timeout=20)
+            replies = await stranger.send("你好", timeout=PATIENCE)
             assert "仅供" in replies.last.text
         finally:
             log = await stop(process, signal.SIGINT)
@@ -237,7 +240,7 @@ async def test_bad_gateways_while_polling_are_retried_and_logged(sqlite_engine: 
             double.inject("getUpdates", 502, times=2)
             await wait_for(lambda: len([c for c in double.calls if c.injected]) == 2)
             stranger = double.user(9003, "访客")
-            replies = await stranger.send("你好", timeout=30)
+            replies = await stranger.send("你好", timeout=PATIENCE)
             assert "仅供" in replies.last.text
         finally:
             log = await stop(process, signal.SIGTERM)
@@ -300,11 +303,11 @@ async def test_a_bot_api_that_stops_answering_is_logged(sqlite_engine: Engine) -
             assert process.stdout is not None
             seen = ""
             while "no answer from the Bot API to getUpdates in time" not in seen:
-                line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+                line = await asyncio.wait_for(process.stdout.readline(), timeout=PATIENCE)
                 assert line, seen
                 seen += line.decode()
             hang.clear()
-            replies = await double.user(9004, "访客").send("你好", timeout=30)
+            replies = await double.user(9004, "访客").send("你好", timeout=PATIENCE)
             assert "仅供" in replies.last.text
         finally:
             log = await stop(process, signal.SIGTERM)
