@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,19 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return venv / "bin" / "huibao"
+
+
+def test_the_wheel_installs_exactly_the_repository_packages(installed: Path) -> None:
+    """The README's development section says which top-level names a deployer gets."""
+    (wheel_file,) = (installed.parent.parent.parent / "dist").glob("huibao-*.whl")
+    with zipfile.ZipFile(wheel_file) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist() if "/" in name}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {
+        "bot",
+        "handlers",
+        "storage",
+        "templates",
+    }
 
 
 def test_the_installed_wheel_runs_in_an_empty_folder(installed: Path, tmp_path: Path) -> None:
