@@ -13,6 +13,7 @@ from telegram.ext import ContextTypes
 from bot.core import texts
 from bot.core.invites import deep_link
 from bot.core.periods import local_text
+from handlers import buttons
 from handlers.common import Who, is_private, reply, services, who, with_db
 from handlers.menus import set_user_menu
 from storage.people import (
@@ -132,8 +133,12 @@ def _language_buttons(sender: Who) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(sender.plain("lang_button_zh"), callback_data="lang:zh-CN"),
-                InlineKeyboardButton(sender.plain("lang_button_en"), callback_data="lang:en"),
+                InlineKeyboardButton(
+                    sender.plain("lang_button_zh"), callback_data=buttons.choose_language("zh-CN")
+                ),
+                InlineKeyboardButton(
+                    sender.plain("lang_button_en"), callback_data=buttons.choose_language("en")
+                ),
             ]
         ]
     )
@@ -161,10 +166,11 @@ async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """A tap on 中文 / English."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    language = query.data.removeprefix("lang:")
-    if language not in texts.LANGUAGES:
+    tap = buttons.parse_language(query.data)
+    if tap is None:
         await query.answer()
         return
+    language = tap.language
 
     def work(db: Session, sender: Who) -> Who:
         set_language(db, sender.identity.telegram_id, language)
