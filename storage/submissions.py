@@ -94,6 +94,11 @@ def _state(status: str | None, submitted_at: datetime | None, due_at: datetime) 
     return State.SUBMITTED_LATE if submitted_at > due_at else State.SUBMITTED
 
 
+def is_submitted(submission: Submission | None) -> bool:
+    """Whether a version of the submission was submitted (it may be revised since)."""
+    return submission is not None and submission.status == "submitted"
+
+
 @dataclass(frozen=True)
 class Assignment:
     """One department's part of one key work item in a period."""
