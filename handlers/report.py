@@ -40,7 +40,7 @@ from bot.core.summary import cell_paragraphs
 from handlers import buttons
 from handlers.buttons import Action, OnDraft, OpenItem, ShowList
 from handlers.chunks import pack, too_long
-from handlers.common import Who, is_private, reply, services, with_db
+from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, services, with_db
 from handlers.onboarding import stranger_or_idle
 from storage import drafts
 from storage.models import Period, Submission
@@ -538,15 +538,6 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
 # --- entry ------------------------------------------------------------------------
 
 
-def _liaison_check(update: Update, sender: Who) -> str | None:
-    """Why this user cannot report here, as a text name, or None."""
-    if not is_private(update):
-        return "private_only"
-    if not sender.identity.is_liaison:
-        return "stranger" if sender.identity.is_stranger else "liaisons_only"
-    return None
-
-
 def _no_period_text(sender: Who, latest: Period | None) -> str:
     tz = sender.tz
     if latest is None:
@@ -561,7 +552,7 @@ def _no_period_screen(sender: Who, db: Session) -> Screen:
     """No open period: say so, and list what the department submitted last (read-only)."""
     latest = latest_period(db)
     text = _no_period_text(sender, latest)
-    if latest is None or not sender.identity.is_liaison:
+    if latest is None or not sender.is_a(Role.LIAISON):
         return Screen([text])
     head = sender.text("last_period", month=latest.month)
     listing = _listing(sender, db, latest, None, head=head)
@@ -580,7 +571,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome:
-        refusal = _liaison_check(update, sender)
+        refusal = sender.refused(REPORTING)
         book = drafts.load(db, sender.identity.telegram_id)
         draft = book.open_draft()
         if refusal and (draft is None or refusal == "private_only"):
@@ -590,7 +581,7 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             return Outcome(_list_or_no_period(sender, db, book), live)
         checked = _checked(sender, db, book, draft, now)
         if isinstance(checked, Screen):  # the draft left the flow: say why, then the list
-            if not sender.identity.is_liaison:
+            if not sender.is_a(Role.LIAISON):
                 return Outcome(checked, live)
             listing = _list_or_no_period(sender, db, book)
             return Outcome(Screen(checked.texts + listing.texts, listing.keyboard), live)
@@ -1001,7 +992,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome | str:
-        refusal = _liaison_check(update, sender)
+        refusal = sender.refused(REPORTING)
         book = drafts.load(db, sender.identity.telegram_id)
         draft = book.open_draft()
         if refusal is not None and (draft is None or refusal == "private_only"):
@@ -1094,7 +1085,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     given = _input(message)
 
     def work(db: Session, sender: Who) -> Outcome | None:
-        if not sender.identity.is_liaison:
+        if sender.refused(LIAISONS):
             return None
         book = drafts.load(db, sender.identity.telegram_id)
         draft, live = book.open_draft(), book.screen
@@ -1113,8 +1104,8 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome:
-        if not sender.identity.is_liaison:
-            refusal = "stranger" if sender.identity.is_stranger else "liaisons_only"
+        refusal = sender.refused(LIAISONS)
+        if refusal:
             return Outcome(Screen([sender.text(refusal)]))
         book = drafts.load(db, sender.identity.telegram_id)
         draft = book.open_draft()
