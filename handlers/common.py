@@ -162,7 +162,7 @@ def who(update: Update, db: Session) -> Who:
     user = update.effective_user
     assert user is not None
     identity, chosen, zone = identify_sender(db, user.id)
-    language = chosen or texts.language_for(user.language_code)
+    language = texts.reader_language(chosen, user.language_code)
     return Who(identity, language, user.full_name, ZoneInfo(zone), is_private(update))
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.core.texts import language_for, names, plain, terminal_language, text
+from bot.core.texts import (
+    language_for,
+    names,
+    plain,
+    reader_language,
+    terminal_language,
+    text,
+)
 from storage.console import Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +71,11 @@ def test_values_are_escaped_for_html() -> None:
 def test_language_follows_telegram_english_or_chinese() -> None:
     assert language_for("en") == language_for("en-GB") == "en"
     assert language_for("zh-hans") == language_for(None) == language_for("ru") == "zh-CN"
+
+
+def test_the_language_a_user_reads() -> None:
+    """Chosen with /lang, else the client's, else the default (the settings' for reminders)."""
+    assert reader_language("zh-CN", "en") == "zh-CN"
+    assert reader_language(None, "en-US") == "en"
+    assert reader_language(None, "ru") == reader_language(None) == "zh-CN"
+    assert reader_language(None, None, default="en") == "en"
