@@ -18,6 +18,7 @@ from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot import broadcast
 from bot.core.reminders import Delivery, Message, OpenItem
+from handlers import buttons
 from handlers.common import COORDINATORS, MUTING, Services, Who, reply, services, with_db
 from storage import reminder_log
 from storage.periods import current_period
@@ -30,9 +31,9 @@ NETWORK_RETRIES = 4  # per message, by the rate limiter (bot/pacing.py), with ba
 
 
 def callback_data(action: OpenItem) -> str:
-    """A button's action as Telegram carries it; handlers/report.py reads `rp:o:…` (the
-    same strings as ever, so buttons of reminders sent before still work)."""
-    return f"rp:o:{action.period_id}:{action.work_item_id}"
+    """A button's action as Telegram carries it (handlers/buttons.py: the same strings as
+    ever, so buttons of reminders sent before still work)."""
+    return buttons.open_item(action.period_id, action.work_item_id)
 
 
 def _markup(message: Message) -> InlineKeyboardMarkup | None:

@@ -91,3 +91,11 @@ def test_every_button_action_does_something() -> None:
     from handlers.report import _ACTIONS
 
     assert set(Action) <= set(_ACTIONS)
+
+
+def test_a_reminder_button_opens_its_item() -> None:
+    from bot.core import reminders
+    from handlers.reminders import callback_data
+
+    data = callback_data(reminders.OpenItem(3, 17))
+    assert data == "rp:o:3:17" and buttons.parse(data) == OpenItem(3, 17)
