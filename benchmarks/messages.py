@@ -20,9 +20,9 @@ tapped), and how many of the bot messages sent from /report on still carry an in
 keyboard at the end.
 
 Buttons are found by their callback data, not their labels, so the script keeps
-working when the wording changes: handlers/report.py's `rp:o:<period>:<item>` opens an
-item and `rp:<seq>:<action>[:<arg>]` acts on the draft (done, edit, pick:<index>,
-replace, up, back, submit, …). The button is looked for on the most recently sent or
+working when the wording changes (handlers/buttons.py builds and parses them): one opens
+an item, the others act on the draft (done, edit, pick:<index>, replace, up, back,
+submit, …). The button is looked for on the most recently sent or
 edited bot message that has a keyboard, as a liaison would see it; when the action is
 not there, the usual way to it is tried first (e.g. ✏️ edit before picking an item, back
 before ✅). A step that still cannot be found makes that case "n/a" with the reason,
@@ -56,6 +56,7 @@ from sqlmodel import select  # noqa: E402
 from bot.core.periods import parse_due  # noqa: E402
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES  # noqa: E402
 from bot.double import FakeUser, SentMessage, parse_html  # noqa: E402
+from handlers import buttons  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Department, Submission, WorkItem  # noqa: E402
 from storage.periods import get_period, open_period  # noqa: E402
@@ -134,12 +135,11 @@ def chat_of(params: dict[str, Any]) -> int | None:
 
 
 def parse_data(data: str) -> tuple[str, int | None] | None:
-    """`rp:<seq>:<action>[:<arg>]` → (action, arg); None for other buttons."""
-    parts = data.split(":")
-    if len(parts) < 3 or parts[0] != "rp" or not parts[1].isdigit():
+    """A button acting on the draft → (action, arg); None for other buttons."""
+    tap = buttons.parse_report(data)
+    if not isinstance(tap, buttons.OnDraft):
         return None
-    arg = int(parts[3]) if len(parts) > 3 and parts[3].lstrip("-").isdigit() else None
-    return parts[2], arg
+    return tap.action.value, tap.arg
 
 
 class Liaison:
@@ -228,13 +228,13 @@ class Liaison:
     def item_button(
         self, period_id: int, item_id: int, title: str
     ) -> tuple[SentMessage, str] | None:
-        exact = f"rp:o:{period_id}:{item_id}"
+        exact = buttons.open_item(period_id, item_id)
         for screen in self.screens()[:1]:
-            buttons = [b for row in screen.button_rows for b in row if b.callback_data]
-            for button in buttons:
+            shown = [b for row in screen.button_rows for b in row if b.callback_data]
+            for button in shown:
                 if button.callback_data == exact:
                     return screen, exact
-            for button in buttons:  # another data scheme: the item's title on the button
+            for button in shown:  # another data scheme: the item's title on the button
                 if title[:10] in button.text and button.callback_data:
                     return screen, button.callback_data
         return None

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core import reminders as core
+from bot.core import texts
 from bot.core.reminders import QUEUED_KINDS, ChatLimits, Delivery, Kind, Message, Task
 from bot.settings import Settings
 from storage import reminder_log
@@ -119,7 +120,8 @@ def plan_nudge(session: Session, now: datetime) -> list[Task]:
 
 
 def _language(session: Session, settings: Settings, telegram_id: int) -> str:
-    return language_of(session, telegram_id) or settings.default_language
+    chosen = language_of(session, telegram_id)
+    return texts.reader_language(chosen, default=settings.default_language)
 
 
 def _reminder(

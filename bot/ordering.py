@@ -3,7 +3,7 @@
 python-telegram-bot processes one update at a time by default: every reply waits for
 the Bot API round trips of all the updates before it, whoever sent them. Its
 ``concurrent_updates`` runs them side by side with no regard to who sent them, and a
-liaison's draft (storage.conversations) must see their messages in the order they were
+liaison's draft (storage.drafts) must see their messages in the order they were
 written. This processor does both: one asyncio.Lock per user (per chat for updates
 without a user), taken before anything else can run, so a user's updates run one after
 the other in arrival order while other users' run meanwhile.

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import console, onboarding, once, reminders, report
+from handlers import buttons, console, onboarding, once, reminders, report
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -25,10 +25,10 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("whoami", onboarding.whoami))
     app.add_handler(CommandHandler("lang", onboarding.lang))
     app.add_handler(CommandHandler("invite", onboarding.invite))
-    app.add_handler(CallbackQueryHandler(onboarding.lang_button, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(onboarding.lang_button, pattern=buttons.LANGUAGE_PATTERN))
     app.add_handler(CommandHandler("report", report.report_command))
     app.add_handler(CommandHandler("cancel", report.cancel_command))
-    app.add_handler(CallbackQueryHandler(report.on_button, pattern=r"^rp:"))
+    app.add_handler(CallbackQueryHandler(report.on_button, pattern=buttons.REPORT_PATTERN))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, report.on_edited))
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))

@@ -1,4 +1,9 @@
-"""What every handler needs: the services, who is writing, in which language, and replies."""
+"""What every handler needs: the services, who is writing, in which language, whether
+they may, and replies.
+
+A handler gets its sender one way: `with_db(update, context, work)` runs `work(db, sender)`
+in a database thread. `sender.refused(NEEDS)` is the one role check: the text name of the
+refusal (the table below says who may use what), or None."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -74,20 +80,63 @@ def session(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
         yield db
 
 
+class Role(Enum):
+    LIAISON = "liaison"
+    COORDINATOR = "coordinator"
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Who may use a command or button, and the text names everyone else reads."""
+
+    role: Role
+    refusal: str
+    stranger: str | None = None  # what a stranger reads instead of `refusal`
+    stranger_in_groups: bool = True  # False: in a group a stranger reads `refusal` too
+    private: bool = False  # only in a private chat: elsewhere everyone reads "private_only"
+
+
+# Who may use what (the README's "Who does what"), and what the others read.
+COORDINATORS = Needs(Role.COORDINATOR, "coordinators_only")  # /invite, /remind
+CONSOLE = Needs(  # /status, /compile, /period: in a private chat or a group
+    Role.COORDINATOR, "coordinators_only", stranger="stranger", stranger_in_groups=False
+)
+LIAISONS = Needs(Role.LIAISON, "liaisons_only", stranger="stranger")  # /cancel
+REPORTING = Needs(Role.LIAISON, "liaisons_only", stranger="stranger", private=True)  # /report
+MUTING = Needs(Role.LIAISON, "not_allowed")  # /mute
+
+
 @dataclass(frozen=True)
 class Who:
-    """The sender of an update: their identity and language."""
+    """The sender of an update: their identity and language, and where they write from."""
 
     identity: Identity
     language: str
     name: str
     tz: ZoneInfo  # the organisation's
+    private: bool  # in a private chat with the bot
 
     def text(self, name: str, /, **values: Any) -> str:
         return texts.text(self.language, name, **values)
 
     def plain(self, name: str, /, **values: Any) -> str:
         return texts.plain(self.language, name, **values)
+
+    def is_a(self, role: Role) -> bool:
+        if role is Role.COORDINATOR:
+            return self.identity.is_coordinator
+        return self.identity.is_liaison
+
+    def refused(self, needs: Needs) -> str | None:
+        """Why this sender may not do it here, as the text name to answer with, or None."""
+        if needs.private and not self.private:
+            return "private_only"
+        if self.is_a(needs.role):
+            return None
+        stranger_here = self.private or needs.stranger_in_groups
+        if needs.stranger is not None and self.identity.is_stranger and stranger_here:
+            return needs.stranger
+        return needs.refusal
 
 
 async def with_db(
@@ -99,19 +148,31 @@ async def with_db(
     another process holds up only the user whose update needs it. `work` gets the
     session and the sender; it must not await (it runs outside the loop).
     """
-    return await in_db_thread(services(context), lambda db: work(db, who(update, db)))
+
+    def job(db: Session) -> T:
+        sender = who(update, db)
+        back_in_reach(db, sender)
+        return work(db, sender)
+
+    return await in_db_thread(services(context), job)
 
 
 def who(update: Update, db: Session) -> Who:
+    """The update's sender, read (never written)."""
     user = update.effective_user
     assert user is not None
     identity, chosen, zone = identify_sender(db, user.id)
-    if identity.liaison is not None and identity.liaison.unreachable and is_private(update):
-        # Writing to the bot proves a liaison marked unreachable (blocked it) unblocked it.
-        set_unreachable(db, user.id, False)
-        log.info("liaison %s is reachable again", user.id)
-    language = chosen or texts.language_for(user.language_code)
-    return Who(identity, language, user.full_name, ZoneInfo(zone))
+    language = texts.reader_language(chosen, user.language_code)
+    return Who(identity, language, user.full_name, ZoneInfo(zone), is_private(update))
+
+
+def back_in_reach(db: Session, sender: Who) -> None:
+    """Writing to the bot proves a liaison marked unreachable (blocked it) unblocked it:
+    reminders go to them again. Every update passes here (with_db)."""
+    liaison = sender.identity.liaison
+    if liaison is not None and liaison.unreachable and sender.private:
+        set_unreachable(db, sender.identity.telegram_id, False)
+        log.info("liaison %s is reachable again", sender.identity.telegram_id)
 
 
 def is_private(update: Update) -> bool:

@@ -31,7 +31,7 @@ from bot.core.periods import PeriodError, listed, local_text, parse_month
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
 from handlers.chunks import fit_list, pack
-from handlers.common import Who, is_private, reply, services, with_db
+from handlers.common import CONSOLE, Who, reply, services, with_db
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
 from storage.models import Period
@@ -43,13 +43,10 @@ log = logging.getLogger(__name__)
 ACTION_EVERY = 4.0  # seconds; Telegram shows a chat action for about five
 
 
-def _refusal(update: Update, sender: Who) -> str | None:
+def _refusal(sender: Who) -> str | None:
     """Why this sender may not use the console, as the text to answer, or None."""
-    if sender.identity.is_coordinator:
-        return None
-    if is_private(update) and sender.identity.is_stranger:
-        return sender.text("stranger")
-    return sender.text("coordinators_only")
+    refusal = sender.refused(CONSOLE)
+    return sender.text(refusal) if refusal else None
 
 
 def _unknown_month(sender: Who, db: Session, month: str | None) -> str:
@@ -134,7 +131,7 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> Compiled:
-        found = _refusal(update, sender) or _find(sender, db, args)
+        found = _refusal(sender) or _find(sender, db, args)
         if isinstance(found, str):
             return Compiled(sender, found)
         summary, _ = build_summary(db, found)
@@ -232,7 +229,7 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> list[str]:
-        found = _refusal(update, sender) or _find(sender, db, args)
+        found = _refusal(sender) or _find(sender, db, args)
         if isinstance(found, str):
             return [found]
         return [message.strip() for message in pack(status_blocks(sender, db, found, now))]
@@ -310,7 +307,7 @@ async def period_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> tuple[Who, PeriodAnswer]:
-        refusal = _refusal(update, sender)
+        refusal = _refusal(sender)
         if refusal:
             return sender, PeriodAnswer(refusal)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -13,7 +14,8 @@ from telegram.ext import ContextTypes
 from bot.core import texts
 from bot.core.invites import deep_link
 from bot.core.periods import local_text
-from handlers.common import Who, is_private, reply, services, who, with_db
+from handlers import buttons
+from handlers.common import COORDINATORS, Who, is_private, reply, services, who, with_db
 from handlers.menus import set_user_menu
 from storage.people import (
     InviteOutcome,
@@ -132,8 +134,12 @@ def _language_buttons(sender: Who) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(sender.plain("lang_button_zh"), callback_data="lang:zh-CN"),
-                InlineKeyboardButton(sender.plain("lang_button_en"), callback_data="lang:en"),
+                InlineKeyboardButton(
+                    sender.plain("lang_button_zh"), callback_data=buttons.choose_language("zh-CN")
+                ),
+                InlineKeyboardButton(
+                    sender.plain("lang_button_en"), callback_data=buttons.choose_language("en")
+                ),
             ]
         ]
     )
@@ -161,10 +167,11 @@ async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """A tap on 中文 / English."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    language = query.data.removeprefix("lang:")
-    if language not in texts.LANGUAGES:
+    tap = buttons.parse_language(query.data)
+    if tap is None:
         await query.answer()
         return
+    language = tap.language
 
     def work(db: Session, sender: Who) -> Who:
         set_language(db, sender.identity.telegram_id, language)
@@ -178,7 +185,7 @@ async def lang_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def _language_changed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, language: str, sender: Who
 ) -> None:
-    sender = Who(sender.identity, language, sender.name, sender.tz)
+    sender = replace(sender, language=language)
     await reply(update, texts.text(language, "lang_set"))
     if not sender.identity.is_stranger and is_private(update):
         await _refresh_menu(context, sender)
@@ -190,8 +197,9 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     code = context.args[0].strip().lower() if context.args else ""
 
     def work(db: Session, sender: Who) -> str:
-        if not sender.identity.is_coordinator:
-            return sender.text("coordinators_only")
+        refusal = sender.refused(COORDINATORS)
+        if refusal:
+            return sender.text(refusal)
         codes = [(d.code, d.name) for d in active_departments(db)]
         department = department_by_code(db, code) if code else None
         if not code:

@@ -18,8 +18,9 @@ from telegram.ext import Application, ContextTypes, ExtBot
 
 from bot import broadcast
 from bot.core.reminders import Delivery, Message, OpenItem
+from handlers import buttons
 from handlers.chunks import REMINDER_LIMITS
-from handlers.common import Services, Who, reply, services, with_db
+from handlers.common import COORDINATORS, MUTING, Services, Who, reply, services, with_db
 from storage import reminder_log
 from storage.periods import current_period
 
@@ -31,9 +32,9 @@ NETWORK_RETRIES = 4  # per message, by the rate limiter (bot/pacing.py), with ba
 
 
 def callback_data(action: OpenItem) -> str:
-    """A button's action as Telegram carries it; handlers/report.py reads `rp:o:…` (the
-    same strings as ever, so buttons of reminders sent before still work)."""
-    return f"rp:o:{action.period_id}:{action.work_item_id}"
+    """A button's action as Telegram carries it (handlers/buttons.py: the same strings as
+    ever, so buttons of reminders sent before still work)."""
+    return buttons.open_item(action.period_id, action.work_item_id)
 
 
 def _markup(message: Message) -> InlineKeyboardMarkup | None:
@@ -136,8 +137,10 @@ async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     def work(db: Session, sender: Who) -> str:
         liaison = sender.identity.liaison
         period = current_period(db)
-        if not sender.identity.is_liaison or liaison is None or liaison.id is None:
-            return sender.text("not_allowed")
+        refusal = sender.refused(MUTING)
+        if refusal:
+            return sender.text(refusal)
+        assert liaison is not None
         if period is None or period.id is None:
             return sender.text("mute_no_period")
         if off:
@@ -158,8 +161,9 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     sender, has_period = await with_db(
         update, context, lambda db, sender: (sender, current_period(db) is not None)
     )
-    if not sender.identity.is_coordinator:
-        await reply(update, sender.text("coordinators_only"))
+    refusal = sender.refused(COORDINATORS)
+    if refusal:
+        await reply(update, sender.text(refusal))
         return
     if not has_period:
         await reply(update, sender.text("remind_no_period"))

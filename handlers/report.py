@@ -1,6 +1,6 @@
 """The liaison's monthly report: /report, the item list, collecting, editing, preview, submit.
 
-State lives in the database (storage.conversations), never only in memory: every
+State lives in the database (storage.drafts), never only in memory: every
 accepted message or tap is saved in the same transaction that answers it, so a
 restart or days of silence resume exactly where the liaison was.
 
@@ -13,10 +13,9 @@ On a phone the chat stays quiet: a tap edits the message it came from, a new mes
 appears only for what the liaison sent or for a result worth keeping (the submitted
 confirmation), and only the newest screen has live buttons.
 
-Button data: `rp:o:<period>:<item>` opens an item (also used by reminders),
-`rp:r:<period>:<item>` starts revising a submitted one, `rp:l` shows the list, and
-`rp:<seq>:<action>[:<arg>]` acts on the open draft; a tap whose seq is not the draft's
-current one comes from an old message.
+Button data is built and parsed in handlers/buttons.py: open an item (also used by
+reminders), revise a submitted one, show the list, or act on the open draft; a tap whose
+seq is not the draft's current one comes from an old message.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlmodel import Session
@@ -34,14 +34,16 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.core.draft import MAX_ITEM_CHARS, MAX_ITEMS, Draft, Part, Rejection, Step
+from bot.core.draft import MAX_ITEM_CHARS, MAX_ITEMS, Draft, DraftBook, Part, Rejection, Step
 from bot.core.periods import PeriodView, default_due, local_text, parse_month
 from bot.core.status import State
 from bot.core.summary import cell_paragraphs
+from handlers import buttons
+from handlers.buttons import Action, OnDraft, OpenItem, ShowList
 from handlers.chunks import pack, too_long
-from handlers.common import Who, is_private, reply, services, with_db
+from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, services, with_db
 from handlers.onboarding import stranger_or_idle
-from storage import conversations
+from storage import drafts
 from storage.models import Period, Submission
 from storage.periods import current_period, latest_period, period_and_title
 from storage.snapshots import period_work_items
@@ -51,6 +53,7 @@ from storage.submissions import (
     department_list,
     find_submission,
     forget_unsubmitted,
+    is_submitted,
     may_report,
     owned_item,
     previous_plan,
@@ -61,9 +64,15 @@ from storage.submissions import (
 
 log = logging.getLogger(__name__)
 
-FLOW = "report"
 Keyboard = list[list[InlineKeyboardButton]]
-KEPT_ECHOES = 40  # bot messages remembered as echoes of the liaison's messages
+
+
+class Event(StrEnum):
+    """What acts on a draft besides its buttons (handlers/buttons.Action)."""
+
+    SHOW = "show"  # nothing: the draft's screen as it is
+    TEXT = "text"  # a message
+    EDITED = "edited"  # a Telegram edit of a message
 
 
 @dataclass
@@ -106,48 +115,23 @@ class Input:
 # --- state ----------------------------------------------------------------------
 
 
-def _key(period_id: int, work_item_id: int) -> str:
-    return f"{period_id}:{work_item_id}"
-
-
-def _load(db: Session, telegram_id: int) -> tuple[dict[str, Any], Draft | None]:
-    state = conversations.load(db, telegram_id, FLOW)
-    state.setdefault("drafts", {})
-    current = state.get("current")
-    if current and current in state["drafts"]:
-        return state, Draft.from_dict(state["drafts"][current])
-    return state, None
-
-
-def _store(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft | None) -> None:
-    drafts = dict(state.get("drafts", {}))
-    if draft is not None:
-        key = _key(draft.period_id, draft.work_item_id)
-        drafts[key] = draft.to_dict()
-        state = {**state, "current": key}
-    conversations.save(db, telegram_id, FLOW, {**state, "drafts": drafts})
-
-
-def _drop(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
+def _drop(db: Session, telegram_id: int, book: DraftBook, draft: Draft) -> None:
     """Forget a draft (submitted or discarded) and leave the flow."""
-    drafts = dict(state.get("drafts", {}))
-    drafts.pop(_key(draft.period_id, draft.work_item_id), None)
-    state.update(drafts=drafts, current=None)
-    conversations.save(db, telegram_id, FLOW, state)
+    book.drop(draft)
+    drafts.save(db, telegram_id, book)
 
 
-def _give_up(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
+def _give_up(db: Session, telegram_id: int, book: DraftBook, draft: Draft) -> None:
     """Leave a draft unsubmitted: out of the flow, and no longer a 草稿 anywhere."""
-    _drop(db, telegram_id, state, draft)
+    _drop(db, telegram_id, book, draft)
     forget_unsubmitted(db, draft.period_id, draft.work_item_id, draft.department_id)
 
 
-def _freeze(db: Session, telegram_id: int, state: dict[str, Any], draft: Draft) -> None:
+def _freeze(db: Session, telegram_id: int, book: DraftBook, draft: Draft) -> None:
     """Keep a draft its author may no longer submit, read-only, out of the flow."""
-    readonly = dict(state.get("readonly", {}))
-    readonly[_key(draft.period_id, draft.work_item_id)] = draft.to_dict()
-    state["readonly"] = readonly
-    _give_up(db, telegram_id, state, draft)
+    book.freeze(draft)
+    drafts.save(db, telegram_id, book)
+    forget_unsubmitted(db, draft.period_id, draft.work_item_id, draft.department_id)
 
 
 def _remember_screen(
@@ -155,12 +139,9 @@ def _remember_screen(
 ) -> None:
     """After sending: which message carries the live keyboard, and which bot message echoes
     which of the liaison's messages (a reply to the echo corrects that message's items)."""
-    state = conversations.load(db, telegram_id, FLOW)
-    state.update(screen=live, kept=kept)
-    if echo is not None:
-        echoes = {**state.get("echoes", {}), str(echo[0]): echo[1]}
-        state["echoes"] = dict(list(echoes.items())[-KEPT_ECHOES:])
-    conversations.save(db, telegram_id, FLOW, state)
+    book = drafts.load(db, telegram_id)
+    book.shown(live, kept, echo)
+    drafts.save(db, telegram_id, book)
 
 
 # --- screens --------------------------------------------------------------------
@@ -170,8 +151,8 @@ def _button(sender: Who, label: str, data: str, **values: Any) -> InlineKeyboard
     return InlineKeyboardButton(sender.plain(label, **values), callback_data=data)
 
 
-def _act(draft: Draft, action: str, arg: int | None = None) -> str:
-    return f"rp:{draft.seq}:{action}" + ("" if arg is None else f":{arg}")
+def _act(draft: Draft, action: Action, arg: int | None = None) -> str:
+    return buttons.on_draft(draft.seq, action, arg)
 
 
 def _numbered(sender: Who, items: list[str]) -> list[str]:
@@ -187,32 +168,23 @@ def _state_label(sender: Who, item: ListedItem, has_draft: bool) -> str:
 
 def list_screen(
     sender: Who,
-    db: Session,
     period: Period | PeriodView,
-    drafts: dict[str, Any],
+    owned: list[ListedItem],
+    drafted: set[int],
     head: str | None = None,
 ) -> Screen:
-    """The department's key work items for the period, each with its state (`head`
-    replaces the usual heading, e.g. for a closed period)."""
+    """The department's key work items for the period, each with its state (`drafted`:
+    the items with a draft; `head` replaces the usual heading, e.g. for a closed period)."""
     department = sender.identity.department
     assert department is not None and period.due_at is not None
-    owned = department_list(db, period, department.id)
     rows: Keyboard = []
     lines = []
     for number, item in enumerate(owned, 1):
-        has_draft = _key(period.id or 0, item.work_item_id) in drafts
-        label = _state_label(sender, item, has_draft)
+        label = _state_label(sender, item, item.work_item_id in drafted)
         lines.append(sender.text("report_list_line", number=number, title=item.title, state=label))
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    sender.plain(
-                        "report_list_button", number=number, title=item.title[:24], state=label
-                    ),
-                    callback_data=f"rp:o:{period.id}:{item.work_item_id}",
-                )
-            ]
-        )
+        text = sender.plain("report_list_button", number=number, title=item.title[:24], state=label)
+        data = buttons.open_item(period.id or 0, item.work_item_id)
+        rows.append([InlineKeyboardButton(text, callback_data=data)])
     if head is not None:
         return Screen([head, *lines], rows or None)
     text = sender.text(
@@ -224,6 +196,21 @@ def list_screen(
         empty=not owned,
     )
     return Screen([text], rows or None)
+
+
+def _listing(
+    sender: Who,
+    db: Session,
+    period: Period | PeriodView,
+    book: DraftBook | None,
+    head: str | None = None,
+) -> Screen:
+    """The department's list as it is now (`book` None: show no drafts)."""
+    department = sender.identity.department
+    assert department is not None
+    owned = department_list(db, period, department.id)
+    drafted = book.drafted(period.id or 0) if book is not None else set()
+    return list_screen(sender, period, owned, drafted, head)
 
 
 @dataclass
@@ -240,7 +227,7 @@ class View:
         sub = self.current
         return (
             sub is not None
-            and sub.status == "submitted"
+            and is_submitted(sub)
             and sub.version == draft.read_version
             and (sub.progress, sub.plan) == (draft.progress, draft.plan)
         )
@@ -253,25 +240,27 @@ def _collect_screen(sender: Who, draft: Draft, view: View) -> Screen:
         blocks += _numbered(sender, draft.items)
         blocks.append(sender.text("collect_more", part=part_name))
         keyboard: Keyboard = [
-            [_button(sender, "btn_done", _act(draft, "done"))],
+            [_button(sender, "btn_done", _act(draft, Action.DONE))],
             [
-                _button(sender, "btn_undo", _act(draft, "undo")),
-                _button(sender, "btn_edit", _act(draft, "edit")),
+                _button(sender, "btn_undo", _act(draft, Action.UNDO)),
+                _button(sender, "btn_edit", _act(draft, Action.EDIT)),
             ],
             [
-                _button(sender, "btn_list", "rp:l"),
-                _button(sender, "btn_cancel", _act(draft, "cancel")),
+                _button(sender, "btn_list", buttons.show_list()),
+                _button(sender, "btn_cancel", _act(draft, Action.CANCEL)),
             ],
         ]
     else:
         blocks.append(sender.text("collect_prompt", part=part_name))
-        keyboard = [[_button(sender, "btn_cancel", _act(draft, "cancel"))]]
+        keyboard = [[_button(sender, "btn_cancel", _act(draft, Action.CANCEL))]]
         if draft.part is Part.PROGRESS:
-            keyboard.insert(0, [_button(sender, "btn_no_progress", _act(draft, "none"))])
+            keyboard.insert(
+                0, [_button(sender, "btn_no_progress", _act(draft, Action.NO_PROGRESS))]
+            )
         if draft.part is Part.PROGRESS and draft.previous_plan:
             blocks.append(sender.text("carry_offer"))
             blocks += _numbered(sender, draft.previous_plan)
-            keyboard.insert(0, [_button(sender, "btn_carry", _act(draft, "carry"))])
+            keyboard.insert(0, [_button(sender, "btn_carry", _act(draft, Action.CARRY))])
     return Screen(pack(blocks), keyboard)
 
 
@@ -279,11 +268,11 @@ def _edit_screen(sender: Who, draft: Draft, view: View) -> Screen:
     part_name = sender.plain(f"part_{draft.part.value}")
     blocks = [sender.text("edit_head", part=part_name), *_numbered(sender, draft.items)]
     numbers = [
-        InlineKeyboardButton(str(i + 1), callback_data=_act(draft, "pick", i))
+        InlineKeyboardButton(str(i + 1), callback_data=_act(draft, Action.PICK, i))
         for i in range(len(draft.items))
     ]
     keyboard = [numbers[i : i + 8] for i in range(0, len(numbers), 8)]
-    keyboard.append([_button(sender, "btn_back", _act(draft, "back"))])
+    keyboard.append([_button(sender, "btn_back", _act(draft, Action.BACK))])
     return Screen(pack(blocks), keyboard)
 
 
@@ -292,15 +281,15 @@ def _item_screen(sender: Who, draft: Draft, view: View) -> Screen:
     blocks = [sender.text("item_head", number=index + 1, item=draft.items[index])]
     keyboard = [
         [
-            _button(sender, "btn_replace", _act(draft, "replace")),
-            _button(sender, "btn_delete", _act(draft, "delete")),
+            _button(sender, "btn_replace", _act(draft, Action.REPLACE)),
+            _button(sender, "btn_delete", _act(draft, Action.DELETE)),
         ],
         [
-            _button(sender, "btn_up", _act(draft, "up")),
-            _button(sender, "btn_down", _act(draft, "down")),
-            _button(sender, "btn_insert", _act(draft, "insert")),
+            _button(sender, "btn_up", _act(draft, Action.UP)),
+            _button(sender, "btn_down", _act(draft, Action.DOWN)),
+            _button(sender, "btn_insert", _act(draft, Action.INSERT)),
         ],
-        [_button(sender, "btn_back", _act(draft, "edit"))],
+        [_button(sender, "btn_back", _act(draft, Action.EDIT))],
     ]
     return Screen(pack(blocks), keyboard)
 
@@ -309,7 +298,7 @@ def _prompt_screen(sender: Who, draft: Draft, view: View) -> Screen:
     """Replace or insert: the next message is the new text."""
     index = draft.selected or 0
     text = sender.text(f"{draft.step.value}_prompt", number=index + 1, item=draft.items[index])
-    return Screen([text], [[_button(sender, "btn_back", _act(draft, "edit"))]])
+    return Screen([text], [[_button(sender, "btn_back", _act(draft, Action.EDIT))]])
 
 
 def _preview_screen(sender: Who, draft: Draft, view: View) -> Screen:
@@ -318,15 +307,15 @@ def _preview_screen(sender: Who, draft: Draft, view: View) -> Screen:
         blocks.append(sender.text("warn_same_as_last_month"))
     keyboard = [
         [
-            _button(sender, "btn_change_progress", _act(draft, "change", 0)),
-            _button(sender, "btn_change_plan", _act(draft, "change", 1)),
+            _button(sender, "btn_change_progress", _act(draft, Action.CHANGE, 0)),
+            _button(sender, "btn_change_plan", _act(draft, Action.CHANGE, 1)),
         ],
-        [_button(sender, "btn_cancel", _act(draft, "cancel"))],
+        [_button(sender, "btn_cancel", _act(draft, Action.CANCEL))],
     ]
     if view.unchanged(draft):
         blocks.append(sender.text("preview_unchanged"))
     else:
-        keyboard.insert(0, [_button(sender, "btn_submit", _act(draft, "submit"))])
+        keyboard.insert(0, [_button(sender, "btn_submit", _act(draft, Action.SUBMIT))])
     return Screen(pack(blocks), keyboard)
 
 
@@ -335,8 +324,8 @@ def _confirm_cancel_screen(sender: Who, draft: Draft, view: View) -> Screen:
         [sender.text("confirm_cancel", title=view.title)],
         [
             [
-                _button(sender, "btn_discard", _act(draft, "discard")),
-                _button(sender, "btn_keep", _act(draft, "keep")),
+                _button(sender, "btn_discard", _act(draft, Action.DISCARD)),
+                _button(sender, "btn_keep", _act(draft, Action.KEEP)),
             ]
         ],
     )
@@ -354,8 +343,8 @@ def _conflict_screen(sender: Who, draft: Draft, view: View) -> Screen:
     return Screen(
         pack(blocks),
         [
-            [_button(sender, "btn_submit_mine", _act(draft, "mine"))],
-            [_button(sender, "btn_take_theirs", _act(draft, "theirs"))],
+            [_button(sender, "btn_submit_mine", _act(draft, Action.MINE))],
+            [_button(sender, "btn_take_theirs", _act(draft, Action.THEIRS))],
         ],
     )
 
@@ -372,8 +361,8 @@ def _sections_screen(sender: Who, draft: Draft, view: View) -> Screen:
             )
         )
     keyboard = [
-        [_button(sender, "btn_sections_yes", _act(draft, "sections_yes"))],
-        [_button(sender, "btn_sections_no", _act(draft, "sections_no"))],
+        [_button(sender, "btn_sections_yes", _act(draft, Action.SECTIONS_YES))],
+        [_button(sender, "btn_sections_no", _act(draft, Action.SECTIONS_NO))],
     ]
     return Screen(pack(blocks), keyboard)
 
@@ -385,8 +374,8 @@ def _chatter_screen(sender: Who, draft: Draft, view: View) -> Screen:
         [sender.text("confirm_chatter", text=draft.pending or "", part=part)],
         [
             [
-                _button(sender, "btn_chatter_add", _act(draft, "chatter_add")),
-                _button(sender, "btn_chatter_ignore", _act(draft, "chatter_ignore")),
+                _button(sender, "btn_chatter_add", _act(draft, Action.CHATTER_ADD)),
+                _button(sender, "btn_chatter_ignore", _act(draft, Action.CHATTER_IGNORE)),
             ]
         ],
     )
@@ -447,7 +436,7 @@ def _shared(db: Session, draft: Draft) -> tuple[list[str], int] | None:
         if department.id == draft.department_id:
             break
         found = find_submission(db, draft.period_id, item.id, department.id or 0)
-        if found is not None and found.status == "submitted":
+        if found is not None and is_submitted(found):
             before += len([p for p in found.progress if p.strip()])
     return others, before
 
@@ -549,17 +538,7 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
 # --- entry ------------------------------------------------------------------------
 
 
-def _liaison_check(update: Update, sender: Who) -> str | None:
-    """Why this user cannot report here, as a text name, or None."""
-    if not is_private(update):
-        return "private_only"
-    if not sender.identity.is_liaison:
-        return "stranger" if sender.identity.is_stranger else "liaisons_only"
-    return None
-
-
-def _no_period_text(sender: Who, db: Session) -> str:
-    latest = latest_period(db)
+def _no_period_text(sender: Who, latest: Period | None) -> str:
     tz = sender.tz
     if latest is None:
         return sender.text("no_open_period", month=None, due=None)
@@ -571,20 +550,20 @@ def _no_period_text(sender: Who, db: Session) -> str:
 
 def _no_period_screen(sender: Who, db: Session) -> Screen:
     """No open period: say so, and list what the department submitted last (read-only)."""
-    text = _no_period_text(sender, db)
     latest = latest_period(db)
-    if latest is None or not sender.identity.is_liaison:
+    text = _no_period_text(sender, latest)
+    if latest is None or not sender.is_a(Role.LIAISON):
         return Screen([text])
     head = sender.text("last_period", month=latest.month)
-    listing = list_screen(sender, db, latest, {}, head=head)
+    listing = _listing(sender, db, latest, None, head=head)
     return Screen([text, *listing.texts], listing.keyboard)
 
 
-def _list_or_no_period(sender: Who, db: Session, state: dict[str, Any]) -> Screen:
+def _list_or_no_period(sender: Who, db: Session, book: DraftBook) -> Screen:
     period = current_period(db)
     if period is None:
         return _no_period_screen(sender, db)
-    return list_screen(sender, db, period, state["drafts"])
+    return _listing(sender, db, period, book)
 
 
 async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -592,19 +571,19 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome:
-        refusal = _liaison_check(update, sender)
-        state, draft = _load(db, sender.identity.telegram_id)
+        refusal = sender.refused(REPORTING)
+        book = drafts.load(db, sender.identity.telegram_id)
+        draft = book.open_draft()
         if refusal and (draft is None or refusal == "private_only"):
             return Outcome(Screen([sender.text(refusal)]))
-        live = state.get("screen")
+        live = book.screen
         if draft is None:
-            return Outcome(_list_or_no_period(sender, db, state), live)
-        checked = _checked(sender, db, state, draft, now)
+            return Outcome(_list_or_no_period(sender, db, book), live)
+        checked = _checked(sender, db, book, draft, now)
         if isinstance(checked, Screen):  # the draft left the flow: say why, then the list
-            if not sender.identity.is_liaison:
+            if not sender.is_a(Role.LIAISON):
                 return Outcome(checked, live)
-            state, _ = _load(db, sender.identity.telegram_id)
-            listing = _list_or_no_period(sender, db, state)
+            listing = _list_or_no_period(sender, db, book)
             return Outcome(Screen(checked.texts + listing.texts, listing.keyboard), live)
         screen = draft_screen(sender, draft, _view(db, draft, checked.title))
         screen.texts.insert(0, sender.text("resume", title=checked.title))
@@ -616,55 +595,59 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 def _open_item(
     sender: Who,
     db: Session,
-    state: dict[str, Any],
-    period_id: int,
-    work_item_id: int,
+    book: DraftBook,
+    tap: OpenItem,
     now: Callable[[], datetime],
-    revise: bool = False,
 ) -> Screen:
     """Open one key work item: resume its draft, show its submission, or start a draft."""
     department = sender.identity.department
     assert department is not None
-    owned = owned_item(db, period_id, work_item_id, department.id or 0)
+    owned = owned_item(db, tap.period_id, tap.work_item_id, department.id)
     if owned is None:
         return Screen([sender.text("stale_item")])
     period, title, submission = owned
-    submitted = submission is not None and submission.status == "submitted"
+    submitted = submission if is_submitted(submission) else None
     if not period.is_open:
         blocks = [sender.text("period_closed", month=period.month)]
-        if submission is not None and submitted:
-            blocks += preview_blocks(sender, title, submission.progress, submission.plan)
+        if submitted is not None:
+            blocks += preview_blocks(sender, title, submitted.progress, submitted.plan)
         return Screen(pack(blocks))
-    key = _key(period_id, work_item_id)
-    if key in state["drafts"]:
-        draft = Draft.from_dict(state["drafts"][key])
-        return _act_on(sender, db, state, draft, "show", None, now)
-    if submission is not None and submitted and not revise:
-        return _submitted_screen(sender, db, period, title, submission)
-    if submission is not None and submitted:
-        draft = Draft(
-            period_id,
+    draft = book.draft_for(tap.period_id, tap.work_item_id)
+    if draft is None and submitted is not None and not tap.revise:
+        by = submitter_name(db, submitted.submitted_by) or "?"
+        return _submitted_screen(sender, period, title, submitted, by)
+    if draft is None:
+        draft = _new_draft(db, period, tap.work_item_id, department.id, submitted)
+    return _act_on(sender, db, book, draft, Event.SHOW, None, now)
+
+
+def _new_draft(
+    db: Session, period: Period, work_item_id: int, department_id: int, submitted: Submission | None
+) -> Draft:
+    """A revision of the submitted version at its preview, or a first draft (the
+    department's row says 草稿 from then on, in the list and /status)."""
+    if submitted is not None:
+        return Draft(
+            period.id or 0,
             work_item_id,
-            department.id or 0,
-            submission.version,
-            progress=list(submission.progress),
-            plan=list(submission.plan),
+            department_id,
+            submitted.version,
+            progress=list(submitted.progress),
+            plan=list(submitted.plan),
             step=Step.PREVIEW,
         )
-    else:  # the department's row says 草稿 from now on (in the list and /status)
-        created = submission_for(db, period, work_item_id, department.id or 0)
-        draft = Draft(
-            period_id,
-            work_item_id,
-            department.id or 0,
-            created.version,
-            previous_plan=previous_plan(db, period, work_item_id, department.id or 0),
-        )
-    return _act_on(sender, db, state, draft, "show", None, now)
+    created = submission_for(db, period, work_item_id, department_id)
+    return Draft(
+        period.id or 0,
+        work_item_id,
+        department_id,
+        created.version,
+        previous_plan=previous_plan(db, period, work_item_id, department_id),
+    )
 
 
 def _submitted_screen(
-    sender: Who, db: Session, period: Period, title: str, submission: Submission
+    sender: Who, period: Period, title: str, submission: Submission, by: str
 ) -> Screen:
     """A submitted item: who submitted it and when, its content, and an explicit 修改."""
     assert submission.submitted_at is not None and period.due_at is not None
@@ -673,14 +656,14 @@ def _submitted_screen(
         title=title,
         version=submission.version,
         at=local_text(submission.submitted_at, sender.tz),
-        name=submitter_name(db, submission.submitted_by) or "?",
+        name=by,
         late=submission.submitted_at > period.due_at,
     )
     blocks = [head, *preview_blocks(sender, title, submission.progress, submission.plan)[1:]]
-    data = f"rp:r:{period.id}:{submission.work_item_id}"
+    data = buttons.revise_item(period.id or 0, submission.work_item_id)
     keyboard = [
         [InlineKeyboardButton(sender.plain("btn_edit"), callback_data=data)],
-        [InlineKeyboardButton(sender.plain("btn_list"), callback_data="rp:l")],
+        [InlineKeyboardButton(sender.plain("btn_list"), callback_data=buttons.show_list())],
     ]
     return Screen(pack(blocks), keyboard)
 
@@ -694,7 +677,7 @@ class Act:
 
     sender: Who
     db: Session
-    state: dict[str, Any]
+    book: DraftBook
     draft: Draft
     period: PeriodView
     title: str
@@ -706,7 +689,7 @@ class Act:
 def _checked(
     sender: Who,
     db: Session,
-    state: dict[str, Any],
+    book: DraftBook,
     draft: Draft,
     now: Callable[[], datetime],
     arg: int | None = None,
@@ -716,26 +699,26 @@ def _checked(
     out of the flow: shown for the liaison's records, kept read-only)."""
     period, title = period_and_title(db, draft.period_id, draft.work_item_id)
     if period is None or not period.is_open:
-        return _closed(sender, db, state, draft, title, period)
+        return _closed(sender, db, book, draft, title, period)
     telegram_id = sender.identity.telegram_id
     if not may_report(db, telegram_id, draft.period_id, draft.work_item_id, draft.department_id):
-        _freeze(db, telegram_id, state, draft)
+        _freeze(db, telegram_id, book, draft)
         blocks = [sender.text("rights_lost", title=title)]
         blocks += preview_blocks(sender, title, draft.progress, draft.plan)
         return Screen(pack(blocks))
-    return Act(sender, db, state, draft, period, title, now, arg, message)
+    return Act(sender, db, book, draft, period, title, now, arg, message)
 
 
 def _closed(
     sender: Who,
     db: Session,
-    state: dict[str, Any],
+    book: DraftBook,
     draft: Draft,
     title: str,
     period: PeriodView | None,
 ) -> Screen:
     """The period closed under an open draft: leave the flow, and show the draft to keep."""
-    _drop(db, sender.identity.telegram_id, state, draft)
+    _drop(db, sender.identity.telegram_id, book, draft)
     blocks = [sender.text("period_closed_draft", month=period.month if period else "?")]
     blocks += preview_blocks(sender, title, draft.progress, draft.plan)
     return Screen(pack(blocks))
@@ -744,27 +727,27 @@ def _closed(
 def _act_on(
     sender: Who,
     db: Session,
-    state: dict[str, Any],
+    book: DraftBook,
     draft: Draft,
-    action: str,
+    action: Action | Event,
     arg: int | None,
-    now: Any,
+    now: Callable[[], datetime],
     message: Input | None = None,
 ) -> Screen:
     """Apply one action to the draft, save it, and say what to show next."""
-    act = _checked(sender, db, state, draft, now, arg, message)
+    act = _checked(sender, db, book, draft, now, arg, message)
     if isinstance(act, Screen):
         return act
-    handler = _ACTIONS.get(action, _nothing)
     seq = draft.seq
-    result = handler(act)
+    result = _ACTIONS[action](act)
     if isinstance(result, Screen):
         return result
-    _store(db, sender.identity.telegram_id, state, draft)
+    book.keep(draft)
+    drafts.save(db, sender.identity.telegram_id, book)
     screen = draft_screen(sender, draft, _view(db, draft, act.title))
     if result:
         screen.texts.insert(0, result)
-    screen.unchanged = not result and draft.seq == seq and action != "show"
+    screen.unchanged = not result and draft.seq == seq and action is not Event.SHOW
     return screen
 
 
@@ -808,14 +791,14 @@ def _change(act: Act) -> ActionResult:
 
 def _cancel(act: Act) -> ActionResult:
     if act.draft.empty:
-        _give_up(act.db, act.sender.identity.telegram_id, act.state, act.draft)
+        _give_up(act.db, act.sender.identity.telegram_id, act.book, act.draft)
         return Screen([act.sender.text("cancelled")])
     act.draft.ask_cancel()
     return None
 
 
 def _discard(act: Act) -> ActionResult:
-    _give_up(act.db, act.sender.identity.telegram_id, act.state, act.draft)
+    _give_up(act.db, act.sender.identity.telegram_id, act.book, act.draft)
     return Screen([act.sender.text("discarded", title=act.title)])
 
 
@@ -829,12 +812,10 @@ def _theirs(act: Act) -> ActionResult:
 
 
 def _submit(act: Act) -> ActionResult:
-    sender, db, draft = act.sender, act.db, act.draft
+    sender, db, draft, period = act.sender, act.db, act.draft, act.period
     if not draft.progress or not draft.plan:
         draft.change(Part.PROGRESS if not draft.progress else Part.PLAN)
         return sender.text("both_parts_needed")
-    period = db.get(Period, draft.period_id)
-    assert period is not None and period.due_at is not None
     submission = submission_for(db, period, draft.work_item_id, draft.department_id)
     try:
         saved = submit(
@@ -849,8 +830,8 @@ def _submit(act: Act) -> ActionResult:
     except Conflict as conflict:
         draft.conflict(conflict.current.version)
         return None
-    _drop(db, sender.identity.telegram_id, act.state, draft)
-    listing = list_screen(sender, db, period, act.state["drafts"])
+    _drop(db, sender.identity.telegram_id, act.book, draft)
+    listing = _listing(sender, db, period, act.book)
     assert saved.submitted_at is not None
     done = sender.text(
         "submitted", title=act.title, version=saved.version, late=saved.submitted_at > period.due_at
@@ -902,9 +883,9 @@ def _by_reply(act: Act, message: Input) -> ActionResult:
                 return _rejected(sender, rejection, message.text)
             draft.note_origin(message.message_id, [draft.items[index]])
             return sender.text("reply_replaced", number=index + 1)
-    source = message.reply_to
+    source: int | None = message.reply_to
     if message.reply_to_bot:
-        source = act.state.get("echoes", {}).get(str(message.reply_to))
+        source = act.book.echoed(message.reply_to)
     if source is None or str(source) not in draft.origins:
         return None
     return _retake(act, source)
@@ -969,34 +950,34 @@ def _calls(method: Callable[[Draft], object]) -> Callable[[Act], ActionResult]:
     return action
 
 
-# Action (button data or input) → what it does. A new action adds its line here.
-_ACTIONS: dict[str, Callable[[Act], ActionResult]] = {
-    "show": _nothing,
-    "done": _done,
-    "undo": _undo,
-    "none": _no_progress,
-    "edit": _calls(Draft.edit),
-    "carry": _calls(Draft.carry_forward),
-    "pick": _pick,
-    "replace": _calls(Draft.start_replace),
-    "insert": _calls(Draft.start_insert),
-    "delete": _calls(Draft.delete),
-    "up": _calls(lambda draft: draft.move(-1)),
-    "down": _calls(lambda draft: draft.move(1)),
-    "back": _calls(Draft.back),
-    "change": _change,
-    "cancel": _cancel,
-    "keep": _calls(Draft.keep_going),
-    "discard": _discard,
-    "submit": _submit,
-    "mine": _submit,
-    "theirs": _theirs,
-    "text": _text,
-    "edited": _edited,
-    "sections_yes": _answers(Draft.accept_sections),
-    "sections_no": _answers(Draft.reject_sections),
-    "chatter_add": _answers(Draft.add_pending),
-    "chatter_ignore": _answers(Draft.drop_pending),
+# Action (a button, or input) → what it does. A new action adds its line here.
+_ACTIONS: dict[Action | Event, Callable[[Act], ActionResult]] = {
+    Event.SHOW: _nothing,
+    Event.TEXT: _text,
+    Event.EDITED: _edited,
+    Action.DONE: _done,
+    Action.UNDO: _undo,
+    Action.NO_PROGRESS: _no_progress,
+    Action.EDIT: _calls(Draft.edit),
+    Action.CARRY: _calls(Draft.carry_forward),
+    Action.PICK: _pick,
+    Action.REPLACE: _calls(Draft.start_replace),
+    Action.INSERT: _calls(Draft.start_insert),
+    Action.DELETE: _calls(Draft.delete),
+    Action.UP: _calls(lambda draft: draft.move(-1)),
+    Action.DOWN: _calls(lambda draft: draft.move(1)),
+    Action.BACK: _calls(Draft.back),
+    Action.CHANGE: _change,
+    Action.CANCEL: _cancel,
+    Action.KEEP: _calls(Draft.keep_going),
+    Action.DISCARD: _discard,
+    Action.SUBMIT: _submit,
+    Action.MINE: _submit,
+    Action.THEIRS: _theirs,
+    Action.SECTIONS_YES: _answers(Draft.accept_sections),
+    Action.SECTIONS_NO: _answers(Draft.reject_sections),
+    Action.CHATTER_ADD: _answers(Draft.add_pending),
+    Action.CHATTER_IGNORE: _answers(Draft.drop_pending),
 }
 
 
@@ -1007,22 +988,23 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every `rp:` button: open an item, show the list, or act on the draft."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    parts = query.data.split(":")
+    tap = buttons.parse_report(query.data)
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome | str:
-        refusal = _liaison_check(update, sender)
-        state, draft = _load(db, sender.identity.telegram_id)
+        refusal = sender.refused(REPORTING)
+        book = drafts.load(db, sender.identity.telegram_id)
+        draft = book.open_draft()
         if refusal is not None and (draft is None or refusal == "private_only"):
             return sender.plain(refusal)
-        live = state.get("screen")
+        live = book.screen
         if refusal is not None:  # revoked with a draft open: the check says so, once
             assert draft is not None
-            return Outcome(_act_on(sender, db, state, draft, "show", None, now), live)
-        screen, notice = _tapped(sender, db, state, draft, parts, now)
+            return Outcome(_act_on(sender, db, book, draft, Event.SHOW, None, now), live)
+        screen, notice = _tapped(sender, db, book, draft, tap, now)
         # A reminder, or a result worth keeping, stays as it is: the screen comes anew.
         on_screen = query.message is not None and query.message.message_id == live
-        edit = parts[1].isdigit() or (on_screen and not state.get("kept"))
+        edit = isinstance(tap, OnDraft) or (on_screen and not book.kept)
         return Outcome(screen, live, notice, edit_tapped=edit)
 
     outcome = await with_db(update, context, work)
@@ -1036,23 +1018,23 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _tapped(
     sender: Who,
     db: Session,
-    state: dict[str, Any],
+    book: DraftBook,
     draft: Draft | None,
-    parts: list[str],
+    tap: buttons.ReportTap | None,
     now: Callable[[], datetime],
 ) -> tuple[Screen, str | None]:
-    """What a liaison's tap shows, and the short notice for the tap itself (old buttons)."""
-    if parts[1] in ("o", "r") and len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
-        revise = parts[1] == "r"
-        return _open_item(sender, db, state, int(parts[2]), int(parts[3]), now, revise), None
-    if parts[1] == "l":
-        return _list_or_no_period(sender, db, state), None
+    """What a liaison's tap shows, and the short notice for the tap itself (old buttons;
+    `tap` None: data this version does not know)."""
+    match tap:
+        case OpenItem():
+            return _open_item(sender, db, book, tap, now), None
+        case ShowList():
+            return _list_or_no_period(sender, db, book), None
     if draft is None:  # the old message only loses its buttons
         return Screen([], notice=True), sender.plain("stale_button")
-    if not parts[1].isdigit() or int(parts[1]) != draft.seq:
-        return _act_on(sender, db, state, draft, "show", None, now), sender.plain("stale_button")
-    arg = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else None
-    return _act_on(sender, db, state, draft, parts[2], arg, now), None
+    if tap is None or tap.seq != draft.seq:
+        return _act_on(sender, db, book, draft, Event.SHOW, None, now), sender.plain("stale_button")
+    return _act_on(sender, db, book, draft, tap.action, tap.arg, now), None
 
 
 # --- messages ---------------------------------------------------------------------
@@ -1078,12 +1060,13 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     given = _input(message)
 
     def work(db: Session, sender: Who) -> Outcome | None:
-        state, draft = _load(db, sender.identity.telegram_id)
+        book = drafts.load(db, sender.identity.telegram_id)
+        draft = book.open_draft()
         if draft is None:
             return None
-        screen = _act_on(sender, db, state, draft, "text", None, now, given)
+        screen = _act_on(sender, db, book, draft, Event.TEXT, None, now, given)
         echo = given.message_id if screen.keyboard and not screen.notice else None
-        return Outcome(screen, state.get("screen"), echo_of=echo)
+        return Outcome(screen, book.screen, echo_of=echo)
 
     outcome = await with_db(update, context, work)
     if outcome is None:
@@ -1102,13 +1085,13 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     given = _input(message)
 
     def work(db: Session, sender: Who) -> Outcome | None:
-        if not sender.identity.is_liaison:
+        if sender.refused(LIAISONS):
             return None
-        state, draft = _load(db, sender.identity.telegram_id)
-        live = state.get("screen")
+        book = drafts.load(db, sender.identity.telegram_id)
+        draft, live = book.open_draft(), book.screen
         if draft is None or str(given.message_id) not in draft.origins:
             return Outcome(Screen([sender.text("edited_after_submit")], notice=True), live)
-        return Outcome(_act_on(sender, db, state, draft, "edited", None, now, given), live)
+        return Outcome(_act_on(sender, db, book, draft, Event.EDITED, None, now, given), live)
 
     outcome = await with_db(update, context, work)
     if outcome is not None:
@@ -1121,13 +1104,14 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome:
-        if not sender.identity.is_liaison:
-            refusal = "stranger" if sender.identity.is_stranger else "liaisons_only"
+        refusal = sender.refused(LIAISONS)
+        if refusal:
             return Outcome(Screen([sender.text(refusal)]))
-        state, draft = _load(db, sender.identity.telegram_id)
+        book = drafts.load(db, sender.identity.telegram_id)
+        draft = book.open_draft()
         if draft is None:
             return Outcome(Screen([sender.text("nothing_to_cancel")]))
-        return Outcome(_act_on(sender, db, state, draft, "cancel", None, now), state.get("screen"))
+        return Outcome(_act_on(sender, db, book, draft, Action.CANCEL, None, now), book.screen)
 
     await present(update, context, await with_db(update, context, work))
 
@@ -1138,7 +1122,7 @@ async def group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
 
     def work(db: Session, sender: Who) -> str | None:
-        _, draft = _load(db, sender.identity.telegram_id)
+        draft = drafts.load(db, sender.identity.telegram_id).open_draft()
         return sender.text("private_only") if draft is not None else None
 
     text = await with_db(update, context, work)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot.core.invites import new_token, token_hash
 from bot.core.periods import DEFAULT_ZONE
-from storage import conversations
+from storage import drafts
 from storage.models import (
     Coordinator,
     Department,
@@ -85,7 +85,7 @@ def _sender_query() -> sa.Select[Any]:
         sa.select(organisation.c.timezone).order_by(organisation.c.id).limit(1).scalar_subquery()
     )
     anchor = sa.select(sa.literal(1).label("one")).subquery()
-    state = conversations.TABLE
+    state = drafts.TABLE
     return (
         sa.select(
             coordinator.c.id.label("coordinator_id"),
@@ -150,12 +150,12 @@ def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str |
     """identify(), language_of(), the organisation's time zone name and where the user is
     in a chat flow, in one query: what every update needs to know about its sender (five
     round trips otherwise). The flow's state is kept in the session for
-    storage.conversations."""
+    storage.drafts."""
     row = _sender_row(session, telegram_id)
-    conversations.remember(
+    drafts.remember(
         session,
         telegram_id,
-        conversations.Kept(row.state_of is not None, row.flow or "", row.data or {}),
+        drafts.Kept(row.state_of is not None, row.flow or "", row.data or {}),
     )
     return _identity(telegram_id, row), row.language, row.timezone or DEFAULT_ZONE
 

@@ -100,6 +100,11 @@ def submission_view(submission: Submission) -> SubmissionView:
     )
 
 
+def is_submitted(submission: Submission | None) -> bool:
+    """Whether a version of the submission was submitted (it may be revised since)."""
+    return submission is not None and submission.status == SubmissionStatus.SUBMITTED
+
+
 def assignments(session: Session, period: Period) -> list[Assignment]:
     """Every key work item × responsible department as the period has them (titles and
     department names included), in document then roster order."""

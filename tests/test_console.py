@@ -288,7 +288,7 @@ async def test_long_status_is_split_between_items(harness: Harness) -> None:
     with session_scope(harness.engine) as db:
         period = get_period(db, "2015-10")
         assert period is not None
-        sender = Who(identify(db, COORDINATOR_ID), "zh-CN", "李明", SHANGHAI)
+        sender = Who(identify(db, COORDINATOR_ID), "zh-CN", "李明", SHANGHAI, private=True)
         blocks = status_blocks(sender, db, period, local("2015-11-02 10:00"))
     messages = pack(blocks, limit=120)
     assert len(messages) >= 4

@@ -6,8 +6,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from bot.core.draft import Draft
 from bot.core.roster import load_roster
 from bot.double import FakeUser
+from storage import drafts
 from storage.db import session_scope
 from storage.models import Liaison, SubmissionRevision
 from storage.roster import apply_roster
@@ -36,14 +38,9 @@ def revisions_of(harness: Harness, title: str, dept: str) -> list[SubmissionRevi
         )
 
 
-def kept_read_only(harness: Harness, telegram_id: int) -> dict[str, object]:
-    from storage import conversations
-
+def kept_read_only(harness: Harness, telegram_id: int) -> dict[tuple[int, int], Draft]:
     with session_scope(harness.engine) as db:
-        readonly: dict[str, object] = conversations.load(db, telegram_id, "report").get(
-            "readonly", {}
-        )
-        return readonly
+        return drafts.load(db, telegram_id).readonly
 
 
 async def test_a_liaison_moved_to_another_department_cannot_submit_the_old_draft(

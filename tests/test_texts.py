@@ -10,7 +10,14 @@ import pytest
 from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
 from bot.core.status import State
-from bot.core.texts import language_for, names, plain, terminal_language, text
+from bot.core.texts import (
+    language_for,
+    names,
+    plain,
+    reader_language,
+    terminal_language,
+    text,
+)
 from handlers.menus import COORDINATOR, LIAISON, STRANGER
 from tests.text_names import CLI, MESSAGES, Scan, load, parse
 
@@ -133,3 +140,11 @@ def test_values_are_escaped_for_html() -> None:
 def test_language_follows_telegram_english_or_chinese() -> None:
     assert language_for("en") == language_for("en-GB") == "en"
     assert language_for("zh-hans") == language_for(None) == language_for("ru") == "zh-CN"
+
+
+def test_the_language_a_user_reads() -> None:
+    """Chosen with /lang, else the client's, else the default (the settings' for reminders)."""
+    assert reader_language("zh-CN", "en") == "zh-CN"
+    assert reader_language(None, "en-US") == "en"
+    assert reader_language(None, "ru") == reader_language(None) == "zh-CN"
+    assert reader_language(None, None, default="en") == "en"

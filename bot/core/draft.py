@@ -1,13 +1,14 @@
 """The liaison's draft for one key work item, and what each input does to it.
 
 Telegram-free: handlers/report.py turns messages and taps into these calls
-and renders the result. The draft is a plain dict in the database
-(storage.models.ConversationState) so it survives restarts and days of silence.
+and renders the result. A liaison's drafts, with where their chat stands, form a
+`DraftBook`, kept as plain data in the database (storage.drafts) so it survives restarts
+and days of silence.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -84,7 +85,8 @@ class Draft:
     # --- storage ------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """What dataclasses.asdict gives, several times faster (saved on every step)."""
+        return {name: _plain(getattr(self, name)) for name in _DRAFT_FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Draft:
@@ -360,6 +362,124 @@ class Draft:
     def take_theirs(self, progress: list[str], plan: list[str]) -> None:
         self.progress, self.plan = list(progress), list(plan)
         self._changed(Step.PREVIEW)
+
+
+_DRAFT_FIELDS = tuple(f.name for f in fields(Draft))
+
+
+def _plain(value: Any) -> Any:
+    """A copy of a stored value: lists and dicts copied, everything else as it is."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+# --- a liaison's drafts ----------------------------------------------------------------
+
+ItemKey = tuple[int, int]  # (period id, work item id): one draft per item and period
+KEPT_ECHOES = 40  # bot messages remembered as echoes of the liaison's messages
+
+
+def _item_key(draft: Draft) -> ItemKey:
+    return draft.period_id, draft.work_item_id
+
+
+@dataclass
+class DraftBook:
+    """A liaison's drafts (one per key work item and period, one of them open) and where
+    their chat stands. Saved with every accepted message, as plain data (to_plain)."""
+
+    drafts: dict[ItemKey, Draft] = field(default_factory=dict)
+    current: ItemKey | None = None  # the open draft, the one messages go to
+    # Drafts their author may no longer submit (rights lost), kept for the record.
+    readonly: dict[ItemKey, Draft] = field(default_factory=dict)
+    screen: int | None = None  # the bot message with the live keyboard
+    kept: bool = False  # that message is a result worth keeping: a tap does not edit it
+    # Bot message → the liaison's message it echoes (a reply to the echo corrects that
+    # message's items); the newest last, at most KEPT_ECHOES.
+    echoes: dict[int, int] = field(default_factory=dict)
+
+    def open_draft(self) -> Draft | None:
+        return self.drafts.get(self.current) if self.current is not None else None
+
+    def draft_for(self, period_id: int, work_item_id: int) -> Draft | None:
+        return self.drafts.get((period_id, work_item_id))
+
+    def drafted(self, period_id: int) -> set[int]:
+        """The key work items of a period that have a draft."""
+        return {item for period, item in self.drafts if period == period_id}
+
+    def keep(self, draft: Draft) -> None:
+        """Save the draft and make it the open one."""
+        self.drafts[_item_key(draft)] = draft
+        self.current = _item_key(draft)
+
+    def drop(self, draft: Draft) -> None:
+        """Forget a draft (submitted or discarded); no draft is open then."""
+        self.drafts.pop(_item_key(draft), None)
+        self.current = None
+
+    def freeze(self, draft: Draft) -> None:
+        """Keep a draft its author may no longer submit, read-only, and drop it."""
+        self.readonly[_item_key(draft)] = draft
+        self.drop(draft)
+
+    def shown(self, screen: int | None, kept: bool, echo: tuple[int, int] | None) -> None:
+        """After sending: which message carries the live keyboard, and which bot message
+        echoes which of the liaison's messages."""
+        self.screen, self.kept = screen, kept
+        if echo is not None:
+            echoes = {**self.echoes, echo[0]: echo[1]}
+            self.echoes = dict(list(echoes.items())[-KEPT_ECHOES:])
+
+    def echoed(self, bot_message_id: int) -> int | None:
+        """The liaison's message a bot message echoes, if it does."""
+        return self.echoes.get(bot_message_id)
+
+    # --- plain data (the database's JSON) ----------------------------------------------
+
+    def to_plain(self) -> dict[str, Any]:
+        return {
+            "drafts": {_key_text(key): d.to_dict() for key, d in self.drafts.items()},
+            "current": None if self.current is None else _key_text(self.current),
+            "readonly": {_key_text(key): d.to_dict() for key, d in self.readonly.items()},
+            "screen": self.screen,
+            "kept": self.kept,
+            "echoes": {str(bot): liaison for bot, liaison in self.echoes.items()},
+        }
+
+    @classmethod
+    def from_plain(cls, data: dict[str, Any]) -> DraftBook:
+        """What to_plain stored, or what an older version did (any key may be missing; the
+        open draft's key may name a draft that is gone)."""
+        drafts = _drafts(data.get("drafts"))
+        current = _key_of(data.get("current"))
+        return cls(
+            drafts=drafts,
+            current=current if current in drafts else None,
+            readonly=_drafts(data.get("readonly")),
+            screen=data.get("screen"),
+            kept=bool(data.get("kept", False)),
+            echoes={int(bot): liaison for bot, liaison in (data.get("echoes") or {}).items()},
+        )
+
+
+def _key_text(key: ItemKey) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+def _key_of(text: object) -> ItemKey | None:
+    period, _, item = str(text).partition(":")
+    if not (period.isascii() and period.isdigit() and item.isascii() and item.isdigit()):
+        return None
+    return int(period), int(item)
+
+
+def _drafts(stored: dict[str, Any] | None) -> dict[ItemKey, Draft]:
+    found = ((_key_of(text), plain) for text, plain in (stored or {}).items())
+    return {key: Draft.from_dict(plain) for key, plain in found if key is not None}
 
 
 def accept_after(text: str, before: str | None, *, start: int) -> tuple[str, list[str]] | Rejection:

@@ -37,11 +37,21 @@ def _environment(root: Path, escape: bool = True) -> Environment:
     )
 
 
+def reader_language(
+    chosen: str | None, client: str | None = None, default: str = DEFAULT_LANGUAGE
+) -> str:
+    """The language a user reads: the one they chose (/lang), else their Telegram client's
+    (English for en*), else `default`. Replies in chat and reminders both ask here."""
+    if chosen:
+        return chosen
+    if client and client.lower().startswith("en"):
+        return "en"
+    return default
+
+
 def language_for(code: str | None) -> str:
     """Telegram's language_code → one of ours: English for en*, Chinese otherwise."""
-    if code and code.lower().startswith("en"):
-        return "en"
-    return DEFAULT_LANGUAGE
+    return reader_language(None, code)
 
 
 @lru_cache(maxsize=8)

@@ -1,7 +1,8 @@
-"""Where each user is in a chat flow, saved with every accepted message.
+"""A liaison's drafts (bot.core.draft.DraftBook), saved with every accepted message.
 
 Read and written on every step of a report, so with statements built once and without
 the ORM's unit of work: a plain SELECT and a plain UPDATE (or INSERT the first time).
+The row's JSON is DraftBook.to_plain(); rows written by older versions load the same.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.core.draft import DraftBook
 from storage.models import ConversationState, table_of, utcnow
 
 _KEPT = "conversation_states"
+FLOW = "report"  # the row's flow: the only chat flow kept between messages
 
 # Core statements on the table: no ORM bookkeeping for a row that is only ever read
 # and written here.
@@ -49,18 +52,20 @@ def _row(session: Session, telegram_id: int) -> Kept:
     return kept[telegram_id]
 
 
-def load(session: Session, telegram_id: int, flow: str) -> dict[str, Any]:
+def load(session: Session, telegram_id: int) -> DraftBook:
+    """The user's drafts (none for a user who never started one)."""
     state = _row(session, telegram_id)
-    if not state.exists or state.flow != flow:
-        return {}
-    return dict(state.data)
+    if not state.exists or state.flow != FLOW:
+        return DraftBook()
+    return DraftBook.from_plain(state.data)
 
 
-def save(session: Session, telegram_id: int, flow: str, data: dict[str, Any]) -> None:
+def save(session: Session, telegram_id: int, book: DraftBook) -> None:
     state = _row(session, telegram_id)
-    values = {"flow": flow, "data": data, "updated_at": utcnow()}
+    data = book.to_plain()
+    values = {"flow": FLOW, "data": data, "updated_at": utcnow()}
     if state.exists:
         session.execute(_UPDATE, {"who": telegram_id, **values})
     else:
         session.execute(_INSERT, {"telegram_id": telegram_id, **values})
-    state.exists, state.flow, state.data = True, flow, data
+    state.exists, state.flow, state.data = True, FLOW, data
