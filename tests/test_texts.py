@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import handlers.common
 from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
 from bot.core.status import State
@@ -18,6 +19,7 @@ from bot.core.texts import (
     terminal_language,
     text,
 )
+from handlers.common import Needs
 from handlers.menus import COORDINATOR, LIAISON, STRANGER
 from tests.text_names import CLI, MESSAGES, Scan, load, parse
 
@@ -48,9 +50,17 @@ def test_the_terminal_speaks_the_locales_language() -> None:
     assert terminal_language({"LANG": "C.UTF-8"}) == terminal_language({}) == "zh-CN"
 
 
+# A text named by what a method returns: every name it can return. `Who.refused` answers
+# with the refusal of one of handlers/common.py's `Needs` rules, or "private_only".
+RULES = [rule for rule in vars(handlers.common).values() if isinstance(rule, Needs)]
+RETURNED: dict[str, tuple[str, ...]] = {
+    "refused": ("private_only", *{n for r in RULES for n in (r.refusal, r.stranger) if n}),
+}
+
+
 @pytest.fixture(scope="module")
 def scan() -> Scan:
-    return Scan(load(ROOT, ("bot", "handlers", "storage")), COMPUTED)
+    return Scan(load(ROOT, ("bot", "handlers", "storage")), COMPUTED, RETURNED)
 
 
 def test_every_text_named_in_the_code_exists(scan: Scan) -> None:
@@ -65,6 +75,7 @@ def test_every_text_named_in_the_code_exists(scan: Scan) -> None:
     used = {kind: {u.name for u in scan.uses if u.kind == kind} for kind in defined}
     assert len(used[MESSAGES]) > 100 and len(used[CLI]) > 50, used
     assert set(COMPUTED) - scan.patterns_seen == set(), "COMPUTED lists patterns no code uses"
+    assert len(RULES) >= 5, "handlers.common's role rules were not found"
 
 
 def test_the_scan_follows_every_way_of_naming_a_text() -> None:

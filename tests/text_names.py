@@ -156,11 +156,18 @@ def _own_nodes(scope: ast.AST) -> Iterator[ast.AST]:
 
 
 class Scan:
-    """The names used by ``modules``; ``computed`` maps an f-string's pattern to its values."""
+    """The names used by ``modules``; ``computed`` maps an f-string's pattern to its values,
+    ``returned`` a method (by name) that returns a text name to every name it returns."""
 
-    def __init__(self, modules: Iterable[Module], computed: Mapping[str, Sequence[str]]) -> None:
+    def __init__(
+        self,
+        modules: Iterable[Module],
+        computed: Mapping[str, Sequence[str]],
+        returned: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.modules = {m.name: m for m in modules}
         self.computed = computed
+        self.returned = returned or {}
         self.functions: dict[tuple[str, str], TextFunction] = {
             key: TextFunction(kind, position) for key, (kind, position) in SEEDS.items()
         }
@@ -318,6 +325,8 @@ class Scan:
                 return self._name(module, name, scopes, deeper)
             case ast.Call(func=ast.Name(id=name)) if name in module.functions:
                 return self._returns(module, module.functions[name], deeper)
+            case ast.Call(func=ast.Attribute(attr=attr)) if attr in self.returned:
+                return list(self.returned[attr])
         raise Unresolved(type(node).__name__)
 
     def _name(
