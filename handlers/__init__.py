@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, console, onboarding, once, reminders, report
+from handlers import buttons, coordinator, onboarding, once, reminders, report
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -41,11 +41,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("mute", reminders.mute))
     app.add_handler(CommandHandler("remind", reminders.remind, block=False))
 
-    # Coordinator console (handlers/console.py), private chat or group. /compile renders in a
-    # thread and uploads; block=False so other users' updates are not held up meanwhile.
-    app.add_handler(CommandHandler("compile", console.compile_command, block=False))
-    app.add_handler(CommandHandler("status", console.status_command))
-    app.add_handler(CommandHandler("period", console.period_command))
+    # The coordinator's commands (handlers/coordinator.py), private chat or group. /compile
+    # renders in a thread and uploads; block=False so other users' updates are not held up.
+    app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
+    app.add_handler(CommandHandler("status", coordinator.status_command))
+    app.add_handler(CommandHandler("period", coordinator.period_command))
 
     # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
     # so exactly one handler answers each update.

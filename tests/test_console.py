@@ -27,7 +27,7 @@ from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS, SAMPLE_TITLES
 from bot.double import FakeGroup, FakeUser, SentMessage
 from handlers.chunks import CAPTION_LIMIT, fit_list, pack, visible_length
 from handlers.common import Who
-from handlers.console import status_blocks
+from handlers.coordinator import status_blocks
 from handlers.reminders import run_reminder_pass
 from storage.db import session_scope
 from storage.people import identify

@@ -1,6 +1,6 @@
 """The coordinator console without Telegram: reading /period arguments.
 
-handlers/console.py turns these into chat answers; the CLI shares the period rules.
+handlers/coordinator.py turns these into chat answers; the CLI shares the period rules.
 """
 
 from __future__ import annotations
