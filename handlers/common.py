@@ -157,6 +157,33 @@ async def with_db(
     return await in_db_thread(services(context), job)
 
 
+class Refusal(Exception):
+    """The work stops here with this answer to the user, before it changed anything."""
+
+    def __init__(self, answer: str) -> None:
+        super().__init__(answer)
+        self.answer = answer
+
+
+async def with_db_or_refusal(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session, Who], T]
+) -> T | None:
+    """`with_db`, where the work may raise `Refusal`: the refusal is the answer in the
+    chat, and None comes back."""
+
+    def answering(db: Session, sender: Who) -> T | Refusal:
+        try:
+            return work(db, sender)
+        except Refusal as refusal:
+            return refusal
+
+    done = await with_db(update, context, answering)
+    if isinstance(done, Refusal):
+        await reply(update, done.answer)
+        return None
+    return done
+
+
 def who(update: Update, db: Session) -> Who:
     """The update's sender, read (never written)."""
     user = update.effective_user

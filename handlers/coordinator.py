@@ -31,7 +31,7 @@ from bot.core.periods import PeriodError, listed, local_text, parse_month
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
 from handlers.chunks import fit_list, pack
-from handlers.common import CONSOLE, Who, reply, services, with_db
+from handlers.common import CONSOLE, Refusal, Who, reply, services, with_db, with_db_or_refusal
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
 from storage.models import Period
@@ -49,6 +49,13 @@ def _refusal(sender: Who) -> str | None:
     return sender.text(refusal) if refusal else None
 
 
+def _allowed(sender: Who) -> None:
+    """Raises the refusal when this sender may not use the console."""
+    refusal = _refusal(sender)
+    if refusal is not None:
+        raise Refusal(refusal)
+
+
 def _unknown_month(sender: Who, db: Session, month: str | None) -> str:
     months = [p.month for p in period_store.all_periods(db)]
     if month is None or not months:
@@ -56,14 +63,18 @@ def _unknown_month(sender: Who, db: Session, month: str | None) -> str:
     return sender.text("console_unknown_month", month=month, months=months)
 
 
-def _find(sender: Who, db: Session, args: list[str]) -> Period | str:
-    """The period the command's argument names (default: open, else latest), or why not."""
+def _find(sender: Who, db: Session, args: list[str]) -> Period:
+    """The period the command's argument names (default: open, else latest); raises the
+    answer that says why there is none."""
     wanted = args[0].strip()[:64] if args else ""
     try:
         month = str(parse_month(wanted)) if wanted else None
     except PeriodError:
-        return sender.text("console_bad_month", text=wanted)
-    return period_store.choose_period(db, month) or _unknown_month(sender, db, month)
+        raise Refusal(sender.text("console_bad_month", text=wanted)) from None
+    found = period_store.choose_period(db, month)
+    if found is None:
+        raise Refusal(_unknown_month(sender, db, month))
+    return found
 
 
 @contextlib.asynccontextmanager
@@ -116,12 +127,11 @@ def caption(sender: Who, summary: Summary, status: PeriodStatus, now: datetime) 
 
 @dataclass(frozen=True)
 class Compiled:
-    """What /compile found: the summary and its caption, or the answer instead."""
+    """What /compile found: the summary, and its caption."""
 
     sender: Who
-    answer: str = ""
-    summary: Summary | None = None
-    caption: str = ""
+    summary: Summary
+    caption: str
 
 
 async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -131,18 +141,16 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> Compiled:
-        found = _refusal(sender) or _find(sender, db, args)
-        if isinstance(found, str):
-            return Compiled(sender, found)
+        _allowed(sender)
+        found = _find(sender, db, args)
         summary, _ = build_summary(db, found)
         status = period_status(db, found, now)
-        return Compiled(sender, summary=summary, caption=caption(sender, summary, status, now))
+        return Compiled(sender, summary, caption(sender, summary, status, now))
 
-    compiled = await with_db(update, context, work)
-    sender, summary = compiled.sender, compiled.summary
-    if summary is None:
-        await reply(update, compiled.answer)
+    compiled = await with_db_or_refusal(update, context, work)
+    if compiled is None:
         return
+    sender, summary = compiled.sender, compiled.summary
     # Loaded here, not at start-up: python-docx and lxml take most of the bot's memory.
     from bot.core.document import TemplateError, render_summary
 
@@ -229,12 +237,11 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> list[str]:
-        found = _refusal(sender) or _find(sender, db, args)
-        if isinstance(found, str):
-            return [found]
+        _allowed(sender)
+        found = _find(sender, db, args)
         return [message.strip() for message in pack(status_blocks(sender, db, found, now))]
 
-    for message in await with_db(update, context, work):
+    for message in await with_db_or_refusal(update, context, work) or []:
         await reply(update, message)
 
 
