@@ -6,6 +6,8 @@ restarts and stops the real Application and prepares the roster.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -86,9 +88,21 @@ class Harness:
                     self.double.handled(update.update_id)
 
         setattr(app, "process_update", process_and_report)  # noqa: B010 (a method, not a field)
-        # Handlers with block=False, concurrent updates and jobs run as Application tasks.
-        tasks: set[object] = getattr(app, "_Application__create_task_tasks")  # noqa: B009
-        self.double.track_handling(lambda: bool(tasks))
+        # Concurrent updates, handlers with block=False and the bot's own background work
+        # run as Application.create_task tasks: the bot is busy while any is unfinished.
+        create_task = app.create_task
+        running: set[asyncio.Task[Any]] = set()
+
+        def create_and_track(
+            coroutine: Coroutine[Any, Any, Any], update: object = None, *, name: str | None = None
+        ) -> asyncio.Task[Any]:
+            task = create_task(coroutine, update, name=name)
+            running.add(task)
+            task.add_done_callback(running.discard)
+            return task
+
+        setattr(app, "create_task", create_and_track)  # noqa: B010 (a method, not a field)
+        self.double.track_handling(lambda: bool(running))
 
     def clock(self) -> datetime:
         return self.now or utcnow()
