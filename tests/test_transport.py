@@ -30,13 +30,7 @@ async def bot() -> AsyncIterator[tuple[Bot, FakeUser]]:
     double = BotApiDouble(token=TOKEN)
     await double.start()
     user = double.user(42, "张伟", started=True)
-    client = Bot(
-        TOKEN,
-        base_url=double.base_url,
-        base_file_url=double.base_file_url,
-        request=AiohttpRequest(),
-        get_updates_request=AiohttpRequest(connection_pool_size=1),
-    )
+    client = Bot(TOKEN, base_url=double.base_url, request=AiohttpRequest())
     try:
         async with client:
             yield client, user
