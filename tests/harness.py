@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
@@ -76,20 +75,10 @@ class Harness:
         self.app = app
 
     def _track_handling(self, app: Application) -> None:  # type: ignore[type-arg]
-        """Tell the double when the bot has finished with each update, so that a test's
-        action returns once the bot is done rather than after a guessed quiet spell."""
-        process_update = app.process_update
-
-        async def process_and_report(update: object) -> None:
-            try:
-                await process_update(update)
-            finally:
-                if isinstance(update, Update):
-                    self.double.handled(update.update_id)
-
-        setattr(app, "process_update", process_and_report)  # noqa: B010 (a method, not a field)
-        # Concurrent updates, handlers with block=False and the bot's own background work
-        # run as Application.create_task tasks: the bot is busy while any is unfinished.
+        """Tell the double when the bot has finished with each update and whether work is
+        left in its tasks, so that a test's action returns once the bot is done rather than
+        after a guessed quiet spell. Concurrent updates, handlers with block=False and the
+        bot's own background work all run as Application.create_task tasks."""
         create_task = app.create_task
         running: set[asyncio.Task[Any]] = set()
 
@@ -102,7 +91,7 @@ class Harness:
             return task
 
         setattr(app, "create_task", create_and_track)  # noqa: B010 (a method, not a field)
-        self.double.track_handling(lambda: bool(running))
+        self.double.watch(app, busy=lambda: bool(running))
 
     def clock(self) -> datetime:
         return self.now or utcnow()
