@@ -24,6 +24,13 @@ at version 1, with one revision and the pasted items.
 
     .venv/bin/python benchmarks/load.py --bot huibao --backend sqlite -n 200
     .venv/bin/python benchmarks/load.py --bot echo -n 200 --json out.json
+    .venv/bin/python benchmarks/load.py -n 200 --unpaced --transport both --rounds 3
+
+``--transport`` picks huibao's Bot API client: its own on aiohttp (bot/transport.py) or
+PTB's HTTPXRequest; ``both`` runs the same load with each, alternating, one process per
+run, and prints the figures side by side. ``--unpaced`` takes Telegram's flood pacing
+(bot/pacing.py) out, which otherwise caps huibao near 30 sends a second whatever the
+client costs.
 
 Each run is meant to be its own process (benchmarks/run.py starts one per case), so
 the resident memory it reports after the run is that case's own.
@@ -38,6 +45,8 @@ import json
 import logging
 import os
 import resource
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +63,7 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 from aiohttp import web  # noqa: E402
+from aiolimiter import AsyncLimiter  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import select  # noqa: E402
 from telegram import Update  # noqa: E402
@@ -65,14 +75,17 @@ from telegram.ext import (  # noqa: E402
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest  # noqa: E402
 
-from bot.app import build_application, start_polling, stop_polling  # noqa: E402
+from bot.app import Transport, build_application, start_polling, stop_polling  # noqa: E402
 from bot.core.periods import parse_due  # noqa: E402
 from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec  # noqa: E402
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS  # noqa: E402
 from bot.double import BotApiDouble, SentMessage  # noqa: E402
 from bot.double.server import UserState  # noqa: E402
+from bot.pacing import PacedRateLimiter  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.transport import AiohttpRequest  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import Department, Submission, SubmissionRevision  # noqa: E402
 from storage.people import create_invite, redeem_invite  # noqa: E402
@@ -85,6 +98,7 @@ SCHEMA = "huibao_bench"
 FIRST_USER = 5_000_001
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DONE, SUBMIT = "✅ 完成本部分", "📤 提交"
+TRANSPORTS: dict[str, Transport] = {"aiohttp": AiohttpRequest, "httpx": HTTPXRequest}
 ANSWERING = frozenset(
     {
         "sendMessage",
@@ -325,7 +339,9 @@ def build_echo(double: BotApiDouble) -> Application:  # type: ignore[type-arg]
     return app
 
 
-def build_huibao(double: BotApiDouble, engine: Engine) -> Application:  # type: ignore[type-arg]
+def build_huibao(  # type: ignore[type-arg]
+    double: BotApiDouble, engine: Engine, transport: str = "aiohttp", paced: bool = True
+) -> Application:
     settings = load_settings(
         _env_file=None,
         bot_token=TOKEN,
@@ -335,9 +351,13 @@ def build_huibao(double: BotApiDouble, engine: Engine) -> Application:  # type: 
         reminders_enabled=False,
         log_level="WARNING",
     )
-    app = build_application(settings, engine)
+    app = build_application(settings, engine, TRANSPORTS[transport])
     fixed = datetime(2015, 11, 2, 2, 0, tzinfo=UTC)  # as tests/test_report.py: before the due
     app.bot_data["services"].now = lambda: fixed
+    limiter = app.bot.rate_limiter
+    if not paced and isinstance(limiter, PacedRateLimiter):
+        limiter.chat_period = 0.001
+        limiter.overall = AsyncLimiter(1_000_000, 1)
     return app
 
 
@@ -422,9 +442,17 @@ async def liaison(
 
 
 async def run_case(
-    bot: str, backend: str, n: int, timeout: float, rtt_ms: float = 0.0
+    bot: str,
+    backend: str,
+    n: int,
+    timeout: float,
+    rtt_ms: float = 0.0,
+    transport: str = "aiohttp",
+    paced: bool = True,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"bot": bot, "backend": backend, "liaisons": n, "rtt_ms": rtt_ms}
+    if bot == "huibao":
+        result.update(transport=transport, paced=paced)
     engine: Engine | None = None
     tmp = tempfile.TemporaryDirectory(prefix="huibao-bench-")
     if bot == "huibao":
@@ -450,7 +478,7 @@ async def run_case(
     rss_before = rss_mb()
     if bot == "huibao":
         assert engine is not None
-        app = build_huibao(double, engine)
+        app = build_huibao(double, engine, transport, paced)
         complete, once = bot_complete, bot_exactly_once
     else:
         app = build_echo(double)
@@ -544,6 +572,63 @@ async def run_case(
     return result
 
 
+# --- both Bot API clients, side by side ---------------------------------------------------
+
+COMPARED = ("updates_per_s", "cpu_ms_per_update", "p50_ms", "p95_ms")
+
+
+def _figures(result: dict[str, Any]) -> dict[str, Any]:
+    latency = result.get("latency_ms", {})
+    return {
+        "updates_per_s": result.get("updates_per_s"),
+        "cpu_ms_per_update": result.get("cpu_ms_per_update"),
+        "p50_ms": latency.get("p50"),
+        "p95_ms": latency.get("p95"),
+        "ok": result.get("ok"),
+        "problems": result.get("problems", []),
+    }
+
+
+def _one_process(args: argparse.Namespace, transport: str) -> dict[str, Any]:
+    """One run in a process of its own (its resident memory is its own, as run.py's)."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--bot", "huibao"]
+    command += ["--backend", args.backend, "-n", str(args.liaisons), "--transport", transport]
+    command += ["--timeout", str(args.timeout), "--rtt-ms", str(args.rtt_ms)]
+    command += ["--unpaced"] if args.unpaced else []
+    with tempfile.TemporaryDirectory(prefix="huibao-bench-") as tmp:
+        out = Path(tmp) / "out.json"
+        subprocess.run([*command, "--json", str(out)], cwd=ROOT, check=True, capture_output=True)
+        figures: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return figures
+
+
+def compare_transports(args: argparse.Namespace) -> dict[str, Any]:
+    """The same load with each client, alternating round by round so that the machine's
+    drift between minutes falls on both alike; medians of the rounds."""
+    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in TRANSPORTS}
+    for round_no in range(1, args.rounds + 1):
+        for name in TRANSPORTS:
+            figures = _figures(_one_process(args, name))
+            rounds[name].append(figures)
+            shown = "  ".join(f"{k} {figures[k]}" for k in COMPARED)
+            verdict = "ok" if figures["ok"] else f"PROBLEMS {figures['problems']}"
+            print(f"round {round_no} {name:<8} {shown}  {verdict}", flush=True)
+    medians = {
+        name: {k: statistics.median(r[k] for r in runs) for k in COMPARED}
+        for name, runs in rounds.items()
+    }
+    for name, figures in medians.items():
+        print(f"median  {name:<8} " + "  ".join(f"{k} {figures[k]}" for k in COMPARED))
+    return {
+        "liaisons": args.liaisons,
+        "backend": args.backend,
+        "paced": not args.unpaced,
+        "rounds": rounds,
+        "medians": medians,
+        "ok": all(r["ok"] for runs in rounds.values() for r in runs),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--bot", choices=("huibao", "echo"), default="huibao")
@@ -556,17 +641,36 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="simulated network round trip of every Bot API request (default 0: loopback)",
     )
+    parser.add_argument(
+        "--transport", choices=(*TRANSPORTS, "both"), default="aiohttp", help="huibao's client"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="with --transport both")
+    parser.add_argument("--unpaced", action="store_true", help="no flood pacing (bot/pacing.py)")
     parser.add_argument("--json", metavar="PATH", type=Path, help="write the figures here")
     parser.add_argument("--profile", metavar="PATH", type=Path, help="cProfile stats here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.transport == "both":
+        compared = compare_transports(args)
+        if args.json:
+            args.json.write_text(json.dumps(compared, ensure_ascii=False) + "\n", "utf-8")
+        return 0 if compared["ok"] else 1
 
     if args.profile:
         import cProfile
 
         profiler = cProfile.Profile()
         profiler.enable()
-    result = asyncio.run(run_case(args.bot, args.backend, args.liaisons, args.timeout, args.rtt_ms))
+    case = run_case(
+        args.bot,
+        args.backend,
+        args.liaisons,
+        args.timeout,
+        args.rtt_ms,
+        args.transport,
+        paced=not args.unpaced,
+    )
+    result = asyncio.run(case)
     if args.profile:
         profiler.disable()
         profiler.dump_stats(str(args.profile))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -14,6 +15,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
 
 import handlers
 from bot.core.texts import TerminalError
@@ -39,8 +41,14 @@ PRUNE_JOB_ID = "huibao-prune-handled-updates"
 PRUNE_INTERVAL = 3600.0  # seconds
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
-    """The bot as production runs it; tests build the same with another base URL.
+Transport = Callable[..., BaseRequest]  # AiohttpRequest, or PTB's HTTPXRequest to compare
+
+
+def build_application(
+    settings: Settings, engine: Engine, transport: Transport = AiohttpRequest
+) -> Application:  # type: ignore[type-arg]
+    """The bot as production runs it; tests build the same with another base URL, the
+    load benchmark with either Bot API client.
 
     PTB's default zone (naive times given to the job queue, dates of received messages)
     is the organisation's, as storage.roster.organisation_zone reads it for reminders and
@@ -59,8 +67,8 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         # (bot/pacing.py): a burst of replies (every liaison tapping their invite at once)
         # draws no 429, which would halt all of the bot's requests.
         .rate_limiter(PacedRateLimiter())
-        .request(AiohttpRequest())
-        .get_updates_request(polling := AiohttpRequest(connection_pool_size=1))
+        .request(transport(connection_pool_size=64))
+        .get_updates_request(polling := transport(connection_pool_size=1))
         # Different users' updates side by side, each user's in order (bot/ordering.py).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)
@@ -157,8 +165,8 @@ async def _serve(app: Application, settings: Settings) -> None:  # type: ignore[
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    polling: AiohttpRequest | None = app.bot_data.get(POLLING_REQUEST)
-    rejected = polling.token_rejected if polling is not None else asyncio.Event()
+    polling = app.bot_data.get(POLLING_REQUEST)
+    rejected = polling.token_rejected if isinstance(polling, AiohttpRequest) else asyncio.Event()
     try:
         try:
             await _start(app, settings)

@@ -1,28 +1,27 @@
 """The bot's HTTP client for the Bot API, on aiohttp instead of PTB's default httpx.
 
 Under load the bot makes a Bot API request or two for every update, and httpx (with
-httpcore and anyio beneath it) spent more CPU per request than the bot's own work;
-aiohttp's client does the same in a fraction of it. PTB keeps everything above the
-wire (JSON, error mapping, retries, rate limiting): this class only moves bytes.
+httpcore and anyio beneath it) spends more CPU per request than aiohttp's client: run
+side by side on the same load (``benchmarks/load.py --transport both``, docs/benchmarks.md),
+this client took about a third less CPU per update than PTB's HTTPXRequest and answered
+1.6 to 1.9 times as many updates a second. PTB keeps everything above the wire (JSON,
+error mapping, retries, rate limiting): this class only moves bytes, on public APIs of
+both libraries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from http import HTTPStatus
 from typing import Any
 
 import aiohttp
-from aiohttp.helpers import get_env_proxy_for_url
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
-from yarl import URL
 
 log = logging.getLogger(__name__)
 DefaultTimeout = Any  # a float, None, or PTB's DEFAULT_NONE sentinel
-_DEFAULT = type(BaseRequest.DEFAULT_NONE)
 
 
 class AiohttpRequest(BaseRequest):
@@ -49,7 +48,6 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._proxies: dict[str, tuple[Any, aiohttp.BasicAuth | None]] = {}
         self.token_rejected = asyncio.Event()
 
     @property
@@ -61,20 +59,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
+                # The environment's proxy (HTTP(S)_PROXY, NO_PROXY, ...), as httpx honours it.
+                trust_env=True,
             )
-
-    def _proxy(self, url: str) -> tuple[Any, aiohttp.BasicAuth | None]:
-        """The environment's proxy for this server (HTTPS_PROXY, NO_PROXY, ...), as httpx
-        honours it by default; looked up once per server, where aiohttp's trust_env would
-        ask a worker thread on every request."""
-        target = URL(url).origin()
-        key = str(target)
-        if key not in self._proxies:
-            found: tuple[Any, aiohttp.BasicAuth | None] = (None, None)
-            with suppress(LookupError):
-                found = get_env_proxy_for_url(target)
-            self._proxies[key] = found
-        return self._proxies[key]
 
     async def shutdown(self) -> None:
         session, self._session = self._session, None
@@ -117,11 +104,8 @@ class AiohttpRequest(BaseRequest):
             for name, (filename, content, mime) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
-        proxy, proxy_auth = self._proxy(url)
         try:
-            async with self._session.request(
-                method, url, data=body, timeout=timeout, proxy=proxy, proxy_auth=proxy_auth
-            ) as res:
+            async with self._session.request(method, url, data=body, timeout=timeout) as res:
                 if res.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
                     self.token_rejected.set()
                 return res.status, await res.read()
@@ -135,6 +119,6 @@ class AiohttpRequest(BaseRequest):
 
     @staticmethod
     def _pick(value: DefaultTimeout, default: float | None) -> float | None:
-        if isinstance(value, _DEFAULT):
+        if value is BaseRequest.DEFAULT_NONE:
             return default
         return value  # type: ignore[no-any-return]

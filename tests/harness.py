@@ -6,12 +6,13 @@ restarts and stops the real Application and prepares the roster.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
@@ -74,21 +75,23 @@ class Harness:
         self.app = app
 
     def _track_handling(self, app: Application) -> None:  # type: ignore[type-arg]
-        """Tell the double when the bot has finished with each update, so that a test's
-        action returns once the bot is done rather than after a guessed quiet spell."""
-        process_update = app.process_update
+        """Tell the double when the bot has finished with each update and whether work is
+        left in its tasks, so that a test's action returns once the bot is done rather than
+        after a guessed quiet spell. Concurrent updates, handlers with block=False and the
+        bot's own background work all run as Application.create_task tasks."""
+        create_task = app.create_task
+        running: set[asyncio.Task[Any]] = set()
 
-        async def process_and_report(update: object) -> None:
-            try:
-                await process_update(update)
-            finally:
-                if isinstance(update, Update):
-                    self.double.handled(update.update_id)
+        def create_and_track(
+            coroutine: Coroutine[Any, Any, Any], update: object = None, *, name: str | None = None
+        ) -> asyncio.Task[Any]:
+            task = create_task(coroutine, update, name=name)
+            running.add(task)
+            task.add_done_callback(running.discard)
+            return task
 
-        setattr(app, "process_update", process_and_report)  # noqa: B010 (a method, not a field)
-        # Handlers with block=False, concurrent updates and jobs run as Application tasks.
-        tasks: set[object] = getattr(app, "_Application__create_task_tasks")  # noqa: B009
-        self.double.track_handling(lambda: bool(tasks))
+        setattr(app, "create_task", create_and_track)  # noqa: B010 (a method, not a field)
+        self.double.watch(app, busy=lambda: bool(running))
 
     def clock(self) -> datetime:
         return self.now or utcnow()

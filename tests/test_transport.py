@@ -1,7 +1,9 @@
-"""The Bot API client on aiohttp: what PTB expects of a transport, against a loopback server.
+"""The Bot API client on aiohttp: what PTB expects of a transport.
 
-Everything else (JSON, 429/403 handling, retries) is PTB's and is exercised end to end
-through the Bot API test double.
+Real Bot calls against the Bot API test double show that fields and files arrive as
+Telegram reads them; a loopback server stands in for a slow, absent or proxied
+server. Everything else (JSON, 429/403 handling, retries) is PTB's and is exercised end
+to end through the double.
 """
 
 from __future__ import annotations
@@ -9,18 +11,32 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from aiohttp import web
-from telegram import InputFile
+from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
-from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter  # no public constructor
 
+from bot.double import BotApiDouble, FakeUser
 from bot.transport import AiohttpRequest
 from tests.test_run_modes import free_port
 
+TOKEN = "123456:TEST-token"
 Received = list[dict[str, str]]
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[tuple[Bot, FakeUser]]:
+    """A Bot on AiohttpRequest, talking to the double, and a user who started it."""
+    double = BotApiDouble(token=TOKEN)
+    await double.start()
+    user = double.user(42, "张伟", started=True)
+    client = Bot(TOKEN, base_url=double.base_url, request=AiohttpRequest())
+    try:
+        async with client:
+            yield client, user
+    finally:
+        await double.stop()
+    assert not double.violations
 
 
 @pytest.fixture
@@ -28,19 +44,7 @@ async def server() -> AsyncIterator[tuple[str, Received]]:
     received: Received = []
 
     async def echo(request: web.Request) -> web.Response:
-        fields: dict[str, str] = {}
-        if request.content_type.startswith("multipart/"):
-            reader = await request.multipart()
-            async for part in reader:
-                assert isinstance(part, aiohttp.BodyPartReader)
-                value = (await part.read()).decode()
-                fields[part.name or ""] = value
-                if part.filename:
-                    fields[f"{part.name}.filename"] = part.filename
-        else:
-            fields = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        fields["user-agent"] = request.headers.get("User-Agent", "")
-        received.append(fields)
+        received.append({"user-agent": request.headers.get("User-Agent", "")})
         return web.json_response({"ok": True, "result": True}, status=200)
 
     async def proxied(request: web.Request) -> web.Response:
@@ -66,37 +70,20 @@ async def server() -> AsyncIterator[tuple[str, Received]]:
         await runner.cleanup()
 
 
-async def test_form_fields_reach_the_server(server: tuple[str, Received]) -> None:
-    base, received = server
-    data = RequestData(
-        [
-            RequestParameter.from_input("chat_id", 42),
-            RequestParameter.from_input("text", "你好 <b>"),
-        ]
-    )
-    async with AiohttpRequest() as request:
-        status, body = await request.do_request(f"{base}/echo", "POST", data)
-    assert status == 200 and b'"ok": true' in body
-    assert received[0]["chat_id"] == "42" and received[0]["text"] == "你好 <b>"
-    assert received[0]["user-agent"].startswith("python-telegram-bot")
+async def test_form_fields_reach_the_server(bot: tuple[Bot, FakeUser]) -> None:
+    client, user = bot
+    await client.send_message(user.id, "你好 <b>")
+    assert user.last.text == "你好 <b>"
 
 
-async def test_files_go_as_multipart_with_their_chinese_name(server: tuple[str, Received]) -> None:
-    base, received = server
+async def test_files_go_as_multipart_with_their_chinese_name(bot: tuple[Bot, FakeUser]) -> None:
+    client, user = bot
     document = InputFile(b"PK-docx-bytes", filename="2015年10月重点工作推进情况汇总表.docx")
-    data = RequestData(
-        [
-            RequestParameter.from_input("chat_id", 42),
-            RequestParameter.from_input("document", document),
-        ]
-    )
-    async with AiohttpRequest() as request:
-        status, _ = await request.do_request(f"{base}/echo", "POST", data)
-    assert status == 200
-    fields = received[0]
-    assert fields["chat_id"] == "42"
-    assert fields["document.filename"] == "2015年10月重点工作推进情况汇总表.docx"
-    assert fields["document"] == "PK-docx-bytes"
+    await client.send_document(user.id, document, caption="10月")
+    sent = user.last
+    assert sent.document is not None and sent.caption == "10月"
+    assert sent.document.filename == "2015年10月重点工作推进情况汇总表.docx"
+    assert sent.document.content == b"PK-docx-bytes"
 
 
 async def test_a_server_that_is_down_is_a_network_error() -> None:

@@ -22,12 +22,9 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-from docx import Document
 
 from bot.core import texts
 from bot.core.periods import DEFAULT_ZONE, parse_due
@@ -79,14 +76,14 @@ class Person:
     def __init__(self, user: Any) -> None:
         self.user = user
 
-    def _newest(self) -> int:
+    def newest(self) -> int:
         messages = self.user.messages
         return int(messages[-1].message_id) if messages else 0
 
     async def step(self, action: Callable[[], Awaitable[Any]], what: str) -> Any:
         """Act, then wait for a message with buttons, new or (after a tap) edited: every
         report screen ends with one."""
-        before = self._newest()
+        before = self.newest()
         replies = await action()
         await _until(
             lambda: (
@@ -99,7 +96,7 @@ class Person:
 
     async def send(self, text: str, *, expect: int = 1) -> list[str]:
         """Write, then wait for `expect` new messages; return the texts of all new ones."""
-        before = self._newest()
+        before = self.newest()
         await self.user.send(text, quiet=QUIET)
         await _until(lambda: sum(m.message_id > before for m in self.user.messages) >= expect, text)
         await asyncio.sleep(QUIET)
@@ -174,9 +171,7 @@ async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> Dem
             app.bot_data["services"].now = lambda: clock
             await start_polling(app)
             say(terminal("demo_bot_started", username=double.bot_username))
-            result = await _month(
-                double, sample, say, coordinator_row, departments, items, out_dir, clock
-            )
+            result = await _month(double, sample, say, coordinator_row, departments, items, out_dir)
         finally:
             if app is not None:
                 await stop_polling(app)
@@ -194,11 +189,27 @@ async def _month(
     departments: list[tuple[str, str]],
     items: list[tuple[str, list[tuple[str, str]]]],
     out_dir: Path,
-    clock: datetime,
 ) -> DemoResult:
+    """The month on the phones: invite, open, report, look at the status, compile."""
     coordinator = Person(double.user(coordinator_row.telegram_id, coordinator_row.name))
+    name = coordinator_row.name
     await coordinator.send("/start")
+    liaisons = await _invite_liaisons(double, coordinator, departments)
+    say(terminal("demo_joined", count=len(liaisons)))
+    await _open_month(coordinator, name, say)
+    await _report_month(liaisons, items, sample)
+    sample_rows = sorted(sample.SAMPLE_RAW)
+    org_name = dict(departments).get(SAMPLE_DEPARTMENT, SAMPLE_DEPARTMENT)
+    say(terminal("demo_sample", department=org_name, first=sample_rows[0], last=sample_rows[-1]))
+    await _show_status(coordinator, name, say)
+    sent = await _compile(double, coordinator, name, say)
+    return _save(sent, out_dir)
 
+
+async def _invite_liaisons(
+    double: Any, coordinator: Person, departments: list[tuple[str, str]]
+) -> dict[str, Person]:
+    """One liaison per department, each joining through the link /invite answered."""
     liaisons: dict[str, Person] = {}
     for number, (code, _name) in enumerate(departments):
         answer = "\n".join(await coordinator.send(f"/invite {code}"))
@@ -208,35 +219,47 @@ async def _month(
         person = double.user(5001 + number, LIAISON_NAMES[number % len(LIAISON_NAMES)])
         liaisons[code] = Person(person)
         await liaisons[code].send(f"/start {link.group(1)}")
-    say(terminal("demo_joined", count=len(liaisons)))
+    return liaisons
 
-    say(f"{coordinator_row.name}: /period open {MONTH} {DUE}")
+
+async def _open_month(coordinator: Person, name: str, say: Callable[[str], None]) -> None:
+    say(f"{name}: /period open {MONTH} {DUE}")
     for text in await coordinator.send(f"/period open {MONTH} {DUE}", expect=2):
         say(terminal("demo_bot", text=text))
 
-    sample_rows = sorted(sample.SAMPLE_RAW)
-    for row, (title, owners) in enumerate(items, 1):
-        for code, name in owners:
-            if row in sample_rows:
-                if code == SAMPLE_DEPARTMENT:
-                    progress, plan = sample.SAMPLE_RAW[row]
-                    await liaisons[code].report(title, progress, plan)
-                continue
-            await liaisons[code].report(
-                title,
-                f"{name}本月围绕“{title}”按计划推进各项工作。",
-                f"{name}下月继续推进“{title}”相关工作。",
-            )
-    org_name = dict(departments).get(SAMPLE_DEPARTMENT, SAMPLE_DEPARTMENT)
-    say(terminal("demo_sample", department=org_name, first=sample_rows[0], last=sample_rows[-1]))
 
-    say(f"{coordinator_row.name}: /status")
+async def _report_month(
+    liaisons: dict[str, Person], items: list[tuple[str, list[tuple[str, str]]]], sample: Any
+) -> None:
+    """Every department reports on its items, except the sample's rows: there only the
+    sample's department reports, with the real month's text."""
+    for row, (title, owners) in enumerate(items, 1):
+        for code, department in owners:
+            if row not in sample.SAMPLE_RAW:
+                await liaisons[code].report(title, *_placeholder(department, title))
+            elif code == SAMPLE_DEPARTMENT:
+                await liaisons[code].report(title, *sample.SAMPLE_RAW[row])
+
+
+def _placeholder(department: str, title: str) -> tuple[str, str]:
+    """A short progress and plan for an item outside the sample."""
+    return (
+        f"{department}本月围绕“{title}”按计划推进各项工作。",
+        f"{department}下月继续推进“{title}”相关工作。",
+    )
+
+
+async def _show_status(coordinator: Person, name: str, say: Callable[[str], None]) -> None:
+    say(f"{name}: /status")
     status = await coordinator.send("/status")
     for text in status[0].splitlines()[:2]:
         say(terminal("demo_bot", text=text))
 
-    say(f"{coordinator_row.name}: /compile")
-    before = coordinator._newest()
+
+async def _compile(double: Any, coordinator: Person, name: str, say: Callable[[str], None]) -> Any:
+    """/compile, waiting for the document; the message that carries it."""
+    say(f"{name}: /compile")
+    before = coordinator.newest()
     await coordinator.user.send("/compile", quiet=QUIET)
     await _until(
         lambda: any(
@@ -247,26 +270,30 @@ async def _month(
     )
     sent = next(m for m in reversed(coordinator.user.messages) if m.document is not None)
     actions = double.chat(coordinator.user.id).actions
-    document = sent.document
     say(
         terminal(
             "demo_document",
             action=actions[-1] if actions else "-",
-            filename=document.filename,
-            kb=len(document.content) // 1024,
+            filename=sent.document.filename,
+            kb=len(sent.document.content) // 1024,
         )
     )
     for text in (sent.caption or "").splitlines():
         say(terminal("demo_caption", text=text))
+    return sent
 
+
+def _save(sent: Any, out_dir: Path) -> DemoResult:
+    """The document the bot sent, written under out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / document.filename
-    path.write_bytes(document.content)
-    rows = _data_rows(document.content)
-    return DemoResult(path=path, caption=sent.caption or "", rows=rows)
+    path = out_dir / sent.document.filename
+    path.write_bytes(sent.document.content)
+    return DemoResult(path=path, caption=sent.caption or "", rows=_data_rows(sent.document.content))
 
 
 def _data_rows(content: bytes) -> int:
+    from docx import Document  # the document libraries load only when a document is read
+
     table = Document(io.BytesIO(content)).tables[0]
     return len(table.rows) - 1
 
