@@ -97,8 +97,10 @@ def plan_pass(session: Session, settings: Settings, now: datetime) -> tuple[list
     tz = organisation_zone(session)
     for period in open_periods(session):
         assert period.id is not None and period.due_at is not None
-        plan = core.plan_for(settings.reminder_schedule, tz, period.reminder_offsets, period.month)
-        for kind, (due, missed) in core.due_now(plan, period.due_at, now, grace).items():
+        schedule = core.schedule_for(
+            settings.reminder_schedule, tz, period.reminder_offsets, period.month
+        )
+        for kind, (due, missed) in core.due_now(schedule, period.due_at, now, grace).items():
             done = reminder_log.claimed(session, period.id, kind, [*due, *missed])
             recipients = _recipients(session, period, kind)
             send, skip = core.choose_slots(recipients, due, missed, done)
@@ -284,9 +286,9 @@ class _Pass:
         return self.report
 
 
-def _in_session(engine: Engine, plan: Callable[..., T], *args: object) -> T:
+def _in_session(engine: Engine, planner: Callable[..., T], *args: object) -> T:
     with session_scope(engine) as db:
-        return plan(db, *args)
+        return planner(db, *args)
 
 
 async def run_pass(

@@ -107,10 +107,10 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @cached_property
-    def reminder_schedule(self) -> schedule.Plan:
+    def reminder_schedule(self) -> schedule.ReminderSchedule:
         """REMINDER_OFFSETS, REMINDER_HOUR and QUIET_HOURS parsed once (validated above),
-        in TIMEZONE; a pass puts the plan in the organisation's zone (core.reminders)."""
-        return schedule.Plan.parse(
+        in TIMEZONE; a pass puts the schedule in the organisation's zone (core.reminders)."""
+        return schedule.ReminderSchedule.parse(
             self.tz, self.reminder_offsets, self.reminder_hour, self.quiet_hours
         )
 

@@ -41,4 +41,3 @@ def test_demo_runs_from_the_repository_root(tmp_path: Path) -> None:
     assert table.rows[2].cells[2].paragraphs[0].text.startswith("1.在全省下发")
     assert table.rows[1].cells[1].text.endswith("（办公室未报送）")
     assert table.rows[6].cells[2].paragraphs[1].text.startswith("2.学校部")  # merged, renumbered
-

@@ -26,7 +26,7 @@ from bot.core.reminders import (
     newest_notices,
     nudge_slot,
 )
-from bot.core.schedule import Plan
+from bot.core.schedule import ReminderSchedule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SLOT = datetime(2015, 11, 4, 1, 0, tzinfo=UTC)
@@ -82,11 +82,11 @@ def test_a_reopening_supersedes_the_older_notice_of_the_same_period() -> None:
 
 
 def test_due_now_leaves_out_what_is_neither_due_nor_missed() -> None:
-    plan = Plan.parse(SHANGHAI, "-3d,-1d,0d", "09:00", "22:00-08:00")
-    assert due_now(plan, DUE, SLOT - timedelta(days=5), timedelta(hours=12)) == {}
-    found = due_now(plan, DUE, SLOT + timedelta(minutes=1), timedelta(hours=12))
+    schedule = ReminderSchedule.parse(SHANGHAI, "-3d,-1d,0d", "09:00", "22:00-08:00")
+    assert due_now(schedule, DUE, SLOT - timedelta(days=5), timedelta(hours=12)) == {}
+    found = due_now(schedule, DUE, SLOT + timedelta(minutes=1), timedelta(hours=12))
     assert found == {Kind.REMINDER: ([SLOT], [SLOT - timedelta(days=2)])}  # -1d due, -3d missed
-    after = due_now(plan, DUE, DUE + timedelta(minutes=1), timedelta(hours=12))
+    after = due_now(schedule, DUE, DUE + timedelta(minutes=1), timedelta(hours=12))
     assert after[Kind.DIGEST] == ([DUE], [])
 
 

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.reminders import plan_for
+from bot.core.reminders import schedule_for
 from bot.core.schedule import (
     Offset,
-    Plan,
     QuietHours,
+    ReminderSchedule,
     digest_slots,
     parse_clock,
     parse_offsets,
@@ -38,9 +38,9 @@ def slots(
     quiet: str = "22:00-08:00",
     days_after: int = 3,
 ) -> list[datetime]:
-    plan = Plan.parse(tz, offsets, hour, quiet)
+    schedule = ReminderSchedule.parse(tz, offsets, hour, quiet)
     until = due + timedelta(days=days_after)
-    return reminder_slots(due, plan.tz, plan.offsets, plan.hour, plan.quiet, until)
+    return reminder_slots(due, schedule.tz, schedule.offsets, schedule.hour, schedule.quiet, until)
 
 
 def shown(found: list[datetime], tz: ZoneInfo = SHANGHAI) -> list[str]:
@@ -124,9 +124,9 @@ def test_default_schedule_then_daily_while_overdue() -> None:
 
 def test_until_cuts_the_list() -> None:
     due = local(SHANGHAI, 2015, 11, 5, 17, 0)
-    plan = Plan.parse(SHANGHAI, "-3d,-1d,0d", "09:00", "22:00-08:00")
+    schedule = ReminderSchedule.parse(SHANGHAI, "-3d,-1d,0d", "09:00", "22:00-08:00")
     until = local(SHANGHAI, 2015, 11, 4, 9, 0)
-    found = reminder_slots(due, plan.tz, plan.offsets, plan.hour, plan.quiet, until)
+    found = reminder_slots(due, schedule.tz, schedule.offsets, schedule.hour, schedule.quiet, until)
     assert shown(found) == ["11-02 09:00", "11-04 09:00"]
 
 
@@ -216,10 +216,10 @@ def test_per_period_offsets_override_the_settings() -> None:
     settings = load_settings(_env_file=None)
     base = settings.reminder_schedule
     assert base is settings.reminder_schedule  # parsed once, not on every pass
-    assert [o.days for o in plan_for(base, BERLIN, None).offsets] == [-3, -1, 0]
-    assert plan_for(base, BERLIN, None).tz == BERLIN  # the organisation's zone
-    assert [o.days for o in plan_for(base, SHANGHAI, "-2d,0d").offsets] == [-2, 0]
-    assert [o.days for o in plan_for(base, SHANGHAI, "nonsense", "2015-10").offsets] == [
+    assert [o.days for o in schedule_for(base, BERLIN, None).offsets] == [-3, -1, 0]
+    assert schedule_for(base, BERLIN, None).tz == BERLIN  # the organisation's zone
+    assert [o.days for o in schedule_for(base, SHANGHAI, "-2d,0d").offsets] == [-2, 0]
+    assert [o.days for o in schedule_for(base, SHANGHAI, "nonsense", "2015-10").offsets] == [
         -3,
         -1,
         0,
@@ -230,17 +230,20 @@ def test_per_period_offsets_override_the_settings() -> None:
 
 
 def test_digest_at_the_deadline_then_daily() -> None:
-    plan = Plan.parse(SHANGHAI, "0d", "09:00", "22:00-08:00")
+    schedule = ReminderSchedule.parse(SHANGHAI, "0d", "09:00", "22:00-08:00")
     due = local(SHANGHAI, 2015, 11, 5, 17, 0)
-    found = digest_slots(due, plan.tz, plan.hour, plan.quiet, due + timedelta(days=2))
+    found = digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due + timedelta(days=2))
     assert shown(found) == ["11-05 17:00", "11-06 09:00", "11-07 09:00"]
-    assert digest_slots(due, plan.tz, plan.hour, plan.quiet, due - timedelta(minutes=1)) == []
+    assert (
+        digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due - timedelta(minutes=1))
+        == []
+    )
 
 
 def test_digest_for_a_late_night_deadline_waits_and_does_not_double_up() -> None:
-    plan = Plan.parse(SHANGHAI, "0d", "09:00", "22:00-08:00")
+    schedule = ReminderSchedule.parse(SHANGHAI, "0d", "09:00", "22:00-08:00")
     due = local(SHANGHAI, 2015, 11, 5, 23, 0)
-    found = digest_slots(due, plan.tz, plan.hour, plan.quiet, due + timedelta(days=2))
+    found = digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due + timedelta(days=2))
     assert shown(found) == ["11-06 08:00", "11-07 09:00"]
 
 

@@ -17,7 +17,14 @@ from zoneinfo import ZoneInfo
 
 from bot.core import texts
 from bot.core.periods import local_text
-from bot.core.schedule import Offset, Plan, digest_slots, parse_offsets, reminder_slots, split_due
+from bot.core.schedule import (
+    Offset,
+    ReminderSchedule,
+    digest_slots,
+    parse_offsets,
+    reminder_slots,
+    split_due,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,27 +102,31 @@ def _period_offsets(text: str) -> tuple[Offset, ...]:
     return parse_offsets(text)
 
 
-def plan_for(base: Plan, tz: ZoneInfo, period_offsets: str | None, month: str = "") -> Plan:
+def schedule_for(
+    base: ReminderSchedule, tz: ZoneInfo, period_offsets: str | None, month: str = ""
+) -> ReminderSchedule:
     """The settings' schedule in the organisation's zone, with the period's own offsets
     when a coordinator set them (bad ones are ignored, with a warning)."""
-    plan = replace(base, tz=tz)
+    schedule = replace(base, tz=tz)
     if not period_offsets:
-        return plan
+        return schedule
     try:
-        return replace(plan, offsets=_period_offsets(period_offsets))
+        return replace(schedule, offsets=_period_offsets(period_offsets))
     except ValueError:
         log.warning("period %s: ignoring bad reminder offsets %r", month, period_offsets)
-        return plan
+        return schedule
 
 
 def due_now(
-    plan: Plan, due_at: datetime, now: datetime, grace: timedelta
+    schedule: ReminderSchedule, due_at: datetime, now: datetime, grace: timedelta
 ) -> dict[Kind, tuple[list[datetime], list[datetime]]]:
     """Per scheduled kind, (slots due now, newest last; slots missed beyond the grace but
     within LOOKBACK), leaving out a kind with neither."""
     times = {
-        Kind.REMINDER: reminder_slots(due_at, plan.tz, plan.offsets, plan.hour, plan.quiet, now),
-        Kind.DIGEST: digest_slots(due_at, plan.tz, plan.hour, plan.quiet, now),
+        Kind.REMINDER: reminder_slots(
+            due_at, schedule.tz, schedule.offsets, schedule.hour, schedule.quiet, now
+        ),
+        Kind.DIGEST: digest_slots(due_at, schedule.tz, schedule.hour, schedule.quiet, now),
     }
     found = {kind: split_due(slots, now, grace, LOOKBACK) for kind, slots in times.items()}
     return {kind: (due, missed) for kind, (due, missed) in found.items() if due or missed}

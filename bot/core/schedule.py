@@ -101,7 +101,7 @@ def parse_quiet(text: str) -> QuietHours | None:
 
 
 @dataclass(frozen=True)
-class Plan:
+class ReminderSchedule:
     """Everything the schedule depends on besides the due time."""
 
     tz: ZoneInfo
@@ -110,7 +110,7 @@ class Plan:
     quiet: QuietHours | None
 
     @classmethod
-    def parse(cls, tz: ZoneInfo | str, offsets: str, hour: str, quiet: str) -> Plan:
+    def parse(cls, tz: ZoneInfo | str, offsets: str, hour: str, quiet: str) -> ReminderSchedule:
         zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         return cls(
             zone, parse_offsets(offsets), parse_clock(hour, "reminder_hour"), parse_quiet(quiet)
@@ -132,15 +132,15 @@ def _settle(local: datetime, quiet: QuietHours | None) -> datetime:
 
 
 def _daily(
-    after: datetime, plan: Plan, until: datetime, from_day: date | None = None
+    after: datetime, schedule: ReminderSchedule, until: datetime, from_day: date | None = None
 ) -> Iterable[datetime]:
     """Every day's reminder hour strictly after `after` (from `from_day` on), up to `until`."""
-    day = from_day or after.astimezone(plan.tz).date()
+    day = from_day or after.astimezone(schedule.tz).date()
     while True:
-        local = _wall(day, plan.hour, plan.tz)
+        local = _wall(day, schedule.hour, schedule.tz)
         if local.astimezone(UTC) > until:
             return
-        slot = _settle(local, plan.quiet)
+        slot = _settle(local, schedule.quiet)
         if after < slot <= until:
             yield slot
         day += timedelta(days=1)
@@ -160,7 +160,7 @@ def reminder_slots(
     morning deadline, or pushed out of the quiet hours) is dropped: the overdue
     reminders take over from there.
     """
-    plan = Plan(tz, offsets, hour, quiet)
+    schedule = ReminderSchedule(tz, offsets, hour, quiet)
     due = _minute(due_at)
     due_local = due_at.astimezone(tz)
     slots: set[datetime] = set()
@@ -174,7 +174,7 @@ def reminder_slots(
             continue
         if slot <= until:
             slots.add(slot)
-    slots.update(_daily(due, plan, until))
+    slots.update(_daily(due, schedule, until))
     return sorted(slots)
 
 
@@ -186,9 +186,9 @@ def digest_slots(
     first = _settle(due_at.astimezone(tz), quiet)
     if first > until:
         return []
-    plan = Plan(tz, (), hour, quiet)
+    schedule = ReminderSchedule(tz, (), hour, quiet)
     next_day = first.astimezone(tz).date() + timedelta(days=1)
-    return [first, *_daily(first, plan, until, next_day)]
+    return [first, *_daily(first, schedule, until, next_day)]
 
 
 def split_due(
