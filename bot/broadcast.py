@@ -12,8 +12,10 @@ is re-read at send time, so a department that submitted in the meantime gets not
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
@@ -208,12 +210,18 @@ def _prepare(
     return message  # committed: from here on nobody else sends this one
 
 
+async def _in_thread(threads: Executor | None, work: Callable[..., T], *args: object) -> T:
+    """Database work in one of the bot's database threads (None: asyncio's default pool):
+    a pass waiting for a lock must not take the threads everything else runs in."""
+    return await asyncio.get_running_loop().run_in_executor(threads, functools.partial(work, *args))
+
+
 class _Deliveries:
     """How the sends ended, written in batches: the claim already made each send
     exactly-once, so the status can trail by a second."""
 
-    def __init__(self, engine: Engine, now: datetime) -> None:
-        self.engine, self.now = engine, now
+    def __init__(self, engine: Engine, now: datetime, threads: Executor | None) -> None:
+        self.engine, self.now, self.threads = engine, now, threads
         self.pending: list[tuple[Task, Delivery]] = []
 
     async def add(self, task: Task, delivery: Delivery) -> None:
@@ -222,7 +230,7 @@ class _Deliveries:
             await self.flush()
 
     async def flush(self) -> None:
-        await asyncio.to_thread(self._write)
+        await _in_thread(self.threads, self._write)
 
     def _write(self) -> None:
         done, self.pending = self.pending, []
@@ -248,12 +256,13 @@ class _Pass:
     now: datetime
     deliver: Deliver
     report: PassReport
+    threads: Executor | None
 
     async def run(self, task: Task, deliveries: _Deliveries) -> None:
         """Database work in a thread: a slow statement or another process's lock must not
         stall the event loop (every user's replies) for the length of the wait."""
-        prepared = await asyncio.to_thread(
-            _prepare, self.engine, self.settings, task, self.now, self.deliver.limits
+        prepared = await _in_thread(
+            self.threads, _prepare, self.engine, self.settings, task, self.now, self.deliver.limits
         )
         if isinstance(prepared, str):
             setattr(self.report, prepared, getattr(self.report, prepared) + 1)
@@ -267,7 +276,7 @@ class _Pass:
     async def send_all(self, tasks: list[Task]) -> PassReport:
         """Reminders and notices first (so a digest sees who turned out unreachable), then
         digests; a few in flight at once; one failure never stops the others."""
-        deliveries = _Deliveries(self.engine, self.now)
+        deliveries = _Deliveries(self.engine, self.now, self.threads)
         for batch in core.in_send_order(tasks):
             queue = iter(batch)
 
@@ -292,15 +301,18 @@ def _in_session(engine: Engine, planner: Callable[..., T], *args: object) -> T:
 
 
 async def run_pass(
-    engine: Engine, settings: Settings, now: datetime, deliver: Deliver
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    deliver: Deliver,
+    threads: Executor | None = None,
 ) -> PassReport:
     """One scheduled pass: everything due now, each once."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    tasks, skipped = await asyncio.to_thread(_in_session, engine, plan_pass, settings, now)
-    report = await _Pass(engine, settings, now, deliver, PassReport(skipped=skipped)).send_all(
-        tasks
-    )
+    tasks, skipped = await _in_thread(threads, _in_session, engine, plan_pass, settings, now)
+    fan_out = _Pass(engine, settings, now, deliver, PassReport(skipped=skipped), threads)
+    report = await fan_out.send_all(tasks)
     report.seconds = loop.time() - started
     if tasks or skipped:
         log.info("reminder pass: %s", report)
@@ -308,17 +320,27 @@ async def run_pass(
 
 
 async def run_open_notices(
-    engine: Engine, settings: Settings, period_id: int, now: datetime, deliver: Deliver
+    engine: Engine,
+    settings: Settings,
+    period_id: int,
+    now: datetime,
+    deliver: Deliver,
+    threads: Executor | None = None,
 ) -> PassReport:
     """A period just opened in chat: its queued notices now, rather than at the next
     minute's pass (whichever comes first sends each, once)."""
-    tasks, skipped = await asyncio.to_thread(_in_session, engine, plan_open_notices, period_id)
-    return await _Pass(engine, settings, now, deliver, PassReport(skipped=skipped)).send_all(tasks)
+    tasks, skipped = await _in_thread(threads, _in_session, engine, plan_open_notices, period_id)
+    fan_out = _Pass(engine, settings, now, deliver, PassReport(skipped=skipped), threads)
+    return await fan_out.send_all(tasks)
 
 
 async def run_nudge(
-    engine: Engine, settings: Settings, now: datetime, deliver: Deliver
+    engine: Engine,
+    settings: Settings,
+    now: datetime,
+    deliver: Deliver,
+    threads: Executor | None = None,
 ) -> PassReport:
     """A coordinator's /remind: the pending liaisons, now, still logged."""
-    tasks = await asyncio.to_thread(_in_session, engine, plan_nudge, now)
-    return await _Pass(engine, settings, now, deliver, PassReport()).send_all(tasks)
+    tasks = await _in_thread(threads, _in_session, engine, plan_nudge, now)
+    return await _Pass(engine, settings, now, deliver, PassReport(), threads).send_all(tasks)

@@ -78,7 +78,9 @@ class Deliverer:
 async def run_reminder_pass(app: Application) -> broadcast.PassReport:  # type: ignore[type-arg]
     """What the minute job does; tests call it directly with their clock set."""
     svc: Services = app.bot_data["services"]
-    return await broadcast.run_pass(svc.engine, svc.settings, svc.now(), Deliverer(app.bot))
+    return await broadcast.run_pass(
+        svc.engine, svc.settings, svc.now(), Deliverer(app.bot), svc.database
+    )
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,7 +123,7 @@ async def send_open_notices(
     pass sends from (a period opened by the CLI is announced by that pass)."""
     svc = services(context)
     return await broadcast.run_open_notices(
-        svc.engine, svc.settings, period_id, svc.now(), Deliverer(context.bot)
+        svc.engine, svc.settings, period_id, svc.now(), Deliverer(context.bot), svc.database
     )
 
 
@@ -168,7 +170,9 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not has_period:
         await reply(update, sender.text("remind_no_period"))
         return
-    report = await broadcast.run_nudge(svc.engine, svc.settings, svc.now(), Deliverer(context.bot))
+    report = await broadcast.run_nudge(
+        svc.engine, svc.settings, svc.now(), Deliverer(context.bot), svc.database
+    )
     await reply(
         update,
         sender.text(
