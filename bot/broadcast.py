@@ -247,27 +247,66 @@ class _Deliveries:
                     reminder_log.set_unreachable(db, task.recipient, True)
 
 
-@dataclass
-class _Pass:
-    """One fan-out under way: what it needs and what it counts."""
+@dataclass(frozen=True)
+class Broadcast:
+    """What every fan-out needs: the database and the threads its work runs in (the bot's
+    database threads; None: asyncio's default pool), the settings, and who delivers."""
 
     engine: Engine
     settings: Settings
-    now: datetime
     deliver: Deliver
+    threads: Executor | None = None
+
+    async def scheduled(self, now: datetime) -> PassReport:
+        """One scheduled pass: everything due now, each once."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        tasks, skipped = await self._plan(plan_pass, self.settings, now)
+        report = await _Pass(self, now, PassReport(skipped=skipped)).send_all(tasks)
+        report.seconds = loop.time() - started
+        if tasks or skipped:
+            log.info("reminder pass: %s", report)
+        return report
+
+    async def open_notices(self, period_id: int, now: datetime) -> PassReport:
+        """A period just opened in chat: its queued notices now, rather than at the next
+        minute's pass (whichever comes first sends each, once)."""
+        tasks, skipped = await self._plan(plan_open_notices, period_id)
+        return await _Pass(self, now, PassReport(skipped=skipped)).send_all(tasks)
+
+    async def nudge(self, now: datetime) -> PassReport:
+        """A coordinator's /remind: the pending liaisons, now, still logged."""
+        tasks = await self._plan(plan_nudge, now)
+        return await _Pass(self, now, PassReport()).send_all(tasks)
+
+    async def _plan(self, planner: Callable[..., T], *args: object) -> T:
+        return await _in_thread(self.threads, _in_session, self.engine, planner, *args)
+
+
+def _in_session(engine: Engine, planner: Callable[..., T], *args: object) -> T:
+    with session_scope(engine) as db:
+        return planner(db, *args)
+
+
+@dataclass
+class _Pass:
+    """One fan-out under way: what it counts."""
+
+    broadcast: Broadcast
+    now: datetime
     report: PassReport
-    threads: Executor | None
 
     async def run(self, task: Task, deliveries: _Deliveries) -> None:
         """Database work in a thread: a slow statement or another process's lock must not
         stall the event loop (every user's replies) for the length of the wait."""
+        b = self.broadcast
         prepared = await _in_thread(
-            self.threads, _prepare, self.engine, self.settings, task, self.now, self.deliver.limits
+            b.threads, _prepare, b.engine, b.settings, task, self.now, b.deliver.limits
         )
         if isinstance(prepared, str):
             setattr(self.report, prepared, getattr(self.report, prepared) + 1)
             return
-        delivery = await self.deliver(prepared)
+        delivery = await b.deliver(prepared)
         self.report.count(delivery)
         if delivery is Delivery.SENT and prepared.department_id is not None:
             self.report.departments.add(prepared.department_id)
@@ -276,7 +315,7 @@ class _Pass:
     async def send_all(self, tasks: list[Task]) -> PassReport:
         """Reminders and notices first (so a digest sees who turned out unreachable), then
         digests; a few in flight at once; one failure never stops the others."""
-        deliveries = _Deliveries(self.engine, self.now, self.threads)
+        deliveries = _Deliveries(self.broadcast.engine, self.now, self.broadcast.threads)
         for batch in core.in_send_order(tasks):
             queue = iter(batch)
 
@@ -293,54 +332,3 @@ class _Pass:
             finally:
                 await deliveries.flush()
         return self.report
-
-
-def _in_session(engine: Engine, planner: Callable[..., T], *args: object) -> T:
-    with session_scope(engine) as db:
-        return planner(db, *args)
-
-
-async def run_pass(
-    engine: Engine,
-    settings: Settings,
-    now: datetime,
-    deliver: Deliver,
-    threads: Executor | None = None,
-) -> PassReport:
-    """One scheduled pass: everything due now, each once."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    tasks, skipped = await _in_thread(threads, _in_session, engine, plan_pass, settings, now)
-    fan_out = _Pass(engine, settings, now, deliver, PassReport(skipped=skipped), threads)
-    report = await fan_out.send_all(tasks)
-    report.seconds = loop.time() - started
-    if tasks or skipped:
-        log.info("reminder pass: %s", report)
-    return report
-
-
-async def run_open_notices(
-    engine: Engine,
-    settings: Settings,
-    period_id: int,
-    now: datetime,
-    deliver: Deliver,
-    threads: Executor | None = None,
-) -> PassReport:
-    """A period just opened in chat: its queued notices now, rather than at the next
-    minute's pass (whichever comes first sends each, once)."""
-    tasks, skipped = await _in_thread(threads, _in_session, engine, plan_open_notices, period_id)
-    fan_out = _Pass(engine, settings, now, deliver, PassReport(skipped=skipped), threads)
-    return await fan_out.send_all(tasks)
-
-
-async def run_nudge(
-    engine: Engine,
-    settings: Settings,
-    now: datetime,
-    deliver: Deliver,
-    threads: Executor | None = None,
-) -> PassReport:
-    """A coordinator's /remind: the pending liaisons, now, still logged."""
-    tasks = await _in_thread(threads, _in_session, engine, plan_nudge, now)
-    return await _Pass(engine, settings, now, deliver, PassReport(), threads).send_all(tasks)

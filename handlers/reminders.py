@@ -75,12 +75,14 @@ class Deliverer:
         return Delivery.SENT
 
 
+def _broadcast(svc: Services, bot: ExtBot[Any]) -> broadcast.Broadcast:
+    return broadcast.Broadcast(svc.engine, svc.settings, Deliverer(bot), svc.database)
+
+
 async def run_reminder_pass(app: Application) -> broadcast.PassReport:  # type: ignore[type-arg]
     """What the minute job does; tests call it directly with their clock set."""
     svc: Services = app.bot_data["services"]
-    return await broadcast.run_pass(
-        svc.engine, svc.settings, svc.now(), Deliverer(app.bot), svc.database
-    )
+    return await _broadcast(svc, app.bot).scheduled(svc.now())
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,9 +124,7 @@ async def send_open_notices(
     """A period opened in chat: tell its liaisons now through the same queue the minute
     pass sends from (a period opened by the CLI is announced by that pass)."""
     svc = services(context)
-    return await broadcast.run_open_notices(
-        svc.engine, svc.settings, period_id, svc.now(), Deliverer(context.bot), svc.database
-    )
+    return await _broadcast(svc, context.bot).open_notices(period_id, svc.now())
 
 
 # --- commands -------------------------------------------------------------------------
@@ -170,9 +170,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not has_period:
         await reply(update, sender.text("remind_no_period"))
         return
-    report = await broadcast.run_nudge(
-        svc.engine, svc.settings, svc.now(), Deliverer(context.bot), svc.database
-    )
+    report = await _broadcast(svc, context.bot).nudge(svc.now())
     await reply(
         update,
         sender.text(

@@ -15,7 +15,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 import bot.pacing as pacing
 import handlers.reminders as telegram_side
-from bot.broadcast import run_pass
+from bot.broadcast import Broadcast
 from bot.core import texts
 from bot.core.reminders import Button, Delivery, Message, OpenItem
 from bot.core.roster import load_roster
@@ -145,7 +145,7 @@ async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
     deliver = Deliver()
 
     settings = load_settings(_env_file=None)
-    report = await run_pass(engine, settings, NOW, deliver)
+    report = await Broadcast(engine, settings, deliver).scheduled(NOW)
     assert sorted(sent) == [3000, 3004]
     assert (report.sent, report.blocked, report.failed, report.errors) == (2, 1, 1, 1)
     with session_scope(engine) as db:
@@ -156,7 +156,7 @@ async def test_one_failure_never_stops_the_others(engine: Engine) -> None:
                       3004: "sent"}  # fmt: skip
     assert blocked.unreachable
     # the one that crashed stays claimed: never sent twice, not even by the next pass
-    again = await run_pass(engine, settings, NOW + timedelta(minutes=1), deliver)
+    again = await Broadcast(engine, settings, deliver).scheduled(NOW + timedelta(minutes=1))
     assert again.sent == again.errors == 0 and sorted(sent) == [3000, 3004]
 
 
