@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from storage.db import (
+    HEAD,
     SchemaError,
     current_revision,
     ensure_schema,
@@ -26,6 +27,10 @@ def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == []
+
+
+def test_the_newest_migration_is_the_one_the_bot_checks_at_start() -> None:
+    assert head_revision() == HEAD, "a new migration: name it in storage.db.HEAD"
 
 
 def test_out_of_date_schema_is_refused_or_upgraded(tmp_path: Path) -> None:
