@@ -31,7 +31,7 @@ from bot.core.periods import PeriodError, listed, local_text, parse_month
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
 from handlers.chunks import fit_list, pack
-from handlers.common import CONSOLE, Refusal, Who, reply, services, with_db, with_db_or_refusal
+from handlers.common import CONSOLE, Refusal, Who, reply, services, with_db_or_refusal
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
 from storage.models import Period
@@ -43,17 +43,11 @@ log = logging.getLogger(__name__)
 ACTION_EVERY = 4.0  # seconds; Telegram shows a chat action for about five
 
 
-def _refusal(sender: Who) -> str | None:
-    """Why this sender may not use the console, as the text to answer, or None."""
-    refusal = sender.refused(CONSOLE)
-    return sender.text(refusal) if refusal else None
-
-
 def _allowed(sender: Who) -> None:
     """Raises the refusal when this sender may not use the console."""
-    refusal = _refusal(sender)
+    refusal = sender.refused(CONSOLE)
     if refusal is not None:
-        raise Refusal(refusal)
+        raise Refusal(sender.text(refusal))
 
 
 def _unknown_month(sender: Who, db: Session, month: str | None) -> str:
@@ -314,9 +308,7 @@ async def period_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> tuple[Who, PeriodAnswer]:
-        refusal = _refusal(sender)
-        if refusal:
-            return sender, PeriodAnswer(refusal)
+        _allowed(sender)
         try:
             command = parse_period_command(args, sender.tz)
         except PeriodInputError as exc:
@@ -325,7 +317,10 @@ async def period_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             )
         return sender, period_answer(sender, db, command, now)
 
-    sender, answer = await with_db(update, context, work)
+    done = await with_db_or_refusal(update, context, work)
+    if done is None:
+        return
+    sender, answer = done
     await reply(update, answer.text)
     if answer.opened is not None:
         report = await send_open_notices(context, answer.opened)
