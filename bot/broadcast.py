@@ -12,7 +12,6 @@ is re-read at send time, so a department that submitted in the meantime gets not
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -28,7 +27,7 @@ from bot.core import texts
 from bot.core.reminders import QUEUED_KINDS, ChatLimits, Delivery, Kind, Message, Task
 from bot.settings import Settings
 from storage import reminder_log
-from storage.db import session_scope
+from storage.db import in_thread
 from storage.models import Period
 from storage.people import language_of
 from storage.periods import open_periods
@@ -193,27 +192,30 @@ def compose(
 
 
 def _prepare(
-    engine: Engine, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+    db: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
 ) -> Message | str:
-    """Read the state, compose, claim, commit: the message, or why there is none."""
+    """Read the state, compose, claim (committed when this returns): the message, or why
+    there is none."""
     queued = task.kind in QUEUED_KINDS
-    with session_scope(engine) as db:
-        message = compose(db, settings, task, now, limits)
-        if message is None:
-            if queued:  # nothing to say any more (closed, liaison gone): never later either
-                reminder_log.take(db, task.period_id, task.recipient, task.slot, task.kind,
-                                  status=reminder_log.SKIPPED, now=now)  # fmt: skip
-            return "idle"
-        claim = reminder_log.take if queued else reminder_log.claim
-        if not claim(db, task.period_id, task.recipient, task.slot, task.kind, now=now):
-            return "taken"
-    return message  # committed: from here on nobody else sends this one
+    message = compose(db, settings, task, now, limits)
+    if message is None:
+        if queued:  # nothing to say any more (closed, liaison gone): never later either
+            reminder_log.take(db, task.period_id, task.recipient, task.slot, task.kind,
+                              status=reminder_log.SKIPPED, now=now)  # fmt: skip
+        return "idle"
+    claim = reminder_log.take if queued else reminder_log.claim
+    if not claim(db, task.period_id, task.recipient, task.slot, task.kind, now=now):
+        return "taken"
+    return message
 
 
-async def _in_thread(threads: Executor | None, work: Callable[..., T], *args: object) -> T:
-    """Database work in one of the bot's database threads (None: asyncio's default pool):
-    a pass waiting for a lock must not take the threads everything else runs in."""
-    return await asyncio.get_running_loop().run_in_executor(threads, functools.partial(work, *args))
+def _record(db: Session, done: list[tuple[Task, Delivery]], now: datetime) -> None:
+    reminder_log.mark(
+        db, [(t.period_id, t.recipient, t.slot, t.kind, d.value) for t, d in done], now=now
+    )
+    for task, delivery in done:
+        if delivery is Delivery.BLOCKED and task.kind != Kind.DIGEST:
+            reminder_log.set_unreachable(db, task.recipient, True)
 
 
 class _Deliveries:
@@ -230,21 +232,9 @@ class _Deliveries:
             await self.flush()
 
     async def flush(self) -> None:
-        await _in_thread(self.threads, self._write)
-
-    def _write(self) -> None:
         done, self.pending = self.pending, []
-        if not done:
-            return
-        with session_scope(self.engine) as db:
-            reminder_log.mark(
-                db,
-                [(t.period_id, t.recipient, t.slot, t.kind, d.value) for t, d in done],
-                now=self.now,
-            )
-            for task, delivery in done:
-                if delivery is Delivery.BLOCKED and task.kind != Kind.DIGEST:
-                    reminder_log.set_unreachable(db, task.recipient, True)
+        if done:
+            await in_thread(self.threads, self.engine, lambda db: _record(db, done, self.now))
 
 
 @dataclass(frozen=True)
@@ -280,12 +270,9 @@ class Broadcast:
         return await _Pass(self, now, PassReport()).send_all(tasks)
 
     async def _plan(self, planner: Callable[..., T], *args: object) -> T:
-        return await _in_thread(self.threads, _in_session, self.engine, planner, *args)
-
-
-def _in_session(engine: Engine, planner: Callable[..., T], *args: object) -> T:
-    with session_scope(engine) as db:
-        return planner(db, *args)
+        """Database work in the bot's database threads: a pass waiting for a lock must
+        not take asyncio's default pool, where the Bot API client resolves addresses."""
+        return await in_thread(self.threads, self.engine, lambda db: planner(db, *args))
 
 
 @dataclass
@@ -300,9 +287,11 @@ class _Pass:
         """Database work in a thread: a slow statement or another process's lock must not
         stall the event loop (every user's replies) for the length of the wait."""
         b = self.broadcast
-        prepared = await _in_thread(
-            b.threads, _prepare, b.engine, b.settings, task, self.now, b.deliver.limits
-        )
+        prepared = await in_thread(
+            b.threads,
+            b.engine,
+            lambda db: _prepare(db, b.settings, task, self.now, b.deliver.limits),
+        )  # committed: from here on nobody else sends this one
         if isinstance(prepared, str):
             setattr(self.report, prepared, getattr(self.report, prepared) + 1)
             return

@@ -7,9 +7,6 @@ refusal (the table below says who may use what), or None."""
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import functools
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
@@ -28,7 +25,7 @@ from telegram.ext import ContextTypes
 
 from bot.core import texts
 from bot.settings import Settings
-from storage.db import session_scope
+from storage.db import in_thread, session_scope
 from storage.models import utcnow
 from storage.people import Identity, identify_sender
 from storage.reminder_log import set_unreachable
@@ -59,14 +56,7 @@ async def in_db_thread(
 ) -> T:
     """Run `work` in one transaction in a database thread (on `engine`, by default the
     bot's); the event loop goes on meanwhile."""
-    engine = engine or svc.engine
-
-    def job() -> T:
-        with session_scope(engine) as db:
-            return work(db)
-
-    call = functools.partial(contextvars.copy_context().run, job)
-    return await asyncio.get_running_loop().run_in_executor(svc.database, call)
+    return await in_thread(svc.database, engine or svc.engine, work)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

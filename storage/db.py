@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from bot.core.texts import TerminalError
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
-from bot.core.texts import TerminalError
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # How long a statement waits for another connection's lock before giving up (SQLite's busy
@@ -109,6 +115,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+async def in_thread(threads: Executor | None, engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction in one of `threads` (None: asyncio's default pool),
+    with the caller's context variables; the event loop goes on meanwhile."""
+
+    def job() -> T:
+        with session_scope(engine) as db:
+            return work(db)
+
+    call = functools.partial(contextvars.copy_context().run, job)
+    return await asyncio.get_running_loop().run_in_executor(threads, call)
 
 
 # The newest migration. The bot checks it at every start without loading Alembic (a fifth
