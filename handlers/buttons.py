@@ -9,6 +9,11 @@ is forged, old or unknown parses to None and its handler gives the polite answer
     rp:l                            show the department's list
     rp:<seq>:<action>[:<arg>]       act on the open draft; <seq> is the screen's
     lang:<language>                 choose the language of every text
+    rv:s:<period>:<department>      show a department's report (/status, /show)
+    rv:h:<submission>               a submission's earlier revisions and returns
+    rv:r:<submission>:<version>     return one handed-in version for revision (asks why)
+    rv:R:<period>:<department>      return the department's whole report (asks why)
+    rv:a:<submission>:<version>     approve a pending version (the department's approver)
 """
 
 from __future__ import annotations
@@ -22,13 +27,16 @@ from bot.core import texts
 REPORT = "rp"
 LANGUAGE = "lang"
 # For CallbackQueryHandler(pattern=...): which handler a tap goes to.
+REVIEW = "rv"
 REPORT_PATTERN = rf"^{REPORT}:"
 LANGUAGE_PATTERN = rf"^{LANGUAGE}:"
+REVIEW_PATTERN = rf"^{REVIEW}:"
 
 _NUMBER = r"(0|[1-9][0-9]{0,18})"  # ASCII digits, no sign or leading zero, 19 at most
 _OPEN = re.compile(rf"{REPORT}:([or]):{_NUMBER}:{_NUMBER}")
 _LIST = f"{REPORT}:l"
 _ACT = re.compile(rf"{REPORT}:{_NUMBER}:([a-z_]+)(?::{_NUMBER})?")
+_REVIEW = re.compile(rf"{REVIEW}:([shrRa]):{_NUMBER}(?::{_NUMBER})?")
 
 
 class Action(StrEnum):
@@ -93,6 +101,49 @@ class ChooseLanguage:
 ReportTap = OpenItem | ShowList | OnDraft
 
 
+@dataclass(frozen=True)
+class ShowDepartment:
+    """A coordinator reads a department's report for a period."""
+
+    period_id: int
+    department_id: int
+
+
+@dataclass(frozen=True)
+class History:
+    """A submission's earlier revisions, returns and approvals."""
+
+    submission_id: int
+
+
+@dataclass(frozen=True)
+class ReturnItem:
+    """Send one handed-in version back for revision (a coordinator, or the approver while
+    it is pending); the reason is asked next."""
+
+    submission_id: int
+    version: int
+
+
+@dataclass(frozen=True)
+class ReturnDepartment:
+    """Send everything a department handed in for the period back (a coordinator)."""
+
+    period_id: int
+    department_id: int
+
+
+@dataclass(frozen=True)
+class Approve:
+    """The department's approver lets a pending version count."""
+
+    submission_id: int
+    version: int
+
+
+ReviewTap = ShowDepartment | History | ReturnItem | ReturnDepartment | Approve
+
+
 # --- building -------------------------------------------------------------------------
 
 
@@ -117,8 +168,42 @@ def choose_language(language: str) -> str:
     return f"{LANGUAGE}:{language}"
 
 
-def build(tap: ReportTap | ChooseLanguage) -> str:
+def show_department(period_id: int, department_id: int) -> str:
+    return f"{REVIEW}:s:{period_id}:{department_id}"
+
+
+def history(submission_id: int) -> str:
+    return f"{REVIEW}:h:{submission_id}"
+
+
+def return_item(submission_id: int, version: int) -> str:
+    return f"{REVIEW}:r:{submission_id}:{version}"
+
+
+def return_department(period_id: int, department_id: int) -> str:
+    return f"{REVIEW}:R:{period_id}:{department_id}"
+
+
+def approve(submission_id: int, version: int) -> str:
+    return f"{REVIEW}:a:{submission_id}:{version}"
+
+
+# kind letter → (the tap's class, whether it carries a second number)
+_REVIEW_KINDS: dict[str, tuple[type[ReviewTap], bool]] = {
+    "s": (ShowDepartment, True),
+    "h": (History, False),
+    "r": (ReturnItem, True),
+    "R": (ReturnDepartment, True),
+    "a": (Approve, True),
+}
+
+
+def build(tap: ReportTap | ChooseLanguage | ReviewTap) -> str:
     """The data of any parsed tap (parse(build(t)) == t)."""
+    if isinstance(tap, ReviewTap):
+        letter = next(k for k, (kind, _) in _REVIEW_KINDS.items() if isinstance(tap, kind))
+        numbers = ":".join(str(value) for value in vars(tap).values())
+        return f"{REVIEW}:{letter}:{numbers}"
     if isinstance(tap, OpenItem):
         make = revise_item if tap.revise else open_item
         return make(tap.period_id, tap.work_item_id)
@@ -155,6 +240,19 @@ def parse_language(data: str) -> ChooseLanguage | None:
     return ChooseLanguage(language)
 
 
-def parse(data: str) -> ReportTap | ChooseLanguage | None:
+def parse_review(data: str) -> ReviewTap | None:
+    """An `rv:` button's data, or None when it is not one this version knows."""
+    found = _REVIEW.fullmatch(data)
+    if found is None:
+        return None
+    letter, first, second = found.groups()
+    kind, pair = _REVIEW_KINDS[letter]
+    if pair != (second is not None):
+        return None
+    numbers = [int(first)] + ([int(second)] if second is not None else [])
+    return kind(*numbers)
+
+
+def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | None:
     """Any button's data."""
-    return parse_report(data) or parse_language(data)
+    return parse_report(data) or parse_language(data) or parse_review(data)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -27,7 +28,7 @@ from bot.core import texts
 from bot.settings import Settings
 from storage.db import in_thread, session_scope
 from storage.models import utcnow
-from storage.people import Identity, identify_sender
+from storage.people import Identity, identify_sender, not_seen_lately, seen
 from storage.reminder_log import set_unreachable
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ def session(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
 
 class Role(Enum):
     LIAISON = "liaison"
+    APPROVER = "approver"
     COORDINATOR = "coordinator"
 
 
@@ -94,6 +96,7 @@ CONSOLE = Needs(  # /status, /compile, /period: in a private chat or a group
 LIAISONS = Needs(Role.LIAISON, "liaisons_only", stranger="stranger")  # /cancel
 REPORTING = Needs(Role.LIAISON, "liaisons_only", stranger="stranger", private=True)  # /report
 MUTING = Needs(Role.LIAISON, "not_allowed")  # /mute
+APPROVERS = Needs(Role.APPROVER, "approvers_only", stranger="stranger")  # approve / return
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,7 @@ class Who:
         return texts.plain(self.language, name, **values)
 
     def is_a(self, role: Role) -> bool:
-        if role is Role.COORDINATOR:
-            return self.identity.is_coordinator
-        return self.identity.is_liaison
+        return _HAS_ROLE[role](self.identity)
 
     def refused(self, needs: Needs) -> str | None:
         """Why this sender may not do it here, as the text name to answer with, or None."""
@@ -125,8 +126,15 @@ class Who:
             return None
         stranger_here = self.private or needs.stranger_in_groups
         if needs.stranger is not None and self.identity.is_stranger and stranger_here:
-            return needs.stranger
+            return "revoked" if self.identity.revoked else needs.stranger
         return needs.refusal
+
+
+_HAS_ROLE: dict[Role, Callable[[Identity], bool]] = {
+    Role.LIAISON: lambda identity: identity.is_liaison,
+    Role.APPROVER: lambda identity: identity.is_approver,
+    Role.COORDINATOR: lambda identity: identity.is_coordinator,
+}
 
 
 async def with_db(
@@ -139,12 +147,29 @@ async def with_db(
     session and the sender; it must not await (it runs outside the loop).
     """
 
+    svc = services(context)
+    senders: list[Who] = []
+
     def job(db: Session) -> T:
         sender = who(update, db)
+        senders.append(sender)
         back_in_reach(db, sender)
         return work(db, sender)
 
-    return await in_db_thread(services(context), job)
+    done = await in_db_thread(svc, job)
+    if senders and not_seen_lately(senders[0].identity, svc.now()):
+        context.application.create_task(_note_seen(svc, senders[0].identity))
+    return done
+
+
+async def _note_seen(svc: Services, identity: Identity) -> None:
+    """When a liaison or approver last wrote (/liaisons), written after the answer and
+    apart from it: a reader must not wait for the write lock, and a busy database only
+    delays the note to their next message."""
+    try:
+        await in_db_thread(svc, lambda db: seen(db, identity, svc.now()))
+    except OperationalError as exc:
+        log.info("last seen not noted (database busy): %s", exc)
 
 
 class Refusal(Exception):

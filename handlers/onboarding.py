@@ -44,7 +44,7 @@ def greeting(sender: Who) -> str:
         return sender.text("welcome_liaison", name=sender.name, department=identity.department.name)
     if identity.is_coordinator:
         return sender.text("welcome_coordinator", name=sender.name)
-    return sender.text("stranger")
+    return sender.text("revoked" if identity.revoked else "stranger")
 
 
 async def _refresh_menu(context: ContextTypes.DEFAULT_TYPE, sender: Who) -> None:
@@ -224,7 +224,7 @@ async def stranger_or_idle(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     sender = await with_db(update, context, lambda _db, sender: sender)
     if sender.identity.is_stranger:
-        await reply(update, sender.text("stranger"))
+        await reply(update, sender.text("revoked" if sender.identity.revoked else "stranger"))
     elif update.message and update.message.text and update.message.text.startswith("/"):
         await reply(update, sender.text("unknown_command"))
     else:

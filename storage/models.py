@@ -107,9 +107,13 @@ class Liaison(SQLModel, table=True):
     telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), unique=True, nullable=False))
     name: str
     department_id: int = Field(foreign_key="department.id", index=True)
-    active: bool = True
+    active: bool = True  # False: revoked (left the job); kept for history
     unreachable: bool = False
     joined_at: datetime | None = _time()
+    role: str = Field(default="liaison", max_length=16)  # bot.core.people.PersonRole
+    last_seen_at: datetime | None = _time()  # when they last wrote (updated at most hourly)
+    revoked_at: datetime | None = _time()
+    revoked_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
 
 
 class UserPreference(SQLModel, table=True):
@@ -131,6 +135,7 @@ class Invite(SQLModel, table=True):
     created_by: str = ""
     used_at: datetime | None = _time()
     used_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    role: str = Field(default="liaison", max_length=16)  # what the invitee becomes
 
 
 class Period(SQLModel, table=True):
@@ -184,7 +189,7 @@ class Submission(SQLModel, table=True):
     department_id: int = Field(foreign_key="department.id")
     progress: list[str] = _json(list)
     plan: list[str] = _json(list)
-    status: str = "draft"  # draft | submitted
+    status: str = "draft"  # bot.core.status.SubmissionStatus
     version: int = 0
     updated_at: datetime | None = _time()
     submitted_at: datetime | None = _time()
@@ -247,3 +252,29 @@ class HandledUpdate(SQLModel, table=True):
         sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
     )
     handled_at: datetime | None = _time(nullable=False, index=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One change a coordinator (or an approver, or the terminal) made, kept forever:
+    periods, roster, people, returns and approvals (bot.core.audit.Action)."""
+
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _time(nullable=False, index=True)
+    actor_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))  # None: CLI
+    actor_name: str = ""
+    action: str = Field(max_length=40)
+    subject: str = ""  # what it was done to, by name (a month, a department, an item)
+    detail: dict[str, Any] = _json(dict)  # the reason of a return, a rename's old name, ...
+    period_id: int | None = Field(default=None, index=True)
+    submission_id: int | None = Field(default=None, index=True)
+
+
+class Prompt(SQLModel, table=True):
+    """A question the bot asked and waits for a typed answer to (a return's reason): the
+    user's next private text message answers it (handlers/prompts.py)."""
+
+    telegram_id: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True))
+    kind: str = Field(max_length=40)
+    data: dict[str, Any] = _json(dict)
+    asked_at: datetime | None = _time()

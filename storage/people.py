@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.core.invites import new_token, token_hash
+from bot.core.people import PersonRole
 from bot.core.periods import DEFAULT_ZONE
 from storage import drafts
 from storage.models import (
@@ -33,10 +34,14 @@ class CoordinatorView:
 
 @dataclass(frozen=True)
 class LiaisonView:
+    """A person bound to a department: its liaison, or its approver (部门负责人)."""
+
     id: int
     name: str
     department_id: int
     unreachable: bool
+    role: PersonRole = PersonRole.LIAISON
+    last_seen_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class DepartmentView:
 
 @dataclass(frozen=True)
 class Identity:
-    """What a user may do: coordinator, liaison of a department, both, or neither.
+    """What a user may do: coordinator, liaison or approver of a department, both, or
+    neither (a stranger; `revoked` when they were bound to a department once).
 
     Plain values read with one Core query: every update asks, and loading ORM
     objects for it cost more than the rest of the query."""
@@ -57,6 +63,7 @@ class Identity:
     coordinator: CoordinatorView | None
     liaison: LiaisonView | None
     department: DepartmentView | None
+    revoked: bool = False  # a liaison or approver whose access was revoked
 
     @property
     def is_coordinator(self) -> bool:
@@ -64,11 +71,19 @@ class Identity:
 
     @property
     def is_liaison(self) -> bool:
-        return self.liaison is not None and self.department is not None
+        return self._bound(PersonRole.LIAISON)
+
+    @property
+    def is_approver(self) -> bool:
+        return self._bound(PersonRole.APPROVER)
+
+    def _bound(self, role: PersonRole) -> bool:
+        bound = self.liaison is not None and self.department is not None
+        return bound and self.liaison is not None and self.liaison.role == role
 
     @property
     def is_stranger(self) -> bool:
-        return not (self.is_coordinator or self.is_liaison)
+        return not (self.is_coordinator or self.is_liaison or self.is_approver)
 
 
 def _sender_query() -> sa.Select[Any]:
@@ -85,6 +100,8 @@ def _sender_query() -> sa.Select[Any]:
         sa.select(organisation.c.timezone).order_by(organisation.c.id).limit(1).scalar_subquery()
     )
     anchor = sa.select(sa.literal(1).label("one")).subquery()
+    gone = liaison.alias("gone")
+    revoked = sa.exists().where(gone.c.telegram_id == telegram_id, sa.not_(gone.c.active))
     state = drafts.TABLE
     return (
         sa.select(
@@ -93,6 +110,9 @@ def _sender_query() -> sa.Select[Any]:
             liaison.c.id.label("liaison_id"),
             liaison.c.name.label("liaison_name"),
             liaison.c.unreachable,
+            liaison.c.role,
+            liaison.c.last_seen_at,
+            revoked.label("revoked"),
             department.c.id.label("department_id"),
             department.c.code.label("department_code"),
             department.c.name.label("department_name"),
@@ -133,11 +153,18 @@ def _identity(telegram_id: int, row: sa.Row[Any]) -> Identity:
     )
     # A liaison of an inactive department is none.
     if row.department_id is None:
-        return Identity(telegram_id, coordinator, None, None)
+        return Identity(telegram_id, coordinator, None, None, revoked=bool(row.revoked))
     return Identity(
         telegram_id,
         coordinator,
-        LiaisonView(row.liaison_id, row.liaison_name, row.department_id, row.unreachable),
+        LiaisonView(
+            row.liaison_id,
+            row.liaison_name,
+            row.department_id,
+            row.unreachable,
+            PersonRole(row.role),
+            row.last_seen_at,
+        ),
         DepartmentView(row.department_id, row.department_code, row.department_name),
     )
 
@@ -161,9 +188,15 @@ def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str |
 
 
 def create_invite(
-    session: Session, department: Department, *, ttl: timedelta, created_by: str
+    session: Session,
+    department: Department,
+    *,
+    ttl: timedelta,
+    created_by: str,
+    role: PersonRole = PersonRole.LIAISON,
 ) -> str:
-    """A fresh token for the department; the caller shows it once, only its hash is kept."""
+    """A fresh token for the department's liaison or approver; the caller shows it once,
+    only its hash is kept."""
     token = new_token()
     now = utcnow()
     session.add(
@@ -173,6 +206,7 @@ def create_invite(
             created_at=now,
             expires_at=now + ttl,
             created_by=created_by,
+            role=role.value,
         )
     )
     session.flush()
@@ -209,17 +243,50 @@ def redeem_invite(
         liaison = Liaison(telegram_id=telegram_id, name=name, department_id=department.id or 0)
     liaison.name, liaison.department_id, liaison.active = name, department.id or 0, True
     liaison.unreachable, liaison.joined_at = False, now
+    liaison.role, liaison.revoked_at, liaison.revoked_by = invite.role, None, None
     session.add(liaison)
     session.flush()
     return InviteOutcome.BOUND, department
 
 
-def liaisons_of(session: Session, department_id: int) -> list[Liaison]:
+def liaisons_of(
+    session: Session, department_id: int, role: PersonRole = PersonRole.LIAISON
+) -> list[Liaison]:
+    """The department's active liaisons (or approvers)."""
     return list(
         session.exec(
-            select(Liaison).where(Liaison.department_id == department_id, col(Liaison.active))
+            select(Liaison).where(
+                Liaison.department_id == department_id,
+                col(Liaison.active),
+                Liaison.role == role.value,
+            )
         )
     )
+
+
+def has_approvers(session: Session, department_id: int) -> bool:
+    """Whether a submission of the department waits for an approver before it counts."""
+    return bool(liaisons_of(session, department_id, PersonRole.APPROVER))
+
+
+SEEN_EVERY = timedelta(hours=1)  # how often "last wrote" is written: not on every update
+
+
+def not_seen_lately(identity: Identity, now: datetime) -> bool:
+    """A liaison or approver whose "last wrote" is older than SEEN_EVERY."""
+    person = identity.liaison
+    if person is None:
+        return False
+    return person.last_seen_at is None or now - person.last_seen_at >= SEEN_EVERY
+
+
+def seen(session: Session, identity: Identity, now: datetime) -> None:
+    """Note when a liaison or approver last wrote (for /liaisons)."""
+    if identity.liaison is None:
+        return
+    table = table_of(Liaison)
+    update = sa.update(table).where(table.c.id == identity.liaison.id).values(last_seen_at=now)
+    session.execute(update)
 
 
 def language_of(session: Session, telegram_id: int) -> str | None:

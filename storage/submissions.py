@@ -10,6 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.core.audit import Action, Actor
+from bot.core.people import PersonRole
 from bot.core.periods import PeriodView, parse_month
 from bot.core.status import (
     Assignment,
@@ -22,6 +24,7 @@ from bot.core.status import (
     submitters,
 )
 from bot.core.status import period_status as status_of
+from storage import audit
 from storage.models import (
     Coordinator,
     Department,
@@ -243,14 +246,16 @@ def submit(
     by: int,
     read_version: int,
     now: datetime | None = None,
+    needs_approval: bool = False,
 ) -> Submission:
-    """Store a new submitted version, unless another editor saved one since `read_version`."""
+    """Store a new handed-in version, unless another editor saved one since `read_version`.
+    It counts at once, or (`needs_approval`: the department has approvers) once approved."""
     session.refresh(submission, with_for_update=True)
     if submission.version != read_version:
         raise Conflict(submission)
     now = now or utcnow()
     submission.progress, submission.plan = list(progress), list(plan)
-    submission.status = SubmissionStatus.SUBMITTED
+    submission.status = SubmissionStatus.PENDING if needs_approval else SubmissionStatus.SUBMITTED
     submission.version += 1
     submission.updated_at = submission.submitted_at = now
     submission.submitted_by = by
@@ -266,6 +271,70 @@ def submit(
         )
     )
     session.flush()
+    return submission
+
+
+class NotPending(Exception):
+    """The version to approve or return is not the one awaiting it (revised, approved or
+    returned meanwhile): an old button."""
+
+
+def _locked(
+    session: Session, submission: Submission, version: int, states: set[SubmissionStatus]
+) -> None:
+    session.refresh(submission, with_for_update=True)
+    if submission.version != version or SubmissionStatus(submission.status) not in states:
+        raise NotPending
+
+
+def approve(
+    session: Session, submission: Submission, *, version: int, actor: Actor, now: datetime
+) -> Submission:
+    """The approver lets the pending `version` count (as submitted at the approval)."""
+    _locked(session, submission, version, {SubmissionStatus.PENDING})
+    submission.status = SubmissionStatus.SUBMITTED
+    submission.updated_at = submission.submitted_at = now
+    session.add(submission)
+    audit.record(
+        session,
+        Action.APPROVE,
+        actor,
+        "",
+        detail={"version": version},
+        period_id=submission.period_id,
+        submission_id=submission.id,
+        now=now,
+    )
+    return submission
+
+
+def return_for_revision(
+    session: Session,
+    submission: Submission,
+    *,
+    version: int,
+    reason: str,
+    actor: Actor,
+    subject: str,
+    now: datetime,
+) -> Submission:
+    """Send the handed-in `version` back (退回修改): it no longer counts until handed in
+    again; its text stays, the start of the revision."""
+    handed_in = {SubmissionStatus.SUBMITTED, SubmissionStatus.PENDING}
+    _locked(session, submission, version, handed_in)
+    submission.status = SubmissionStatus.RETURNED
+    submission.updated_at = now
+    session.add(submission)
+    audit.record(
+        session,
+        Action.RETURN,
+        actor,
+        subject,
+        detail={"version": version, "reason": reason},
+        period_id=submission.period_id,
+        submission_id=submission.id,
+        now=now,
+    )
     return submission
 
 
@@ -312,6 +381,7 @@ _MAY_REPORT = (
     .where(
         Liaison.telegram_id == sa.bindparam("telegram_id"),
         col(Liaison.active),
+        Liaison.role == PersonRole.LIAISON.value,
         col(Department.active),
         Department.id == sa.bindparam("department_id"),
     )

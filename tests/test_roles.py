@@ -234,24 +234,25 @@ def language_set(c: Cast, role: str, replies: Replies) -> bool:
 
 
 STRANGER, COORDINATORS, LIAISONS = "stranger", "coordinators_only", "liaisons_only"
+REVOKED = "revoked"  # a liaison whose access was revoked: told so, politely
 ANSWER = "answer:"  # the refusal is the tap's callback answer (an alert), not a message
 
 COMMANDS: list[tuple[str, Act, dict[str, str | Check]]] = [
     ("/start", say("/start"), {
         "stranger": STRANGER, "liaison": greeting, "other": greeting,
-        "coordinator": greeting, "moved": greeting, "revoked": STRANGER,
+        "coordinator": greeting, "moved": greeting, "revoked": REVOKED,
     }),
     ("/report", say("/report"), {
         "stranger": STRANGER, "liaison": report_list, "other": report_list,
-        "coordinator": LIAISONS, "moved": report_list, "revoked": STRANGER,
+        "coordinator": LIAISONS, "moved": report_list, "revoked": REVOKED,
     }),
     ("tap: an item of 组织部", tap_item, {
         "stranger": ANSWER + STRANGER, "liaison": item_opened, "other": "stale_item",
-        "coordinator": ANSWER + LIAISONS, "moved": "stale_item", "revoked": ANSWER + STRANGER,
+        "coordinator": ANSWER + LIAISONS, "moved": "stale_item", "revoked": ANSWER + REVOKED,
     }),
     ("a progress item", say("第一项进展"), {
         "stranger": STRANGER, "liaison": item_added, "other": "idle_hint",
-        "coordinator": "idle_hint", "moved": "idle_hint", "revoked": STRANGER,
+        "coordinator": "idle_hint", "moved": "idle_hint", "revoked": REVOKED,
     }),
     ("/mute", say("/mute"), {
         "stranger": "not_allowed", "liaison": exactly("mute_done", month=MONTH),
@@ -260,7 +261,7 @@ COMMANDS: list[tuple[str, Act, dict[str, str | Check]]] = [
     }),
     ("/cancel", say("/cancel"), {
         "stranger": STRANGER, "liaison": cancel_asks, "other": exactly("nothing_to_cancel"),
-        "coordinator": LIAISONS, "moved": exactly("nothing_to_cancel"), "revoked": STRANGER,
+        "coordinator": LIAISONS, "moved": exactly("nothing_to_cancel"), "revoked": REVOKED,
     }),
     ("/invite org", say("/invite org"), {
         "stranger": COORDINATORS, "liaison": COORDINATORS, "other": COORDINATORS,
@@ -268,15 +269,15 @@ COMMANDS: list[tuple[str, Act, dict[str, str | Check]]] = [
     }),
     ("/period", say("/period"), {
         "stranger": STRANGER, "liaison": COORDINATORS, "other": COORDINATORS,
-        "coordinator": has(MONTH), "moved": COORDINATORS, "revoked": STRANGER,
+        "coordinator": has(MONTH), "moved": COORDINATORS, "revoked": REVOKED,
     }),
     ("/status", say("/status"), {
         "stranger": STRANGER, "liaison": COORDINATORS, "other": COORDINATORS,
-        "coordinator": has(DEPARTMENT), "moved": COORDINATORS, "revoked": STRANGER,
+        "coordinator": has(DEPARTMENT), "moved": COORDINATORS, "revoked": REVOKED,
     }),
     ("/compile", say("/compile"), {
         "stranger": STRANGER, "liaison": COORDINATORS, "other": COORDINATORS,
-        "coordinator": compiled, "moved": COORDINATORS, "revoked": STRANGER,
+        "coordinator": compiled, "moved": COORDINATORS, "revoked": REVOKED,
     }),
     ("/remind", say("/remind"), {
         "stranger": COORDINATORS, "liaison": COORDINATORS, "other": COORDINATORS,

@@ -16,7 +16,9 @@ class SubmissionStatus(StrEnum):
     """A stored submission's status (the column holds these strings)."""
 
     DRAFT = "draft"
-    SUBMITTED = "submitted"
+    PENDING = "pending"  # submitted by the liaison, awaiting the department's approver
+    SUBMITTED = "submitted"  # counts: approved, or a department without approvers
+    RETURNED = "returned"  # sent back for revision (by a coordinator or an approver)
 
 
 class State(Enum):
@@ -24,6 +26,8 @@ class State(Enum):
 
     NOT_STARTED = "not_started"
     DRAFT = "draft"
+    PENDING = "pending"  # 待审核
+    RETURNED = "returned"  # 已退回
     SUBMITTED = "submitted"
     SUBMITTED_LATE = "submitted_late"
 
@@ -36,9 +40,24 @@ def state_of(status: str | None, submitted_at: datetime | None, due_at: datetime
     counts as late."""
     if status is None:
         return State.NOT_STARTED
-    if status != SubmissionStatus.SUBMITTED or submitted_at is None:
-        return State.DRAFT
-    return State.SUBMITTED_LATE if submitted_at > due_at else State.SUBMITTED
+    if status == SubmissionStatus.SUBMITTED and submitted_at is not None:
+        return State.SUBMITTED_LATE if submitted_at > due_at else State.SUBMITTED
+    return _UNCOUNTED.get(status, State.DRAFT)
+
+
+_UNCOUNTED: dict[str, State] = {
+    SubmissionStatus.PENDING: State.PENDING,
+    SubmissionStatus.RETURNED: State.RETURNED,
+}
+
+
+def has_version(status: str | None) -> bool:
+    """A version was handed in (counted, awaiting approval or returned): a revision starts
+    from its text."""
+    return status in _HANDED_IN
+
+
+_HANDED_IN = {SubmissionStatus.SUBMITTED, SubmissionStatus.PENDING, SubmissionStatus.RETURNED}
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,28 @@ def _module(language: str, root: Path, kind: str = "messages") -> Any:
     return _environment(root, kind == "messages").get_template(f"{kind}/{language}.j2").module
 
 
+@lru_cache(maxsize=8)
+def _modules(language: str, root: Path, kind: str) -> tuple[Any, ...]:
+    """The language's main file, then one file per topic (`<kind>/<topic>/<language>.j2`:
+    review, people, roster), so each part of the bot keeps its words together."""
+    topics = sorted(p.parent.name for p in (root / kind).glob(f"*/{language}.j2"))
+    return (
+        _module(language, root, kind),
+        *(_module(language, root, f"{kind}/{topic}") for topic in topics),
+    )
+
+
+def _macro(kind: str, language: str, name: str) -> Any:
+    for module in _modules(language, TEMPLATES, kind):
+        macro = getattr(module, name, None)
+        if macro is not None:
+            return macro
+    raise KeyError(f"no text {name!r} in templates/{kind}/ ({language})")
+
+
 def _render(kind: str, language: str, name: str, values: dict[str, Any]) -> str:
     language = language if language in LANGUAGES else DEFAULT_LANGUAGE
-    macro = getattr(_module(language, TEMPLATES, kind), name, None)
-    if macro is None:
-        raise KeyError(f"no text {name!r} in templates/{kind}/{language}.j2")
+    macro = _macro(kind, language, name)
     rendered = str(macro(**values))
     # A terminal line may start with spaces (aligned numbers); a chat message may not.
     return rendered.strip("\n") if kind == "cli" else rendered.strip()
@@ -116,8 +133,8 @@ def document_text(name: str, /, **values: Any) -> str:
 
 def names(language: str, kind: str = "messages") -> set[str]:
     """The names of all texts of a language (tests compare the languages)."""
-    module = _module(language, TEMPLATES, kind)
-    return {n for n in dir(module) if not n.startswith("_")}
+    modules = _modules(language, TEMPLATES, kind)
+    return {n for module in modules for n in dir(module) if not n.startswith("_")}
 
 
 def terminal_language(environ: Mapping[str, str] = os.environ) -> str:
