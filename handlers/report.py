@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -42,6 +42,7 @@ from handlers import buttons
 from handlers.buttons import Action, OnDraft, OpenItem, ShowList
 from handlers.chunks import pack, too_long
 from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, services, with_db
+from handlers.notices import Notice, send_notices
 from handlers.onboarding import stranger_or_idle
 from storage import drafts
 from storage.models import Period, Submission
@@ -88,6 +89,8 @@ class Screen:
     keep: bool = False
     notice: bool = False
     unchanged: bool = False  # the tap changed nothing: its message stays as it is
+    # Messages to others the action causes (handlers/notices.py), sent after this screen.
+    notices: list[Notice] = field(default_factory=list)
 
 
 @dataclass
@@ -525,6 +528,8 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
     if screen.keep:
         for message_id in [*([tapped_id] if tapped_id is not None else []), *stale]:
             await _strip(context, chat.id, message_id)
+    if screen.notices:
+        await send_notices(context.bot, screen.notices)
     now_live = shown if markup is not None else (None if superseded else live)
     echo = (shown, outcome.echo_of) if shown is not None and outcome.echo_of else None
     if now_live != live or echo is not None or screen.keep:
