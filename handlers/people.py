@@ -155,7 +155,9 @@ def _department_part(sender: Who, department: DepartmentPeople) -> Part:
     if not sender.private:
         return Part(text)
     keyboard = [[_button(sender, "btn_revoke", AskRevoke(p.id), name=p.name)] for p in people]
-    roles = [role for role in PersonRole if role is PersonRole.LIAISON or department.holding(role)]
+    # A successor for every role someone held (revoked or not); a liaison always.
+    held = {p.role for p in department.people} | {PersonRole.LIAISON}
+    roles = [role for role in PersonRole if role in held]
     keyboard += [
         [
             _button(
@@ -174,7 +176,7 @@ def _department_part(sender: Who, department: DepartmentPeople) -> Part:
 def liaisons_screen(sender: Who, db: Session) -> list[Message]:
     """Every active department in roster order with its people, those without a liaison
     flagged; in a private chat with a button per person and per role to invite."""
-    departments = [d for d in people_by_department(db) if d.active]
+    departments = [d for d in people_by_department(db, revoked=True) if d.active]
     without = sum(1 for d in departments if not d.holding(PersonRole.LIAISON))
     head = Part(sender.text("people_head", departments=len(departments), without=without))
     return messages([head, *(_department_part(sender, d) for d in departments)])
