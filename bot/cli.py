@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.core.audit import AuditEntry
+from bot.core.audit import TERMINAL, AuditEntry
 from bot.core.invites import deep_link
 from bot.core.period_change import PeriodAction, PeriodOutcome
 from bot.core.period_command import PeriodInputError, parse_period_command
@@ -31,7 +32,7 @@ from storage import audit as audit_store
 from storage import periods as period_store
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
-from storage.people import create_invite
+from storage.people import RevokeOutcome, create_invite, people_by_department, revoke
 from storage.roster import (
     apply_roster,
     department_by_code,
@@ -373,6 +374,64 @@ def period_list() -> None:
             click.echo(
                 terminal("period_list_line", month=found.month, due=found.due, is_open=found.open)
             )
+
+
+@main.group(help=_help("people"))
+def people() -> None:
+    pass
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: two for a Chinese character."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def table(rows: list[list[str]]) -> list[str]:
+    """Rows as lines with aligned columns, two spaces apart."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    padded = (
+        [cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)]
+        for row in rows
+    )
+    return ["  ".join(cells).rstrip() for cells in padded]
+
+
+@people.command("list", help=_help("people_list"))
+def people_list() -> None:
+    with database() as (_, session):
+        tz = organisation_zone(session)
+        found = people_by_department(session, revoked=True)
+    rows = [terminal("people_columns").split("|")]
+    for department in found:
+        for person in department.people:
+            seen, revoked_at = person.last_seen_at, person.revoked_at
+            rows.append(
+                [
+                    department.department.name,
+                    person.name,
+                    terminal("people_role", role=person.role.value),
+                    str(person.telegram_id),
+                    local_text(seen, tz) if seen else terminal("people_never"),
+                    terminal("people_yes_no", value=not person.unreachable),
+                    local_text(revoked_at, tz) if revoked_at and not person.active else "",
+                ]
+            )
+    if len(rows) == 1:
+        click.echo(terminal("people_none"))
+        return
+    for line in table(rows):
+        click.echo(line)
+
+
+@people.command("revoke", help=_help("people_revoke"))
+@click.argument("telegram_id", type=int)
+def people_revoke(telegram_id: int) -> None:
+    with database() as (_, session):
+        done = revoke(session, telegram_id, TERMINAL, utcnow())
+    if done.outcome is RevokeOutcome.UNKNOWN:
+        fail(terminal("people_unknown", telegram_id=telegram_id), 2)
+    name = "people_revoked" if done.outcome is RevokeOutcome.REVOKED else "people_already_revoked"
+    click.echo(terminal(name, name=done.name, department=done.department))
 
 
 @main.command("compile", help=_help("compile"))

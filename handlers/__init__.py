@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, coordinator, onboarding, once, reminders, report
+from handlers import buttons, coordinator, onboarding, once, people, reminders, report
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -46,6 +46,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
     app.add_handler(CommandHandler("status", coordinator.status_command))
     app.add_handler(CommandHandler("period", coordinator.period_command))
+
+    # People (handlers/people.py): who reports for each department, revoking, successors,
+    # coordinators.
+    app.add_handler(CommandHandler("liaisons", people.liaisons_command))
+    app.add_handler(CommandHandler("coordinators", people.coordinators_command))
+    app.add_handler(CallbackQueryHandler(people.on_button, pattern=buttons.PEOPLE_PATTERN))
 
     # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
     # so exactly one handler answers each update.

@@ -14,6 +14,12 @@ is forged, old or unknown parses to None and its handler gives the polite answer
     rv:r:<submission>:<version>     return one handed-in version for revision (asks why)
     rv:R:<period>:<department>      return the department's whole report (asks why)
     rv:a:<submission>:<version>     approve a pending version (the department's approver)
+    pp:v:<liaison>                  ask to revoke a liaison's or approver's access (/liaisons)
+    pp:V:<liaison>                  revoke it (the confirmation's 确定)
+    pp:i:<department>:<role>        invite a successor: liaison or approver (/liaisons)
+    pp:c:<coordinator>              ask to remove a coordinator (/coordinators)
+    pp:C:<coordinator>              remove them (the confirmation's 确定)
+    pp:x                            the confirmation's 取消
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core import texts
+from bot.core.people import PersonRole
 
 REPORT = "rp"
 LANGUAGE = "lang"
@@ -31,12 +38,18 @@ REVIEW = "rv"
 REPORT_PATTERN = rf"^{REPORT}:"
 LANGUAGE_PATTERN = rf"^{LANGUAGE}:"
 REVIEW_PATTERN = rf"^{REVIEW}:"
+PEOPLE = "pp"
+PEOPLE_PATTERN = rf"^{PEOPLE}:"
 
 _NUMBER = r"(0|[1-9][0-9]{0,18})"  # ASCII digits, no sign or leading zero, 19 at most
 _OPEN = re.compile(rf"{REPORT}:([or]):{_NUMBER}:{_NUMBER}")
 _LIST = f"{REPORT}:l"
 _ACT = re.compile(rf"{REPORT}:{_NUMBER}:([a-z_]+)(?::{_NUMBER})?")
 _REVIEW = re.compile(rf"{REVIEW}:([shrRa]):{_NUMBER}(?::{_NUMBER})?")
+_PERSON = re.compile(rf"{PEOPLE}:([vVcC]):{_NUMBER}")
+_ROLES = "|".join(role.value for role in PersonRole)
+_SUCCESSOR = re.compile(rf"{PEOPLE}:i:{_NUMBER}:({_ROLES})")
+_CANCEL = f"{PEOPLE}:x"
 
 
 class Action(StrEnum):
@@ -144,6 +157,55 @@ class Approve:
 ReviewTap = ShowDepartment | History | ReturnItem | ReturnDepartment | Approve
 
 
+@dataclass(frozen=True)
+class AskRevoke:
+    """A coordinator tapped 🚫 收回 next to a liaison or approver: ask to confirm."""
+
+    liaison_id: int
+
+
+@dataclass(frozen=True)
+class Revoke:
+    """The confirmation: take the person's access away."""
+
+    liaison_id: int
+
+
+@dataclass(frozen=True)
+class InviteSuccessor:
+    """A fresh invite link for the department, for a person of this role."""
+
+    department_id: int
+    role: PersonRole
+
+
+@dataclass(frozen=True)
+class AskRemoveCoordinator:
+    coordinator_id: int
+
+
+@dataclass(frozen=True)
+class RemoveCoordinator:
+    coordinator_id: int
+
+
+@dataclass(frozen=True)
+class CancelPeople:
+    """取消 on a confirmation: nothing changes."""
+
+
+PeopleTap = (
+    AskRevoke | Revoke | InviteSuccessor | AskRemoveCoordinator | RemoveCoordinator | CancelPeople
+)
+# letter → the tap about one person (by id)
+_PERSON_KINDS: dict[str, type[AskRevoke | Revoke | AskRemoveCoordinator | RemoveCoordinator]] = {
+    "v": AskRevoke,
+    "V": Revoke,
+    "c": AskRemoveCoordinator,
+    "C": RemoveCoordinator,
+}
+
+
 # --- building -------------------------------------------------------------------------
 
 
@@ -186,6 +248,17 @@ def return_department(period_id: int, department_id: int) -> str:
 
 def approve(submission_id: int, version: int) -> str:
     return f"{REVIEW}:a:{submission_id}:{version}"
+
+
+def build_people(tap: PeopleTap) -> str:
+    """The data of a `pp:` tap (parse_people(build_people(t)) == t)."""
+    if isinstance(tap, CancelPeople):
+        return _CANCEL
+    if isinstance(tap, InviteSuccessor):
+        return f"{PEOPLE}:i:{tap.department_id}:{tap.role.value}"
+    letter = next(k for k, kind in _PERSON_KINDS.items() if isinstance(tap, kind))
+    number = tap.liaison_id if isinstance(tap, AskRevoke | Revoke) else tap.coordinator_id
+    return f"{PEOPLE}:{letter}:{number}"
 
 
 # kind letter → (the tap's class, whether it carries a second number)
@@ -253,6 +326,21 @@ def parse_review(data: str) -> ReviewTap | None:
     return kind(*numbers)
 
 
-def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | None:
+def parse_people(data: str) -> PeopleTap | None:
+    """A `pp:` button's data, or None when it is not one this version knows."""
+    if data == _CANCEL:
+        return CancelPeople()
+    person = _PERSON.fullmatch(data)
+    if person is not None:
+        letter, number = person.groups()
+        return _PERSON_KINDS[letter](int(number))
+    successor = _SUCCESSOR.fullmatch(data)
+    if successor is None:
+        return None
+    department, role = successor.groups()
+    return InviteSuccessor(int(department), PersonRole(role))
+
+
+def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | PeopleTap | None:
     """Any button's data."""
-    return parse_report(data) or parse_language(data) or parse_review(data)
+    return parse_report(data) or parse_language(data) or parse_review(data) or parse_people(data)

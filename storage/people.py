@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -10,10 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.core.audit import Action, Actor
 from bot.core.invites import new_token, token_hash
 from bot.core.people import PersonRole
 from bot.core.periods import DEFAULT_ZONE
-from storage import drafts
+from storage import audit, drafts
 from storage.models import (
     Coordinator,
     Department,
@@ -298,3 +299,179 @@ def set_language(session: Session, telegram_id: int, language: str) -> None:
     pref = session.get(UserPreference, telegram_id) or UserPreference(telegram_id=telegram_id)
     pref.language = language
     session.add(pref)
+
+
+# --- people: who holds which part, revoking, coordinators (/liaisons, /coordinators) -----
+
+
+@dataclass(frozen=True)
+class PersonView:
+    """A liaison or approver as /liaisons and `huibao people list` show them."""
+
+    id: int
+    telegram_id: int
+    name: str
+    role: PersonRole
+    last_seen_at: datetime | None
+    unreachable: bool
+    active: bool  # False: revoked
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DepartmentPeople:
+    """A department in roster order, with the people bound to it."""
+
+    department: DepartmentView
+    active: bool  # the department is in the roster
+    people: tuple[PersonView, ...]
+
+    def holding(self, role: PersonRole) -> list[PersonView]:
+        """Its people of that role whose access was not revoked."""
+        return [p for p in self.people if p.active and p.role == role]
+
+
+def _person(row: Liaison) -> PersonView:
+    return PersonView(
+        row.id or 0,
+        row.telegram_id,
+        row.name,
+        PersonRole(row.role),
+        row.last_seen_at,
+        row.unreachable,
+        row.active,
+        row.revoked_at,
+    )
+
+
+def people_by_department(session: Session, *, revoked: bool = False) -> list[DepartmentPeople]:
+    """Every active department in roster order with its liaisons and approvers (liaisons
+    first); with `revoked`, also the revoked people, and the retired departments that have
+    any."""
+    departments = session.exec(
+        select(Department).order_by(col(Department.position), col(Department.id))
+    ).all()
+    query = select(Liaison).order_by(col(Liaison.role).desc(), col(Liaison.name), col(Liaison.id))
+    if not revoked:
+        query = query.where(col(Liaison.active))
+    by_department: dict[int, list[PersonView]] = {}
+    for row in session.exec(query):
+        by_department.setdefault(row.department_id, []).append(_person(row))
+    return [
+        DepartmentPeople(
+            DepartmentView(d.id or 0, d.code, d.name),
+            d.active,
+            tuple(by_department.get(d.id or 0, [])),
+        )
+        for d in departments
+        if d.active or by_department.get(d.id or 0)
+    ]
+
+
+class RevokeOutcome(Enum):
+    REVOKED = "revoked"
+    ALREADY = "already"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Revoked:
+    outcome: RevokeOutcome
+    name: str = ""
+    department: str = ""
+    role: PersonRole = PersonRole.LIAISON
+
+
+def revoke(session: Session, telegram_id: int, actor: Actor, now: datetime) -> Revoked:
+    """Take a liaison's or approver's access away: reminders stop, /report and their open
+    draft are refused, and they are told so when they write. What they submitted stays;
+    a new invite binds them again (redeem_invite)."""
+    row = session.exec(select(Liaison).where(Liaison.telegram_id == telegram_id)).first()
+    if row is None:
+        return Revoked(RevokeOutcome.UNKNOWN)
+    department = session.get(Department, row.department_id)
+    found = Revoked(
+        RevokeOutcome.ALREADY if not row.active else RevokeOutcome.REVOKED,
+        row.name,
+        department.name if department is not None else "",
+        PersonRole(row.role),
+    )
+    if not row.active:
+        return found
+    row.active, row.revoked_at, row.revoked_by = False, now, actor.telegram_id
+    session.add(row)
+    audit.record(
+        session,
+        Action.REVOKE,
+        actor,
+        f"{found.name}（{found.department}）",
+        detail={"telegram_id": telegram_id, "role": found.role.value},
+        now=now,
+    )
+    return found
+
+
+def liaison_by_id(session: Session, liaison_id: int) -> Liaison | None:
+    return session.get(Liaison, liaison_id)
+
+
+def coordinators(session: Session, *, lock: bool = False) -> list[Coordinator]:
+    """The active coordinators, in the order they were added; `lock`: held until the
+    transaction ends (two removals at once must not leave none)."""
+    query = select(Coordinator).where(col(Coordinator.active)).order_by(col(Coordinator.id))
+    return list(session.exec(query.with_for_update() if lock else query))
+
+
+class CoordinatorOutcome(Enum):
+    ADDED = "added"
+    ALREADY = "already"  # adding: an active coordinator already
+    REMOVED = "removed"
+    GONE = "gone"  # removing: not an active coordinator (removed already, or no such)
+    LAST = "last"  # removing: the last active coordinator stays
+
+
+@dataclass(frozen=True)
+class CoordinatorChange:
+    outcome: CoordinatorOutcome
+    name: str = ""
+    telegram_id: int = 0
+
+
+def add_coordinator(
+    session: Session, telegram_id: int, name: str, actor: Actor, now: datetime
+) -> CoordinatorChange:
+    """Make the user a coordinator (again: a removed one comes back, under the new name)."""
+    row = session.exec(select(Coordinator).where(Coordinator.telegram_id == telegram_id)).first()
+    if row is not None and row.active:
+        return CoordinatorChange(CoordinatorOutcome.ALREADY, row.name, telegram_id)
+    row = row or Coordinator(telegram_id=telegram_id, name=name)
+    row.name, row.active = name, True
+    session.add(row)
+    audit.record(
+        session, Action.COORDINATOR_ADD, actor, name, detail={"telegram_id": telegram_id}, now=now
+    )
+    return CoordinatorChange(CoordinatorOutcome.ADDED, name, telegram_id)
+
+
+def remove_coordinator(
+    session: Session, coordinator_id: int, actor: Actor, now: datetime
+) -> CoordinatorChange:
+    """Take a coordinator's rights away, never the last active coordinator's."""
+    active = coordinators(session, lock=True)
+    row = next((c for c in active if c.id == coordinator_id), None)
+    if row is None:
+        return CoordinatorChange(CoordinatorOutcome.GONE)
+    change = CoordinatorChange(CoordinatorOutcome.REMOVED, row.name, row.telegram_id)
+    if len(active) == 1:
+        return replace(change, outcome=CoordinatorOutcome.LAST)
+    row.active = False
+    session.add(row)
+    audit.record(
+        session,
+        Action.COORDINATOR_REMOVE,
+        actor,
+        row.name,
+        detail={"telegram_id": row.telegram_id},
+        now=now,
+    )
+    return change
