@@ -50,7 +50,7 @@ def request_notices(reader: Who, pending: PendingVersion, submitter: str) -> lis
             title=pending.title,
             version=pending.version,
         ),
-        *report.preview_blocks(reader, pending.title, pending.progress, pending.plan),
+        *report.preview_blocks(reader, pending.title, pending.progress, pending.plan)[1:],
     ]
     keyboard = [
         [
