@@ -13,15 +13,19 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 
 from bot.cli import main
-from bot.core.audit import Action
+from bot.core.audit import Action, Actor
 from bot.core.people import PersonRole
+from bot.core.reminders import held_up_by
+from bot.core.status import State
 from bot.double import FakeUser, Replies
 from storage import audit
 from storage.db import make_engine, session_scope, upgrade
 from storage.models import AuditEvent, Department, Invite, Liaison, table_of
 from storage.people import create_invite
 from storage.periods import get_period
+from storage.submissions import department_list, return_for_revision, submission_for, submit
 from storage.summary import build_summary
+from tests import test_reminders as reminding
 from tests.harness import COORDINATOR_ID, Harness
 from tests.test_report import DONE, EDIT, SUBMIT, open_month, start_item, stored
 from tests.test_roles import snapshot, tap_data
@@ -268,3 +272,57 @@ async def test_pending_sends_the_approval_requests_again(harness: Harness) -> No
     await head.tap(APPROVE, message=replies.last)
     assert stored(harness, ITEM, "org").status == "submitted"
     assert "仅供" in (await liaison.send("/pending")).last.text
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+def hand_in_everything(harness: Harness, dept_code: str) -> None:
+    """The department's liaison submitted all its items, awaiting approval (in storage)."""
+    with session_scope(harness.engine) as db:
+        period = get_period(db, "2015-10")
+        dept = db.exec(select(Department).where(Department.code == dept_code)).one()
+        assert period is not None
+        for item in department_list(db, period, dept.id or 0):
+            sub = submission_for(db, period, item.work_item_id, dept.id or 0)
+            submit(db, sub, progress=["已完成"], plan=["继续"], by=1, read_version=sub.version,
+                   now=reminding.MINUS_3D, needs_approval=True)  # fmt: skip
+
+
+async def test_reminders_go_to_whoever_holds_it_up(harness: Harness) -> None:
+    reminding.open_month(harness)
+    liaison = await harness.liaison("org", 6601, "王芳")
+    head = await approver(harness, "org", 6602, "赵局")
+    office = await harness.liaison("office", 6603, "刘洋")
+    office_head = await approver(harness, "office", 6604, "钱主任")
+    hand_in_everything(harness, "org")  # org: everything awaits its head
+
+    await reminding.tick(harness, reminding.MINUS_3D)
+    assert reminding.reminders(liaison) == []
+    told = [m for m in head.messages if "等待您审核" in m.text]
+    assert len(told) == 1 and "/pending" in told[0].text and ITEM in told[0].text
+    assert told[0].buttons == []  # approvers do not report: no item buttons
+    assert len(reminding.reminders(office)) == 1  # office owes: its liaison hears
+    assert not any("等待您审核" in m.text for m in office_head.messages)
+
+    with session_scope(harness.engine) as db:
+        period = get_period(db, "2015-10")
+        assert period is not None
+        org = db.exec(select(Department).where(Department.code == "org")).one()
+        first = department_list(db, period, org.id or 0)[0]
+        sub = submission_for(db, period, first.work_item_id, org.id or 0)
+        by = Actor(head.id, "赵局")
+        return_for_revision(db, sub, version=sub.version, reason="补充数据", actor=by,
+                            subject="", now=reminding.MINUS_3D)  # fmt: skip
+    await reminding.tick(harness, reminding.MINUS_1D)  # org: one returned, the rest pending
+    assert len(reminding.reminders(liaison)) == 1
+    assert len([m for m in head.messages if "等待您审核" in m.text]) == 2
+
+
+def test_who_a_departments_reminder_goes_to() -> None:
+    liaison, approver_ = PersonRole.LIAISON, PersonRole.APPROVER
+    pending, draft, returned = State.PENDING, State.DRAFT, State.RETURNED
+    assert held_up_by([pending, pending], has_approvers=True) == {approver_}
+    assert held_up_by([pending, draft], has_approvers=True) == {liaison, approver_}
+    assert held_up_by([returned], has_approvers=True) == {liaison}
+    assert held_up_by([pending], has_approvers=False) == {liaison}  # the head left: resubmit
