@@ -27,6 +27,7 @@ from storage.submissions import department_list, return_for_revision, submission
 from storage.summary import build_summary
 from tests import test_reminders as reminding
 from tests.harness import COORDINATOR_ID, Harness
+from tests.test_console import wait_for_document
 from tests.test_report import DONE, EDIT, SUBMIT, open_month, start_item, stored
 from tests.test_roles import snapshot, tap_data
 
@@ -171,6 +172,9 @@ async def test_a_submission_waits_for_the_approver_and_counts_once_approved(
         assert period is not None
         _, tally = build_summary(db, period)
     assert ITEM in tally.missing
+    await coordinator.send("/compile")
+    caption = (await wait_for_document(coordinator)).caption or ""
+    assert caption.startswith("已报送 0/13 项") and "其中 1 项待审核" in caption
 
     request = head.last
     assert "王芳" in request.text and ITEM in request.text and "第 1 版" in request.text
