@@ -6,7 +6,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlparse
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.core.audit import TERMINAL, Action
+from bot.core.audit import TERMINAL, Action, AuditEntry
 from bot.core.invites import deep_link
 from bot.core.people import PersonRole
 from bot.core.period_change import PeriodAction, PeriodOutcome
@@ -28,7 +28,7 @@ from bot.core.summary import summary_filename
 from bot.core.texts import TerminalError, terminal
 from bot.logs import redact, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
-from storage import audit
+from storage import audit as audit_store
 from storage import periods as period_store
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
@@ -251,7 +251,7 @@ def invite(dept_code: str, role: str) -> None:
         ttl = timedelta(days=settings.invite_ttl_days)
         made = PersonRole(role)
         token = create_invite(session, department, ttl=ttl, created_by="cli", role=made)
-        audit.record(session, Action.INVITE, TERMINAL, department.name, detail={"role": role})
+        audit_store.record(session, Action.INVITE, TERMINAL, department.name, detail={"role": role})
         name = department.name
     click.echo(deep_link(username, token))
     click.echo(terminal("invite_made", role=role, department=name), err=True)
@@ -428,6 +428,43 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
             draft=summary.draft,
         )
     )
+
+
+@main.command(help=_help("audit"))
+@click.option("--since", metavar="YYYY-MM-DD", help=_help("audit_since"))
+def audit(since: str | None) -> None:
+    """The audit trail, oldest first, in the organisation's time zone."""
+    with database() as (_, session):
+        tz = organisation_zone(session)
+        start = _day_start(since, tz) if since is not None else None
+        found = audit_store.entries(session, start)
+    if not found:
+        click.echo(terminal("audit_empty"))
+    for entry in found:
+        click.echo(terminal("audit_line", **audit_values(entry, tz)))
+
+
+def _day_start(text: str, tz: ZoneInfo) -> datetime:
+    try:
+        day = date.fromisoformat(text.strip())
+    except ValueError:
+        fail(terminal("audit_bad_since", text=text), 2)
+    return datetime.combine(day, time(), tz)
+
+
+def audit_values(entry: AuditEntry, tz: ZoneInfo) -> dict[str, Any]:
+    """One entry as its line shows it: local time, who (the terminal by name), what."""
+    who = entry.actor
+    actor = (
+        terminal("audit_terminal") if who.telegram_id is None else f"{who.name} ({who.telegram_id})"
+    )
+    return {
+        "at": local_text(entry.at, tz),
+        "actor": actor,
+        "action": terminal(f"audit_{entry.action.value}"),
+        "subject": entry.subject,
+        "detail": entry.detail,
+    }
 
 
 @main.command(help=_help("demo"))

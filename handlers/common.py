@@ -25,6 +25,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot.core import texts
+from bot.core.audit import Actor
 from bot.settings import Settings
 from storage.db import in_thread, session_scope
 from storage.models import utcnow
@@ -114,6 +115,13 @@ class Who:
 
     def plain(self, name: str, /, **values: Any) -> str:
         return texts.plain(self.language, name, **values)
+
+    @property
+    def actor(self) -> Actor:
+        """The sender as the audit trail names them: by the roster's name, if it has one."""
+        identity = self.identity
+        known = identity.coordinator or identity.liaison
+        return Actor(identity.telegram_id, known.name if known is not None else self.name)
 
     def is_a(self, role: Role) -> bool:
         return _HAS_ROLE[role](self.identity)

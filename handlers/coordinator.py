@@ -273,6 +273,7 @@ def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetim
         due_at=command.due_at,
         offsets=command.offsets,
         now=now,
+        actor=sender.actor,
     )
     month, period = change.month, change.period
     if period is None:

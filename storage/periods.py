@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from bot.core.audit import TERMINAL, Action, Actor
 from bot.core.period_change import PeriodAction, PeriodOutcome, decide
 from bot.core.periods import Month, PeriodView, parse_month
 from bot.core.reminders import Kind
-from storage import reminder_log
+from storage import audit, reminder_log
 from storage.models import (
     Department,
     Liaison,
@@ -189,10 +190,12 @@ def change_period(
     due_at: datetime | None = None,
     offsets: str | None = None,
     now: datetime | None = None,
+    actor: Actor = TERMINAL,
 ) -> PeriodChange:
     """Open, re-date, close or reopen a month, or set its reminder offsets, as /period
     and `huibao period` ask (the rules: bot.core.period_change.decide). Opening and
-    reopening queue the notice to the period's liaisons, whichever of chat and CLI did it.
+    reopening queue the notice to the period's liaisons, whichever of chat and CLI did it;
+    every change is audited.
     """
     found = get_period(session, str(month))
     stored = None
@@ -215,4 +218,22 @@ def change_period(
     elif outcome is PeriodOutcome.REMINDERS_CHANGED:
         found.reminder_offsets = offsets or None
         session.add(found)
+    audited = _AUDITED.get(outcome)
+    if audited is not None and found is not None:
+        detail = {"due_at": found.due_at.isoformat() if found.due_at else None}
+        if outcome is PeriodOutcome.REMINDERS_CHANGED:
+            detail = {"offsets": found.reminder_offsets}
+        audit.record(
+            session, audited, actor, str(month), detail=detail, period_id=found.id, now=now
+        )
     return PeriodChange(outcome, str(month), found)
+
+
+# The changes the audit keeps (the others changed nothing).
+_AUDITED = {
+    PeriodOutcome.OPENED: Action.PERIOD_OPEN,
+    PeriodOutcome.REOPENED: Action.PERIOD_REOPEN,
+    PeriodOutcome.CLOSED: Action.PERIOD_CLOSE,
+    PeriodOutcome.DUE_CHANGED: Action.PERIOD_EXTEND,
+    PeriodOutcome.REMINDERS_CHANGED: Action.PERIOD_REMINDERS,
+}

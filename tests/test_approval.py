@@ -134,6 +134,8 @@ def test_cli_invite_with_the_approver_role(cli: CliRunner, tmp_path: Path) -> No
     assert "approver" in made.stderr and "组织部" in made.stderr
     assert cli.invoke(main, ["invite", "org"]).exit_code == 0
     assert cli.invoke(main, ["invite", "org", "--role", "boss"]).exit_code == 2
+    trail_text = cli.invoke(main, ["audit"]).output
+    assert "made an invite link  组织部  role: approver" in trail_text
 
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     upgrade(engine)

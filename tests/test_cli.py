@@ -56,6 +56,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
         ["period", "list"],
         ["compile"],
         ["demo"],
+        ["audit"],
     ],
 )
 def test_every_command_has_help(command: list[str]) -> None:

@@ -3,11 +3,13 @@ uses for one exists (tests/text_names.py finds them)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 import handlers.common
+from bot.core.audit import Action
 from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
 from bot.core.status import State
@@ -35,12 +37,25 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     "cmd_{}": STRANGER + LIAISON + COORDINATOR,
     # `huibao period ...` says what happened to the period: one text per outcome.
     "period_{}": tuple(outcome.value for outcome in Outcome if outcome is not Outcome.UNKNOWN),
+    "audit_{}": tuple(action.value for action in Action),  # `huibao audit`: one per change
 }
 
 
 def test_both_languages_define_the_same_texts() -> None:
     assert names("zh-CN") == names("en")
     assert names("zh-CN", "cli") == names("en", "cli")
+
+
+@pytest.mark.parametrize("kind", ["messages", "cli"])
+def test_each_text_lives_in_one_file(kind: str) -> None:
+    """A topic's own file (templates/<kind>/<topic>/) may not repeat a name of another
+    file: the first one found would silently win."""
+    seen: dict[str, Path] = {}
+    root = ROOT / "templates" / kind
+    for path in [root / "zh-CN.j2", *sorted(root.glob("*/zh-CN.j2"))]:
+        for name in re.findall(r"{%-?\s*macro\s+(\w+)", path.read_text(encoding="utf-8")):
+            assert name not in seen, f"{name} is in {seen[name]} and {path}"
+            seen[name] = path
 
 
 def test_the_terminal_speaks_the_locales_language() -> None:

@@ -18,7 +18,8 @@ class Action(StrEnum):
     PERIOD_OPEN = "period_open"
     PERIOD_CLOSE = "period_close"
     PERIOD_REOPEN = "period_reopen"
-    PERIOD_EXTEND = "period_extend"
+    PERIOD_EXTEND = "period_extend"  # its due time changed
+    PERIOD_REMINDERS = "period_reminders"  # its reminder offsets changed
     ROSTER_LOAD = "roster_load"
     ITEM_ADD = "item_add"
     ITEM_RENAME = "item_rename"
