@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from bot.core import reminders as core
 from bot.core import texts
+from bot.core.people import PersonRole
 from bot.core.reminders import QUEUED_KINDS, ChatLimits, Delivery, Kind, Message, Task
 from bot.settings import Settings
 from storage import reminder_log
@@ -131,7 +132,7 @@ def _reminder(
     session: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
 ) -> Message | None:
     """While the period is open and the recipient an active, reachable liaison who has
-    not muted it."""
+    not muted it, or an approver (what awaits their approval)."""
     period = reminder_log.open_deadline(session, task.period_id)
     liaison = reminder_log.active_liaison(session, task.recipient)
     if period is None or liaison is None or liaison.unreachable:
@@ -140,6 +141,10 @@ def _reminder(
         return None
     department, owed = reminder_log.owed_by(session, period, liaison.department_id)
     language = _language(session, settings, task.recipient)
+    if liaison.role == PersonRole.APPROVER:
+        return core.compose_approver_reminder(
+            task, language, period, liaison.name, department, liaison.department_id, owed, now
+        )
     return core.compose_reminder(
         task, language, period, liaison.name, department, liaison.department_id, owed, now,
         limits,

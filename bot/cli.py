@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.core.audit import TERMINAL, AuditEntry
+from bot.core.audit import TERMINAL, Action, AuditEntry
 from bot.core.invites import deep_link
+from bot.core.people import PersonRole
 from bot.core.period_change import PeriodAction, PeriodOutcome
 from bot.core.period_command import PeriodInputError, parse_period_command
 from bot.core.periods import Month, PeriodError, listed, local_text, parse_due, parse_month
@@ -235,16 +236,26 @@ def roster_show() -> None:
 
 @main.command(help=_help("invite"))
 @click.argument("dept_code")
-def invite(dept_code: str) -> None:
+@click.option(
+    "--role",
+    type=click.Choice([role.value for role in PersonRole]),
+    default=PersonRole.LIAISON.value,
+    show_default=True,
+    help=_help("invite_role"),
+)
+def invite(dept_code: str, role: str) -> None:
     with database() as (settings, session):
         department = department_by_code(session, dept_code.strip().lower())
         if department is None or not department.active:
             fail(terminal("no_department", code=dept_code), 2)
         username = settings.bot_username or asyncio.run(_bot_username(settings))
-        token = create_invite(
-            session, department, ttl=timedelta(days=settings.invite_ttl_days), created_by="cli"
-        )
+        ttl = timedelta(days=settings.invite_ttl_days)
+        made = PersonRole(role)
+        token = create_invite(session, department, ttl=ttl, created_by="cli", role=made)
+        audit_store.record(session, Action.INVITE, TERMINAL, department.name, detail={"role": role})
+        name = department.name
     click.echo(deep_link(username, token))
+    click.echo(terminal("invite_made", role=role, department=name), err=True)
 
 
 async def _bot_username(settings: Settings) -> str:

@@ -12,7 +12,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, coordinator, onboarding, once, people, reminders, report
+from handlers import (
+    approval,
+    buttons,
+    coordinator,
+    onboarding,
+    once,
+    people,
+    reminders,
+    report,
+)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -29,6 +38,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", report.report_command))
     app.add_handler(CommandHandler("cancel", report.cancel_command))
     app.add_handler(CallbackQueryHandler(report.on_button, pattern=buttons.REPORT_PATTERN))
+    # Approving (handlers/approval.py): ahead of any other `rv:` handler.
+    app.add_handler(CallbackQueryHandler(approval.on_button, pattern=r"^rv:a:"))
+    app.add_handler(CommandHandler("pending", approval.pending_command))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, report.on_edited))
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))

@@ -99,8 +99,10 @@ def caption(sender: Who, summary: Summary, status: PeriodStatus, now: datetime) 
         if not item.submitted
     ]
 
+    waiting = sum(1 for item in status.items if item.awaiting_approval)
+
     def render(shown: list[dict[str, Any]], more: int) -> str:
-        return sender.text(
+        tally = sender.text(
             "compile_caption",
             submitted=status.submitted,
             total=status.total,
@@ -112,6 +114,7 @@ def caption(sender: Who, summary: Summary, status: PeriodStatus, now: datetime) 
             overdue=now > status.due_at,
             unreported=status.missing,
         )
+        return f"{tally}\n{sender.text('compile_pending', count=waiting)}" if waiting else tally
 
     return fit_list(render, missing)
 

@@ -9,6 +9,7 @@ from storage.people import Identity
 
 STRANGER = ("start", "help", "lang")
 LIAISON = ("report", "mute", "cancel", "whoami", "help", "lang")
+APPROVER = ("pending", "whoami", "help", "lang")
 COORDINATOR = (
     "status",
     "compile",
@@ -27,8 +28,10 @@ def commands_for(identity: Identity) -> tuple[str, ...]:
     if identity.is_stranger:
         return STRANGER
     names: list[str] = []
-    for name in (COORDINATOR if identity.is_coordinator else ()) + (
-        LIAISON if identity.is_liaison else ()
+    for name in (
+        (COORDINATOR if identity.is_coordinator else ())
+        + (LIAISON if identity.is_liaison else ())
+        + (APPROVER if identity.is_approver else ())
     ):
         if name not in names:
             names.append(name)

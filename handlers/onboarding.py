@@ -12,11 +12,14 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import texts
+from bot.core.audit import Action, Actor
 from bot.core.invites import deep_link
+from bot.core.people import PersonRole
 from bot.core.periods import local_text
 from handlers import buttons
 from handlers.common import COORDINATORS, Who, is_private, reply, services, who, with_db
 from handlers.menus import set_user_menu
+from storage import audit
 from storage.people import (
     InviteOutcome,
     create_invite,
@@ -42,6 +45,9 @@ def greeting(sender: Who) -> str:
     identity = sender.identity
     if identity.is_liaison and identity.department is not None:
         return sender.text("welcome_liaison", name=sender.name, department=identity.department.name)
+    if identity.is_approver and identity.department is not None:
+        name = identity.department.name
+        return sender.text("welcome_approver", name=sender.name, department=name)
     if identity.is_coordinator:
         return sender.text("welcome_coordinator", name=sender.name)
     return sender.text("revoked" if identity.revoked else "stranger")
@@ -81,7 +87,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if token:
         assert sender.identity.department is not None
         name = sender.identity.department.name
-        bound = sender.text("invite_bound", name=sender.name, department=name)
+        bound_text = "invite_bound_approver" if sender.identity.is_approver else "invite_bound"
+        bound = sender.text(bound_text, name=sender.name, department=name)
         await reply(update, f"{bound}\n\n{due_now}" if due_now else bound)
     else:
         await reply(update, greeting(sender))
@@ -92,6 +99,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _open_period_note(db: Session, sender: Who) -> str | None:
     """For a liaison who joins while a period is open: that it is, and what is due."""
     department, period = sender.identity.department, current_period(db)
+    if not sender.identity.is_liaison:
+        return None
     if department is None or period is None or period.due_at is None:
         return None
     return sender.text(
@@ -111,6 +120,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         parts.append(sender.text("help_coordinator"))
     if identity.is_liaison and identity.department is not None:
         parts.append(sender.text("help_liaison", department=identity.department.name))
+    if identity.is_approver and identity.department is not None:
+        parts.append(sender.text("help_approver", department=identity.department.name))
     await reply(update, "\n\n".join(parts) or sender.text("help_stranger"))
 
 
@@ -121,7 +132,7 @@ async def whoami(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(
         update,
         sender.text(
-            "whoami",
+            "whoami_approver" if identity.is_approver else "whoami",
             name=sender.name,
             telegram_id=identity.telegram_id,
             coordinator=identity.is_coordinator,
@@ -191,10 +202,22 @@ async def _language_changed(
         await _refresh_menu(context, sender)
 
 
+# /invite's second word → the role its link makes; the link's answer names it.
+_INVITE_ROLES = {"liaison": PersonRole.LIAISON, "approver": PersonRole.APPROVER}
+_INVITE_TEXTS = {
+    PersonRole.LIAISON: "invite_created",
+    PersonRole.APPROVER: "invite_created_approver",
+}
+
+
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/invite DEPT_CODE (coordinators): a single-use deep link for a liaison."""
+    """/invite DEPT_CODE [liaison|approver] (coordinators): a single-use deep link for the
+    department's liaison (the default) or its head, who approves its submissions."""
     svc = services(context)
-    code = context.args[0].strip().lower() if context.args else ""
+    args = context.args or []
+    code = args[0].strip().lower() if args else ""
+    role_word = args[1].strip().lower() if len(args) > 1 else "liaison"
+    role = _INVITE_ROLES.get(role_word)
 
     def work(db: Session, sender: Who) -> str:
         refusal = sender.refused(COORDINATORS)
@@ -203,13 +226,19 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         codes = [(d.code, d.name) for d in active_departments(db)]
         department = department_by_code(db, code) if code else None
         if not code:
-            return sender.text("invite_usage", codes=codes)
+            return f"{sender.text('invite_usage', codes=codes)}\n{sender.text('invite_role_usage')}"
         if department is None or not department.active:
             return sender.text("invite_no_department", code=code[:64], codes=codes)
+        if role is None:
+            return sender.text("invite_unknown_role", role=role_word[:32])
         days = svc.settings.invite_ttl_days
-        token = create_invite(db, department, ttl=timedelta(days=days), created_by=sender.name)
+        token = create_invite(
+            db, department, ttl=timedelta(days=days), created_by=sender.name, role=role
+        )
+        actor = Actor(sender.identity.telegram_id, sender.name)
+        audit.record(db, Action.INVITE, actor, department.name, detail={"role": role.value})
         return sender.text(
-            "invite_created",
+            _INVITE_TEXTS[role],
             department=department.name,
             link=deep_link(svc.bot_username, token),
             days=days,

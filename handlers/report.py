@@ -38,7 +38,7 @@ from bot.core.draft import MAX_ITEM_CHARS, MAX_ITEMS, Draft, DraftBook, Part, Re
 from bot.core.periods import PeriodView, default_due, local_text, parse_month
 from bot.core.status import State
 from bot.core.summary import cell_paragraphs
-from handlers import buttons
+from handlers import approval, buttons
 from handlers.buttons import Action, OnDraft, OpenItem, ShowList
 from handlers.chunks import pack, too_long
 from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, services, with_db
@@ -46,6 +46,7 @@ from handlers.notices import Notice, send_notices
 from handlers.onboarding import stranger_or_idle
 from storage import drafts
 from storage.models import Period, Submission
+from storage.people import has_approvers
 from storage.periods import current_period, latest_period, period_and_title
 from storage.snapshots import period_work_items
 from storage.submissions import (
@@ -54,6 +55,7 @@ from storage.submissions import (
     department_list,
     find_submission,
     forget_unsubmitted,
+    is_pending,
     is_submitted,
     may_report,
     owned_item,
@@ -611,7 +613,9 @@ def _open_item(
     if owned is None:
         return Screen([sender.text("stale_item")])
     period, title, submission = owned
-    submitted = submission if is_submitted(submission) else None
+    # A version awaiting approval is revised like a submitted one (resubmitted: pending again).
+    handed_in = is_submitted(submission) or is_pending(submission)
+    submitted = submission if handed_in else None
     if not period.is_open:
         blocks = [sender.text("period_closed", month=period.month)]
         if submitted is not None:
@@ -822,6 +826,7 @@ def _submit(act: Act) -> ActionResult:
         draft.change(Part.PROGRESS if not draft.progress else Part.PLAN)
         return sender.text("both_parts_needed")
     submission = submission_for(db, period, draft.work_item_id, draft.department_id)
+    needs_approval = has_approvers(db, draft.department_id)
     try:
         saved = submit(
             db,
@@ -831,6 +836,7 @@ def _submit(act: Act) -> ActionResult:
             by=sender.identity.telegram_id,
             read_version=draft.read_version,
             now=act.now(),
+            needs_approval=needs_approval,
         )
     except Conflict as conflict:
         draft.conflict(conflict.current.version)
@@ -841,7 +847,11 @@ def _submit(act: Act) -> ActionResult:
     done = sender.text(
         "submitted", title=act.title, version=saved.version, late=saved.submitted_at > period.due_at
     )
-    return Screen([done, *listing.texts], listing.keyboard, keep=True)
+    notices: list[Notice] = []
+    if needs_approval:
+        done = sender.text("submitted_pending", title=act.title, version=saved.version)
+        notices = approval.approver_notices(db, saved, act.title, sender.name)
+    return Screen([done, *listing.texts], listing.keyboard, keep=True, notices=notices)
 
 
 _NUMBER = re.compile(r"^\s*\d+[.、．]\s*")

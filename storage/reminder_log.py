@@ -24,8 +24,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from bot.core.reminders import Deadline, Delivery, Kind, LateDepartment, OwedItem, Task
-from bot.core.status import Assignment, WorkItemView
+from bot.core.reminders import (
+    Deadline,
+    Delivery,
+    Kind,
+    LateDepartment,
+    OwedItem,
+    Task,
+    held_up_by,
+)
+from bot.core.status import Assignment, State, WorkItemView
 from storage.models import (
     Coordinator,
     Department,
@@ -38,7 +46,7 @@ from storage.models import (
     Submission,
     utcnow,
 )
-from storage.people import liaisons_of
+from storage.people import has_approvers, liaisons_of
 from storage.roster import organisation_zone
 from storage.snapshots import as_named
 from storage.submissions import pending_by_department, submission_view
@@ -247,14 +255,17 @@ def set_unreachable(session: Session, telegram_id: int, unreachable: bool) -> bo
 
 
 def reminder_targets(session: Session, period: Period) -> dict[int, int]:
-    """Telegram id → department id of every liaison to remind now: their department owes
-    something, and they are active, reachable and not muted."""
+    """Telegram id → department id of everyone to remind now: whoever holds up what their
+    department owes (its liaisons, or its approvers for what awaits approval), active,
+    reachable and not muted."""
     silenced = muted(session, period.id or 0)
     found: dict[int, int] = {}
-    for department_id in pending_by_department(session, period):
-        for liaison in liaisons_of(session, department_id):
-            if not liaison.unreachable and liaison.id not in silenced:
-                found[liaison.telegram_id] = department_id
+    for department_id, owed in pending_by_department(session, period).items():
+        roles = held_up_by((a.state for a in owed), has_approvers(session, department_id))
+        for role in sorted(roles):
+            for person in liaisons_of(session, department_id, role):
+                if not person.unreachable and person.id not in silenced:
+                    found[person.telegram_id] = department_id
     return found
 
 
@@ -283,7 +294,9 @@ def is_active_coordinator(session: Session, telegram_id: int) -> bool:
 
 def _owed(assignments: Iterable[Assignment]) -> tuple[OwedItem, ...]:
     return tuple(
-        OwedItem(a.work_item.id, a.work_item.title, a.submission is not None)
+        OwedItem(
+            a.work_item.id, a.work_item.title, a.submission is not None, a.state is State.PENDING
+        )
         for a in assignments
         if not a.submitted
     )

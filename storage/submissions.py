@@ -108,6 +108,11 @@ def is_submitted(submission: Submission | None) -> bool:
     return submission is not None and submission.status == SubmissionStatus.SUBMITTED
 
 
+def is_pending(submission: Submission | None) -> bool:
+    """Whether the handed-in version awaits the department's approver."""
+    return submission is not None and submission.status == SubmissionStatus.PENDING
+
+
 def assignments(session: Session, period: Period) -> list[Assignment]:
     """Every key work item × responsible department as the period has them (titles and
     department names included), in document then roster order."""

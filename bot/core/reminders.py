@@ -16,6 +16,7 @@ from enum import Enum, StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core import texts
+from bot.core.people import PersonRole
 from bot.core.periods import local_text
 from bot.core.schedule import (
     Offset,
@@ -25,6 +26,7 @@ from bot.core.schedule import (
     reminder_slots,
     split_due,
 )
+from bot.core.status import State
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +207,18 @@ class OwedItem:
     work_item_id: int
     title: str
     draft: bool  # a draft exists
+    pending: bool = False  # handed in, awaiting the department's approver
+
+
+def held_up_by(owed: Iterable[State], has_approvers: bool) -> set[PersonRole]:
+    """Who a department's reminder goes to: its liaisons while something is not handed
+    in, its approvers while something awaits them (its liaisons, who may hand it in again,
+    when it has no approver any more)."""
+    states = set(owed)
+    roles = {PersonRole.LIAISON} if states - {State.PENDING} else set()
+    if State.PENDING in states:
+        roles.add(PersonRole.APPROVER if has_approvers else PersonRole.LIAISON)
+    return roles
 
 
 @dataclass(frozen=True)
@@ -252,6 +266,34 @@ def compose_reminder(
         for item in owed[: limits.buttons]
     )
     return Message(task.recipient, text, buttons, department_id)
+
+
+def compose_approver_reminder(
+    task: Task,
+    language: str,
+    period: Deadline,
+    name: str,
+    department: str,
+    department_id: int,
+    owed: Sequence[OwedItem],
+    now: datetime,
+) -> Message | None:
+    """What awaits the approver's approval, without buttons (they do not report: /pending
+    shows the previews); None if nothing (any more)."""
+    pending = [item for item in owed if item.pending]
+    if not pending:
+        return None
+    text = texts.text(
+        language,
+        "reminder_approver",
+        name=name,
+        department=department,
+        month=period.month,
+        due=period.due,
+        overdue=now > period.due_at,
+        items=[_item(item) for item in pending],
+    )
+    return Message(task.recipient, text, department_id=department_id)
 
 
 def compose_digest(

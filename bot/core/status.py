@@ -163,6 +163,11 @@ class ItemStatus:
         return any(d.state in SUBMITTED for d in self.departments)
 
     @property
+    def awaiting_approval(self) -> bool:
+        """Some department's part waits for its approver (待审核)."""
+        return any(d.state is State.PENDING for d in self.departments)
+
+    @property
     def missing(self) -> list[str]:
         """The departments that have not submitted their part, roster order."""
         return [d.department for d in self.departments if d.state not in SUBMITTED]
