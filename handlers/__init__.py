@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, coordinator, onboarding, once, reminders, report
+from handlers import buttons, coordinator, onboarding, once, reminders, report, review
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -46,6 +46,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
     app.add_handler(CommandHandler("status", coordinator.status_command))
     app.add_handler(CommandHandler("period", coordinator.period_command))
+    # Reading a department's report and returning items for revision (handlers/review.py).
+    app.add_handler(CommandHandler("show", review.show_command))
+    app.add_handler(CallbackQueryHandler(review.on_button, pattern=buttons.REVIEW_PATTERN))
 
     # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
     # so exactly one handler answers each update.

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Chat, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -30,11 +30,13 @@ from bot.core.period_command import (
 from bot.core.periods import PeriodError, listed, local_text, parse_month
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
+from handlers import buttons
 from handlers.chunks import fit_list, pack
 from handlers.common import CONSOLE, Refusal, Who, reply, services, with_db_or_refusal
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
 from storage.models import Period
+from storage.review import departments
 from storage.submissions import period_status
 from storage.summary import build_summary
 
@@ -230,13 +232,28 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/status [YYYY-MM]: what is pending and who owes it, then what was submitted."""
     args, now = list(context.args or []), services(context).now()
 
-    def work(db: Session, sender: Who) -> list[str]:
+    def work(db: Session, sender: Who) -> tuple[list[str], InlineKeyboardMarkup | None]:
         _allowed(sender)
         found = _find(sender, db, args)
-        return [message.strip() for message in pack(status_blocks(sender, db, found, now))]
+        messages = [message.strip() for message in pack(status_blocks(sender, db, found, now))]
+        return messages, department_keyboard(db, found)
 
-    for message in await with_db_or_refusal(update, context, work) or []:
-        await reply(update, message)
+    messages, keyboard = await with_db_or_refusal(update, context, work) or ([], None)
+    for index, message in enumerate(messages):
+        await reply(update, message, keyboard if index == len(messages) - 1 else None)
+
+
+DEPARTMENTS_A_ROW = 3
+
+
+def department_keyboard(db: Session, period: Period) -> InlineKeyboardMarkup | None:
+    """A button per department of the period (its name): a tap shows its report (/show)."""
+    found = [
+        InlineKeyboardButton(d.name, callback_data=buttons.show_department(period.id or 0, d.id))
+        for d in departments(db, period.id or 0)
+    ]
+    rows = [found[i : i + DEPARTMENTS_A_ROW] for i in range(0, len(found), DEPARTMENTS_A_ROW)]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 # --- /period ----------------------------------------------------------------------
