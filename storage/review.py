@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.core.audit import AuditEntry
 from bot.core.review import DepartmentReport, ReviewItem, RevisionEntry
 from bot.core.status import DepartmentView, SubmissionStatus, state_of
 from storage import audit
-from storage.models import Period, Submission
+from storage.models import Department, Period, PeriodItem, Submission
 from storage.snapshots import period_work_items
 from storage.submissions import revisions, submitter_name
 
 
 def departments(session: Session, period_id: int) -> list[DepartmentView]:
-    """The departments that report in the period, as it knows them, in roster order of
-    their first key work item."""
+    """The departments that report in the period, as it knows them, in roster order."""
     found: dict[int, DepartmentView] = {}
     for item in period_work_items(session, period_id):
         for department in item.departments:
             found.setdefault(department.id, department)
-    return list(found.values())
+    if not found:
+        return []
+    positions = dict(
+        session.exec(
+            select(Department.id, Department.position).where(col(Department.id).in_(found))
+        ).all()
+    )
+    return sorted(found.values(), key=lambda d: (positions.get(d.id, 0), d.id))
 
 
 def find_department(session: Session, period_id: int, wanted: str) -> DepartmentView | None:
@@ -112,17 +119,24 @@ def history(
 
 
 def handed_in(session: Session, period_id: int, department_id: int) -> list[Submission]:
-    """The department's versions awaiting approval or counting in the period: what a
-    whole-department return sends back."""
+    """The department's versions awaiting approval or counting in the period, in document
+    order: what a whole-department return sends back."""
     statuses = [SubmissionStatus.SUBMITTED.value, SubmissionStatus.PENDING.value]
     return list(
         session.exec(
             select(Submission)
+            .join(
+                PeriodItem,
+                sa.and_(
+                    col(PeriodItem.period_id) == col(Submission.period_id),
+                    col(PeriodItem.work_item_id) == col(Submission.work_item_id),
+                ),
+            )
             .where(
                 Submission.period_id == period_id,
                 Submission.department_id == department_id,
                 col(Submission.status).in_(statuses),
             )
-            .order_by(col(Submission.id))
+            .order_by(col(PeriodItem.position))
         )
     )

@@ -109,8 +109,10 @@ HistoryEntry = RevisionEntry | AuditEntry
 
 
 def history_order(revisions: list[RevisionEntry], events: list[AuditEntry]) -> list[HistoryEntry]:
-    """Revisions and returns/approvals in the order they happened (a revision first when
-    two share a time)."""
-    keyed: list[tuple[datetime, int, HistoryEntry]] = [(r.at, 0, r) for r in revisions]
-    keyed += [(e.at, 1, e) for e in events]
-    return [entry for _, _, entry in sorted(keyed, key=lambda k: (k[0], k[1]))]
+    """Revisions and returns/approvals in the order they happened: each version, then
+    what was done to it (an event names its version; times only break ties)."""
+    keyed: list[tuple[int, int, datetime, HistoryEntry]] = [
+        (r.version, 0, r.at, r) for r in revisions
+    ]
+    keyed += [(int(e.detail.get("version", 0)), 1, e.at, e) for e in events]
+    return [entry for *_, entry in sorted(keyed, key=lambda k: (k[0], k[1], k[2]))]
