@@ -343,7 +343,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with contextlib.suppress(BadRequest):  # answered already or too old: the rest applies
         await query.answer(tapped.answer[:200] if tapped.answer else None)
     if tapped.edit is not None:
-        await query.edit_message_text(tapped.edit, reply_markup=None)
+        try:
+            await query.edit_message_text(tapped.edit, reply_markup=None)
+        except BadRequest:  # too old to edit: the question comes as a new message
+            await reply(update, tapped.edit)
     if tapped.shown is not None:
         await _send(update, tapped.shown)
 

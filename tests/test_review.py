@@ -354,3 +354,22 @@ async def test_reason_rules_and_cancel(harness: Harness) -> None:
     replies = await coordinator.send("  " + "好" * 500 + "  ")
     assert "已退回" in replies.last.text
     assert stored(harness, INTL, "intl").status == "returned"
+
+
+async def test_the_departments_approver_returns_a_pending_version(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("intl", 3701, "王芳")
+    await submit_item(liaison, "港澳台", "交流活动", "计划")
+    boss = await approver(harness, "intl", 3702, "赵主任")
+    sub = stored(harness, INTL, "intl")
+    with session_scope(harness.engine) as db:  # as a department with approvers hands in
+        found = db.get(Submission, sub.id)
+        assert found is not None
+        found.status = "pending"
+        db.add(found)
+    replies = await forge(boss, buttons.return_item(sub.id or 0, 1))
+    assert ASK in replies.last.text
+    replies = await boss.send("数据有误")
+    assert "已退回国际联络部" in replies.last.text
+    assert liaison.last.text == f"【退回修改】2015-10 {INTL}：数据有误（赵主任）"
+    assert stored(harness, INTL, "intl").status == "returned"
