@@ -1077,7 +1077,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         asked = prompts.load(db, sender.identity.telegram_id)
         if asked is not None:  # the answer to a question (a return's reason) comes first
             answered = review.answer_prompt(sender, db, asked, given.text, now())
-            return Outcome(Screen(answered.texts, notices=answered.notices))
+            if answered is not None:
+                return Outcome(Screen(answered.texts, notices=answered.notices))
         book = drafts.load(db, sender.identity.telegram_id)
         draft = book.open_draft()
         if draft is None:

@@ -32,6 +32,7 @@ from bot.core.review import (
     RevisionEntry,
     history_order,
     may_return,
+    prompt_expired,
     reason_problem,
 )
 from bot.core.status import SubmissionStatus, has_version
@@ -499,12 +500,14 @@ _ANSWERS: dict[str, Callable[[Who, Session, dict[str, Any], str | None, datetime
 
 def answer_prompt(
     sender: Who, db: Session, asked: prompts.Asked, text: str | None, now: datetime
-) -> Answered:
-    """The user's private message answers the question they were asked."""
+) -> Answered | None:
+    """The user's private message answers the question they were asked; None when the
+    question is too old or of a kind this version does not know (it is forgotten, and
+    the message is read as any other)."""
     answer = _ANSWERS.get(asked.kind)
-    if answer is None:  # a kind this version does not know: forget it
+    if answer is None or prompt_expired(asked.asked_at, now):
         prompts.clear(db, sender.identity.telegram_id)
-        return Answered([sender.text("idle_hint")])
+        return None
     return answer(sender, db, asked.data, text, now)
 
 

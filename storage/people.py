@@ -123,6 +123,7 @@ def _sender_query() -> sa.Select[Any]:
             state.c.data,
             asked.c.kind.label("prompt_kind"),
             asked.c.data.label("prompt_data"),
+            asked.c.asked_at.label("prompt_at"),
         )
         .select_from(anchor)
         .outerjoin(
@@ -187,7 +188,11 @@ def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str |
         telegram_id,
         drafts.Kept(row.state_of is not None, row.flow or "", row.data or {}),
     )
-    asked = prompts.Asked(row.prompt_kind, dict(row.prompt_data or {})) if row.prompt_kind else None
+    asked = (
+        prompts.Asked(row.prompt_kind, dict(row.prompt_data or {}), row.prompt_at)
+        if row.prompt_kind
+        else None
+    )
     prompts.remember(session, telegram_id, asked)
     return _identity(telegram_id, row), row.language, row.timezone or DEFAULT_ZONE
 

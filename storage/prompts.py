@@ -14,7 +14,9 @@ from storage.models import Prompt, table_of
 
 _KEPT = "prompts"
 TABLE = table_of(Prompt)
-_LOAD = sa.select(TABLE.c.kind, TABLE.c.data).where(TABLE.c.telegram_id == sa.bindparam("who"))
+_LOAD = sa.select(TABLE.c.kind, TABLE.c.data, TABLE.c.asked_at).where(
+    TABLE.c.telegram_id == sa.bindparam("who")
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Asked:
 
     kind: str
     data: dict[str, Any] = field(default_factory=dict)
+    asked_at: datetime | None = None  # UTC
 
 
 def remember(session: Session, telegram_id: int, asked: Asked | None) -> None:
@@ -35,7 +38,7 @@ def load(session: Session, telegram_id: int) -> Asked | None:
     kept: dict[int, Asked | None] = session.info.setdefault(_KEPT, {})
     if telegram_id not in kept:
         row = session.execute(_LOAD, {"who": telegram_id}).first()
-        kept[telegram_id] = Asked(row.kind, dict(row.data)) if row else None
+        kept[telegram_id] = Asked(row.kind, dict(row.data), row.asked_at) if row else None
     return kept[telegram_id]
 
 
@@ -45,7 +48,7 @@ def ask(session: Session, telegram_id: int, kind: str, data: dict[str, Any], now
     session.execute(
         sa.insert(TABLE).values(telegram_id=telegram_id, kind=kind, data=data, asked_at=now)
     )
-    remember(session, telegram_id, Asked(kind, dict(data)))
+    remember(session, telegram_id, Asked(kind, dict(data), now))
 
 
 def clear(session: Session, telegram_id: int) -> None:

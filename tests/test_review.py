@@ -373,3 +373,19 @@ async def test_the_departments_approver_returns_a_pending_version(harness: Harne
     assert "已退回国际联络部" in replies.last.text
     assert liaison.last.text == f"【退回修改】2015-10 {INTL}：数据有误（赵主任）"
     assert stored(harness, INTL, "intl").status == "returned"
+
+
+async def test_a_question_left_unanswered_for_long_is_forgotten(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("intl", 3801, "王芳")
+    await submit_item(liaison, "港澳台", "交流活动", "计划")
+    coordinator = harness.coordinator()
+    replies = await coordinator.send("/show intl")
+    await coordinator.tap(button(replies.last, "↩️ 退回「"))
+    assert harness.now is not None
+    harness.now += timedelta(hours=2)
+    replies = await coordinator.send("今天开会吗")
+    assert "已退回" not in replies.last.text
+    assert stored(harness, INTL, "intl").status == "submitted"
+    with session_scope(harness.engine) as db:
+        assert db.exec(select(Prompt)).first() is None

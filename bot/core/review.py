@@ -7,13 +7,17 @@ Pure core: storage/review.py reads the rows into these views; handlers/review.py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from bot.core.audit import AuditEntry
 from bot.core.status import State, SubmissionStatus
 
 MAX_REASON_CHARS = 500  # a reason is read on a phone, in one message with its title
+
+# A question about a return is answered soon after it is asked; a message long after is
+# not taken as its reason (the question is forgotten then).
+PROMPT_TTL = timedelta(hours=1)
 
 HANDED_IN = frozenset({SubmissionStatus.SUBMITTED, SubmissionStatus.PENDING})
 
@@ -77,6 +81,11 @@ _MAY_RETURN: dict[Returner, frozenset[SubmissionStatus]] = {
 def may_return(returner: Returner | None, status: SubmissionStatus) -> bool:
     """Whether this returner may send back a version in this status."""
     return returner is not None and status in _MAY_RETURN[returner]
+
+
+def prompt_expired(asked_at: datetime | None, now: datetime) -> bool:
+    """Too long since the question was asked for a message to be its answer."""
+    return asked_at is None or now - asked_at > PROMPT_TTL
 
 
 class ReasonProblem(Enum):
