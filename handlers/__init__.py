@@ -21,6 +21,7 @@ from handlers import (
     people,
     reminders,
     report,
+    review,
 )
 
 
@@ -38,8 +39,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("report", report.report_command))
     app.add_handler(CommandHandler("cancel", report.cancel_command))
     app.add_handler(CallbackQueryHandler(report.on_button, pattern=buttons.REPORT_PATTERN))
-    # Approving (handlers/approval.py): ahead of any other `rv:` handler.
-    app.add_handler(CallbackQueryHandler(approval.on_button, pattern=r"^rv:a:"))
+    # The approver's /pending (handlers/approval.py); approving is an `rv:` button below.
     app.add_handler(CommandHandler("pending", approval.pending_command))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, report.on_edited))
     # Any private non-command message: input to an open report draft, else the fallback.
@@ -58,6 +58,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
     app.add_handler(CommandHandler("status", coordinator.status_command))
     app.add_handler(CommandHandler("period", coordinator.period_command))
+    # Reading a department's report and returning items for revision (handlers/review.py).
+    app.add_handler(CommandHandler("show", review.show_command))
+    app.add_handler(CallbackQueryHandler(review.on_button, pattern=buttons.REVIEW_PATTERN))
 
     # People (handlers/people.py): who reports for each department, revoking, successors,
     # coordinators.

@@ -148,18 +148,6 @@ async def on_approve(
     await send_notices(context.bot, outcome.notices)
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An `rv:a:` tap (registered ahead of the review buttons' handler)."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    tap = buttons.parse_review(query.data)
-    if isinstance(tap, buttons.Approve):
-        await on_approve(update, context, tap)
-        return
-    sender = await with_db(update, context, lambda _db, sender: sender)
-    await query.answer(sender.plain("stale_button"))
-
-
 # --- /pending -------------------------------------------------------------------------
 
 

@@ -188,6 +188,13 @@ class Refusal(Exception):
         self.answer = answer
 
 
+def require(sender: Who, needs: Needs) -> None:
+    """Raises the refusal when this sender may not do it here (for `with_db_or_refusal`)."""
+    refusal = sender.refused(needs)
+    if refusal is not None:
+        raise Refusal(sender.text(refusal))
+
+
 async def with_db_or_refusal(
     update: Update, context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session, Who], T]
 ) -> T | None:

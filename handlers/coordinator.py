@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Chat, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -30,24 +30,27 @@ from bot.core.period_command import (
 from bot.core.periods import PeriodError, listed, local_text, parse_month
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
+from handlers import buttons
 from handlers.chunks import fit_list, pack
-from handlers.common import CONSOLE, Refusal, Who, reply, services, with_db_or_refusal
+from handlers.common import (
+    CONSOLE,
+    Refusal,
+    Who,
+    reply,
+    require,
+    services,
+    with_db_or_refusal,
+)
 from handlers.reminders import send_open_notices
 from storage import periods as period_store
 from storage.models import Period
+from storage.review import departments
 from storage.submissions import period_status
 from storage.summary import build_summary
 
 log = logging.getLogger(__name__)
 
 ACTION_EVERY = 4.0  # seconds; Telegram shows a chat action for about five
-
-
-def _allowed(sender: Who) -> None:
-    """Raises the refusal when this sender may not use the console."""
-    refusal = sender.refused(CONSOLE)
-    if refusal is not None:
-        raise Refusal(sender.text(refusal))
 
 
 def _unknown_month(sender: Who, db: Session, month: str | None) -> str:
@@ -57,7 +60,7 @@ def _unknown_month(sender: Who, db: Session, month: str | None) -> str:
     return sender.text("console_unknown_month", month=month, months=months)
 
 
-def _find(sender: Who, db: Session, args: list[str]) -> Period:
+def find_period(sender: Who, db: Session, args: list[str]) -> Period:
     """The period the command's argument names (default: open, else latest); raises the
     answer that says why there is none."""
     wanted = args[0].strip()[:64] if args else ""
@@ -138,8 +141,8 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> Compiled:
-        _allowed(sender)
-        found = _find(sender, db, args)
+        require(sender, CONSOLE)
+        found = find_period(sender, db, args)
         summary, _ = build_summary(db, found)
         status = period_status(db, found, now)
         return Compiled(sender, summary, caption(sender, summary, status, now))
@@ -233,13 +236,28 @@ async def status_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/status [YYYY-MM]: what is pending and who owes it, then what was submitted."""
     args, now = list(context.args or []), services(context).now()
 
-    def work(db: Session, sender: Who) -> list[str]:
-        _allowed(sender)
-        found = _find(sender, db, args)
-        return [message.strip() for message in pack(status_blocks(sender, db, found, now))]
+    def work(db: Session, sender: Who) -> tuple[list[str], InlineKeyboardMarkup | None]:
+        require(sender, CONSOLE)
+        found = find_period(sender, db, args)
+        messages = [message.strip() for message in pack(status_blocks(sender, db, found, now))]
+        return messages, department_keyboard(db, found)
 
-    for message in await with_db_or_refusal(update, context, work) or []:
-        await reply(update, message)
+    messages, keyboard = await with_db_or_refusal(update, context, work) or ([], None)
+    for index, message in enumerate(messages):
+        await reply(update, message, keyboard if index == len(messages) - 1 else None)
+
+
+DEPARTMENTS_A_ROW = 3
+
+
+def department_keyboard(db: Session, period: Period) -> InlineKeyboardMarkup | None:
+    """A button per department of the period (its name): a tap shows its report (/show)."""
+    found = [
+        InlineKeyboardButton(d.name, callback_data=buttons.show_department(period.id or 0, d.id))
+        for d in departments(db, period.id or 0)
+    ]
+    rows = [found[i : i + DEPARTMENTS_A_ROW] for i in range(0, len(found), DEPARTMENTS_A_ROW)]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 # --- /period ----------------------------------------------------------------------
@@ -312,7 +330,7 @@ async def period_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> tuple[Who, PeriodAnswer]:
-        _allowed(sender)
+        require(sender, CONSOLE)
         try:
             command = parse_period_command(args, sender.tz)
         except PeriodInputError as exc:

@@ -12,6 +12,7 @@ LIAISON = ("report", "mute", "cancel", "whoami", "help", "lang")
 APPROVER = ("pending", "whoami", "help", "lang")
 COORDINATOR = (
     "status",
+    "show",
     "compile",
     "period",
     "remind",

@@ -21,7 +21,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import texts
-from bot.core.audit import Action, Actor
+from bot.core.audit import Action
 from bot.core.invites import deep_link
 from bot.core.people import PersonRole
 from bot.core.periods import local_text
@@ -38,10 +38,10 @@ from handlers.buttons import (
 from handlers.chunks import SCREEN_CHARS
 from handlers.common import (
     CONSOLE,
-    Refusal,
     Services,
     Who,
     reply,
+    require,
     services,
     with_db,
     with_db_or_refusal,
@@ -73,17 +73,6 @@ log = logging.getLogger(__name__)
 PEOPLE_BUTTONS = replace(CONSOLE, private=True)
 BUTTONS_PER_MESSAGE = int(InlineKeyboardMarkupLimit.TOTAL_BUTTON_NUMBER)
 Keyboard = list[list[InlineKeyboardButton]]
-
-
-def _allowed(sender: Who) -> None:
-    refusal = sender.refused(CONSOLE)
-    if refusal is not None:
-        raise Refusal(sender.text(refusal))
-
-
-def _actor(sender: Who) -> Actor:
-    coordinator = sender.identity.coordinator
-    return Actor(sender.identity.telegram_id, coordinator.name if coordinator else sender.name)
 
 
 def _button(sender: Who, label: str, tap: PeopleTap, **values: Any) -> InlineKeyboardButton:
@@ -186,7 +175,7 @@ async def liaisons_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """/liaisons (coordinators): who reports for each department, and who approves."""
 
     def work(db: Session, sender: Who) -> list[Message]:
-        _allowed(sender)
+        require(sender, CONSOLE)
         return liaisons_screen(sender, db)
 
     for text, markup in await with_db_or_refusal(update, context, work) or []:
@@ -230,7 +219,7 @@ def add_answer(sender: Who, db: Session, args: list[str], now: datetime) -> Adde
     number, name = (args[1] if len(args) > 1 else ""), " ".join(args[2:]).strip()[:64]
     if not (number.isascii() and number.isdigit() and 0 < int(number) < 2**63 and name):
         return Added(sender.text("coordinators_usage"))
-    change = add_coordinator(db, int(number), name, _actor(sender), now)
+    change = add_coordinator(db, int(number), name, sender.actor, now)
     if change.outcome is CoordinatorOutcome.ALREADY:
         return Added(sender.text("coordinator_already", name=change.name))
     added = sender.text("coordinator_added", name=name, telegram_id=change.telegram_id)
@@ -242,7 +231,7 @@ async def coordinators_command(update: Update, context: ContextTypes.DEFAULT_TYP
     args, now = list(context.args or []), services(context).now()
 
     def work(db: Session, sender: Who) -> list[Message] | Added:
-        _allowed(sender)
+        require(sender, CONSOLE)
         if not args:
             return coordinators_screen(sender, db)
         if args[0].lower() != "add":
@@ -315,7 +304,7 @@ def _revoke(db: Session, sender: Who, tap: Revoke, svc: Services) -> Tapped:
     person = liaison_by_id(db, tap.liaison_id)
     if person is None:
         return _refused(sender.plain("people_unknown"))
-    done = revoke(db, person.telegram_id, _actor(sender), svc.now())
+    done = revoke(db, person.telegram_id, sender.actor, svc.now())
     if done.outcome is not RevokeOutcome.REVOKED:
         return _refused(sender.plain("people_already_revoked", name=done.name))
     text = sender.text("people_revoked_now", name=done.name, department=done.department)
@@ -334,7 +323,7 @@ def _invite(db: Session, sender: Who, tap: InviteSuccessor, svc: Services) -> Ta
     audit.record(
         db,
         Action.INVITE,
-        _actor(sender),
+        sender.actor,
         department.name,
         detail={"role": tap.role.value},
         now=svc.now(),
@@ -363,7 +352,7 @@ def _ask_remove(db: Session, sender: Who, tap: AskRemoveCoordinator, svc: Servic
 
 
 def _remove(db: Session, sender: Who, tap: RemoveCoordinator, svc: Services) -> Tapped:
-    change = remove_coordinator(db, tap.coordinator_id, _actor(sender), svc.now())
+    change = remove_coordinator(db, tap.coordinator_id, sender.actor, svc.now())
     if change.outcome is CoordinatorOutcome.GONE:
         return _refused(sender.plain("coordinator_gone"))
     if change.outcome is CoordinatorOutcome.LAST:

@@ -36,15 +36,15 @@ from telegram.ext import ContextTypes
 
 from bot.core.draft import MAX_ITEM_CHARS, MAX_ITEMS, Draft, DraftBook, Part, Rejection, Step
 from bot.core.periods import PeriodView, default_due, local_text, parse_month
-from bot.core.status import State
+from bot.core.status import State, has_version
 from bot.core.summary import cell_paragraphs
-from handlers import approval, buttons
+from handlers import approval, buttons, review
 from handlers.buttons import Action, OnDraft, OpenItem, ShowList
 from handlers.chunks import pack, too_long
 from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, services, with_db
 from handlers.notices import Notice, send_notices
 from handlers.onboarding import stranger_or_idle
-from storage import drafts
+from storage import drafts, prompts
 from storage.models import Period, Submission
 from storage.people import has_approvers
 from storage.periods import current_period, latest_period, period_and_title
@@ -625,17 +625,23 @@ def _open_item(
     if draft is None and submitted is not None and not tap.revise:
         by = submitter_name(db, submitted.submitted_by) or "?"
         return _submitted_screen(sender, period, title, submitted, by)
+    note = None
     if draft is None:
-        draft = _new_draft(db, period, tap.work_item_id, department.id, submitted)
-    return _act_on(sender, db, book, draft, Event.SHOW, None, now)
+        note = review.returned_note(sender, db, title, submission)
+        draft = _new_draft(db, period, tap.work_item_id, department.id, submitted or submission)
+    screen = _act_on(sender, db, book, draft, Event.SHOW, None, now)
+    if note is not None:  # a returned item: who sent it back, and why
+        screen.texts.insert(0, note)
+    return screen
 
 
 def _new_draft(
     db: Session, period: Period, work_item_id: int, department_id: int, submitted: Submission | None
 ) -> Draft:
-    """A revision of the submitted version at its preview, or a first draft (the
-    department's row says 草稿 from then on, in the list and /status)."""
-    if submitted is not None:
+    """A revision of the handed-in version (submitted, pending or returned) at its
+    preview, or a first draft (the department's row says 草稿 from then on, in the list
+    and /status)."""
+    if submitted is not None and has_version(submitted.status):
         return Draft(
             period.id or 0,
             work_item_id,
@@ -827,6 +833,7 @@ def _submit(act: Act) -> ActionResult:
         return sender.text("both_parts_needed")
     submission = submission_for(db, period, draft.work_item_id, draft.department_id)
     needs_approval = has_approvers(db, draft.department_id)
+    previous_status = submission.status  # a resubmission after a return tells the returner
     try:
         saved = submit(
             db,
@@ -851,6 +858,8 @@ def _submit(act: Act) -> ActionResult:
     if needs_approval:
         done = sender.text("submitted_pending", title=act.title, version=saved.version)
         notices = approval.approver_notices(db, saved, act.title, sender.name)
+    department = sender.identity.department.name if sender.identity.department else ""
+    notices += review.resubmission_notices(db, saved, previous_status, department, act.title)
     return Screen([done, *listing.texts], listing.keyboard, keep=True, notices=notices)
 
 
@@ -1075,6 +1084,11 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     given = _input(message)
 
     def work(db: Session, sender: Who) -> Outcome | None:
+        asked = prompts.load(db, sender.identity.telegram_id)
+        if asked is not None:  # the answer to a question (a return's reason) comes first
+            answered = review.answer_prompt(sender, db, asked, given.text, now())
+            if answered is not None:
+                return Outcome(Screen(answered.texts, notices=answered.notices))
         book = drafts.load(db, sender.identity.telegram_id)
         draft = book.open_draft()
         if draft is None:
@@ -1115,10 +1129,13 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel (liaisons): like the cancel button; asks first when the draft has content.
-    Anyone else gets the polite refusal every liaison command gives."""
+    Anyone else gets the polite refusal every liaison command gives. An open question (a
+    return's reason) is withdrawn first, whoever asked."""
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome:
+        if prompts.load(db, sender.identity.telegram_id) is not None:
+            return Outcome(Screen([review.cancel_prompt(sender, db)]))
         refusal = sender.refused(LIAISONS)
         if refusal:
             return Outcome(Screen([sender.text(refusal)]))

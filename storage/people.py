@@ -14,7 +14,7 @@ from bot.core.audit import Action, Actor
 from bot.core.invites import new_token, token_hash
 from bot.core.people import PersonRole
 from bot.core.periods import DEFAULT_ZONE
-from storage import audit, drafts
+from storage import audit, drafts, prompts
 from storage.models import (
     Coordinator,
     Department,
@@ -103,7 +103,7 @@ def _sender_query() -> sa.Select[Any]:
     anchor = sa.select(sa.literal(1).label("one")).subquery()
     gone = liaison.alias("gone")
     revoked = sa.exists().where(gone.c.telegram_id == telegram_id, sa.not_(gone.c.active))
-    state = drafts.TABLE
+    state, asked = drafts.TABLE, prompts.TABLE
     return (
         sa.select(
             coordinator.c.id.label("coordinator_id"),
@@ -122,6 +122,9 @@ def _sender_query() -> sa.Select[Any]:
             state.c.telegram_id.label("state_of"),
             state.c.flow,
             state.c.data,
+            asked.c.kind.label("prompt_kind"),
+            asked.c.data.label("prompt_data"),
+            asked.c.asked_at.label("prompt_at"),
         )
         .select_from(anchor)
         .outerjoin(
@@ -134,6 +137,7 @@ def _sender_query() -> sa.Select[Any]:
             sa.and_(department.c.id == liaison.c.department_id, department.c.active),
         )
         .outerjoin(state, state.c.telegram_id == telegram_id)
+        .outerjoin(asked, asked.c.telegram_id == telegram_id)
     )
 
 
@@ -175,16 +179,22 @@ def identify(session: Session, telegram_id: int) -> Identity:
 
 
 def identify_sender(session: Session, telegram_id: int) -> tuple[Identity, str | None, str]:
-    """identify(), language_of(), the organisation's time zone name and where the user is
-    in a chat flow, in one query: what every update needs to know about its sender (five
-    round trips otherwise). The flow's state is kept in the session for
-    storage.drafts."""
+    """identify(), language_of(), the organisation's time zone name, where the user is
+    in a chat flow and the question they were asked, in one query: what every update
+    needs to know about its sender (six round trips otherwise). The flow's state and the
+    question are kept in the session for storage.drafts and storage.prompts."""
     row = _sender_row(session, telegram_id)
     drafts.remember(
         session,
         telegram_id,
         drafts.Kept(row.state_of is not None, row.flow or "", row.data or {}),
     )
+    asked = (
+        prompts.Asked(row.prompt_kind, dict(row.prompt_data or {}), row.prompt_at)
+        if row.prompt_kind
+        else None
+    )
+    prompts.remember(session, telegram_id, asked)
     return _identity(telegram_id, row), row.language, row.timezone or DEFAULT_ZONE
 
 

@@ -9,7 +9,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers import buttons
-from handlers.buttons import Action, ChooseLanguage, OnDraft, OpenItem, ShowList
+from handlers.buttons import (
+    Action,
+    Approve,
+    ChooseLanguage,
+    History,
+    OnDraft,
+    OpenItem,
+    ReturnDepartment,
+    ReturnItem,
+    ShowDepartment,
+    ShowList,
+)
 
 ids = st.integers(min_value=0, max_value=2**63 - 1)
 
@@ -66,11 +77,18 @@ taps = st.one_of(
     st.just(ShowList()),
     st.builds(OnDraft, ids, st.sampled_from(Action), st.none() | ids),
     st.builds(ChooseLanguage, st.sampled_from(["zh-CN", "en"])),
+    st.builds(ShowDepartment, ids, ids),
+    st.builds(History, ids),
+    st.builds(ReturnItem, ids, ids),
+    st.builds(ReturnDepartment, ids, ids),
+    st.builds(Approve, ids, ids),
 )
 
 
 @given(taps)
-def test_what_is_built_parses_back(tap: buttons.ReportTap | ChooseLanguage) -> None:
+def test_what_is_built_parses_back(
+    tap: buttons.ReportTap | ChooseLanguage | buttons.ReviewTap,
+) -> None:
     data = buttons.build(tap)
     assert buttons.parse(data) == tap
     assert len(data.encode()) <= 64  # Telegram's limit on callback data
@@ -81,7 +99,7 @@ def test_parsing_never_raises(data: str) -> None:
     buttons.parse(data)
 
 
-@given(st.from_regex(re.compile(r"(rp|lang):[a-z0-9_:\-²]{0,30}"), fullmatch=True))
+@given(st.from_regex(re.compile(r"(rp|lang|rv):[a-zA-Z0-9_:\-²]{0,30}"), fullmatch=True))
 def test_data_that_parses_is_exactly_what_the_bot_builds(data: str) -> None:
     found = buttons.parse(data)
     assert found is None or buttons.build(found) == data
@@ -99,3 +117,14 @@ def test_a_reminder_button_opens_its_item() -> None:
 
     data = callback_data(reminders.OpenItem(3, 17))
     assert data == "rp:o:3:17" and buttons.parse(data) == OpenItem(3, 17)
+
+
+def test_review_data_is_stable() -> None:
+    assert buttons.show_department(3, 4) == "rv:s:3:4"
+    assert buttons.history(9) == "rv:h:9"
+    assert buttons.return_item(9, 2) == "rv:r:9:2"
+    assert buttons.return_department(3, 4) == "rv:R:3:4"
+    assert buttons.parse("rv:r:9:2") == ReturnItem(9, 2)
+    assert buttons.parse("rv:R:3:4") == ReturnDepartment(3, 4)
+    for data in ("rv:h:9:2", "rv:r:9", "rv:R:3", "rv:x:1:2", "rv:r:-1:2", "rv:s:03:4"):
+        assert buttons.parse(data) is None, data
