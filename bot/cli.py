@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
+from bot.core.audit import TERMINAL, Action
 from bot.core.invites import deep_link
 from bot.core.period_change import PeriodAction, PeriodOutcome
 from bot.core.period_command import PeriodInputError, parse_period_command
@@ -26,6 +27,7 @@ from bot.core.summary import summary_filename
 from bot.core.texts import TerminalError, terminal
 from bot.logs import redact, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
+from storage import audit
 from storage import periods as period_store
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
@@ -197,6 +199,13 @@ def roster_load(file: Path, dry_run: bool, yes: bool) -> None:
                 return
             months = [effect.month for effect in change.periods if effect.dropped]
             fail(terminal("roster_drop_refused", months=months))
+        detail = {
+            "added": change.added,
+            "updated": change.updated,
+            "retired": change.deactivated,
+            "changes": [f"{n.subject.value} {n.kind.value}: {n.name}" for n in change.names],
+        }
+        audit.record(session, Action.ROSTER_LOAD, TERMINAL, file.name, detail=detail)
     click.echo(
         terminal(
             "roster_loaded",

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import buttons, coordinator, onboarding, once, reminders, report
+from handlers import buttons, coordinator, onboarding, once, reminders, report, roster
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
@@ -30,6 +30,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("cancel", report.cancel_command))
     app.add_handler(CallbackQueryHandler(report.on_button, pattern=buttons.REPORT_PATTERN))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, report.on_edited))
+    # A roster file (.toml) a coordinator sends back (handlers/roster.py): before
+    # report.on_message, which would take it as stray input.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.Document.FileExtension("toml"), roster.on_file
+        )
+    )
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))
     app.add_handler(
@@ -46,6 +53,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
     app.add_handler(CommandHandler("status", coordinator.status_command))
     app.add_handler(CommandHandler("period", coordinator.period_command))
+
+    # The roster in chat (handlers/roster.py): coordinators, private chat.
+    app.add_handler(CommandHandler("items", roster.items_command))
+    app.add_handler(CommandHandler("item", roster.item_command))
+    app.add_handler(CommandHandler("depts", roster.depts_command))
+    app.add_handler(CommandHandler("dept", roster.dept_command))
+    app.add_handler(CommandHandler("roster", roster.roster_command))
+    app.add_handler(CallbackQueryHandler(roster.on_button, pattern=buttons.ROSTER_PATTERN))
 
     # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
     # so exactly one handler answers each update.

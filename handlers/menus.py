@@ -9,7 +9,21 @@ from storage.people import Identity
 
 STRANGER = ("start", "help", "lang")
 LIAISON = ("report", "mute", "cancel", "whoami", "help", "lang")
-COORDINATOR = ("status", "compile", "period", "remind", "invite", "whoami", "help", "lang")
+COORDINATOR = (
+    "status",
+    "compile",
+    "period",
+    "remind",
+    "invite",
+    "items",
+    "item",
+    "depts",
+    "dept",
+    "roster",
+    "whoami",
+    "help",
+    "lang",
+)
 
 
 def commands_for(identity: Identity) -> tuple[str, ...]:

@@ -109,6 +109,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     parts = []
     if identity.is_coordinator:
         parts.append(sender.text("help_coordinator"))
+        parts.append(sender.text("help_roster"))
     if identity.is_liaison and identity.department is not None:
         parts.append(sender.text("help_liaison", department=identity.department.name))
     await reply(update, "\n\n".join(parts) or sender.text("help_stranger"))

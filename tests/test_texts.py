@@ -10,6 +10,7 @@ import pytest
 import handlers.common
 from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
+from bot.core.roster import EDIT_PROBLEMS
 from bot.core.status import State
 from bot.core.texts import (
     language_for,
@@ -33,6 +34,7 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     "{}_prompt": (Step.REPLACE, Step.INSERT),  # the steps that ask for one message
     "rejected_{}": tuple(Rejection),
     "cmd_{}": STRANGER + LIAISON + COORDINATOR,
+    "roster_edit_{}": EDIT_PROBLEMS,  # a chat edit of the roster that cannot be made
     # `huibao period ...` says what happened to the period: one text per outcome.
     "period_{}": tuple(outcome.value for outcome in Outcome if outcome is not Outcome.UNKNOWN),
 }
