@@ -124,7 +124,7 @@ def _depts_text(db: Session, sender: Who) -> str:
         for department in item.departments:
             owned[department.code] = owned.get(department.code, 0) + 1
     departments = [
-        {"code": d.code, "name": d.name, "items": owned.get(d.code, 0)}
+        {"code": d.code, "name": d.name, "owned": owned.get(d.code, 0)}
         for d in active_departments(db)
     ]
     return sender.text("roster_depts", departments=departments)
