@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -35,6 +35,7 @@ from bot.core.roster import (
     roster_toml,
 )
 from handlers import buttons
+from handlers.chunks import pack
 from handlers.common import ROSTER_EDITS, Refusal, Who, reply, services, with_db_or_refusal
 from storage.audit import record
 from storage.prompts_roster import drop_upload, keep_upload, pending_upload
@@ -139,7 +140,22 @@ async def _answer(
 
     answer = await with_db_or_refusal(update, context, checked)
     if answer is not None:
-        await reply(update, answer.text, answer.markup)
+        await _say(update, answer)
+
+
+async def _say(update: Update, answer: Answer, tapped: CallbackQuery | None = None) -> None:
+    """Send the answer, split between lines when it is longer than a message, the
+    keyboard under the last part; `tapped`: its message shows the first part instead."""
+    parts = pack(answer.text.split("\n"))
+    for index, part in enumerate(parts):
+        markup = answer.markup if index == len(parts) - 1 else None
+        if index == 0 and tapped is not None:
+            try:
+                await tapped.edit_message_text(part, reply_markup=markup)
+                continue
+            except BadRequest as exc:  # the message cannot be edited: say it anew
+                log.info("roster button: %s", exc.message)
+        await reply(update, part, markup)
 
 
 async def items_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -412,12 +428,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     answer, replaces = done
     try:
-        if not replaces:
-            await query.answer(answer.text[:200], show_alert=True)
-            return
-        await query.answer()
-        await query.edit_message_text(answer.text, reply_markup=answer.markup)
-    except BadRequest as exc:  # an old query, or the message cannot be edited: say it anew
-        log.info("roster button: %s", exc.message)
-        if replaces:
-            await reply(update, answer.text, answer.markup)
+        await query.answer(None if replaces else answer.text[:200], show_alert=not replaces)
+    except BadRequest as exc:  # the query is too old to answer: the chat still hears
+        log.info("roster button not answered: %s", exc.message)
+    if replaces:
+        await _say(update, answer, query)

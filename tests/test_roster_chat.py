@@ -382,3 +382,21 @@ def test_roster_buttons_parse_back_and_forged_ones_do_not() -> None:
         assert tap is not None and buttons.build(tap) == data
     for forged in ("ro:a:xyz", "ro:a:0123", "ro:x:-1", "ro:x:01", "ro:q", "ro:n:1", "ro:"):
         assert buttons.parse(forged) is None, forged
+
+
+async def test_a_long_preview_is_split_with_the_buttons_under_its_end(harness: Harness) -> None:
+    coordinator = harness.coordinator()
+    text = await roster_file(coordinator)
+    added = "".join(
+        f'[[work_items]]\ntitle = "新增的第{n}项重点工作（篇幅较长的标题）"\n'
+        'departments = ["org"]\n\n'
+        for n in range(150)
+    )
+    text = text.replace("[[coordinators]]", added + "[[coordinators]]")
+    replies = await coordinator.send_document(text.encode("utf-8"), "roster.toml")
+    assert len(replies) >= 2 and all(len(m.text) <= 4096 for m in replies)
+    assert replies.last.buttons == ["✅ 应用", "✖️ 取消"]
+    assert not any(m.buttons for m in replies[:-1])
+    applied = await coordinator.tap("✅ 应用")
+    assert "名单文件已应用" in applied[0].text and len(applied) >= 2
+    assert len(roster_now(harness).work_items) == 13 + 150
