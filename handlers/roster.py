@@ -66,7 +66,8 @@ def _actor(sender: Who) -> Actor:
 def _after_command(update: Update) -> str:
     """The message's text after the command (titles keep their spaces)."""
     text = update.message.text if update.message and update.message.text else ""
-    return text.partition(" ")[2].strip()
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) == 2 else ""
 
 
 def _changes(differences: list[Difference]) -> list[dict[str, Any]]:
