@@ -201,6 +201,13 @@ def roster_load(file: Path, dry_run: bool, yes: bool) -> None:
                 return
             months = [effect.month for effect in change.periods if effect.dropped]
             fail(terminal("roster_drop_refused", months=months))
+        detail = {
+            "added": change.added,
+            "updated": change.updated,
+            "retired": change.deactivated,
+            "changes": [f"{n.subject.value} {n.kind.value}: {n.name}" for n in change.names],
+        }
+        audit_store.record(session, Action.ROSTER_LOAD, TERMINAL, file.name, detail=detail)
     click.echo(
         terminal(
             "roster_loaded",

@@ -22,6 +22,7 @@ from handlers import (
     reminders,
     report,
     review,
+    roster,
 )
 
 
@@ -42,6 +43,13 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # The approver's /pending (handlers/approval.py); approving is an `rv:` button below.
     app.add_handler(CommandHandler("pending", approval.pending_command))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, report.on_edited))
+    # A roster file (.toml) a coordinator sends back (handlers/roster.py): before
+    # report.on_message, which would take it as stray input.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.Document.FileExtension("toml"), roster.on_file
+        )
+    )
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))
     app.add_handler(
@@ -67,6 +75,14 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("liaisons", people.liaisons_command))
     app.add_handler(CommandHandler("coordinators", people.coordinators_command))
     app.add_handler(CallbackQueryHandler(people.on_button, pattern=buttons.PEOPLE_PATTERN))
+
+    # The roster in chat (handlers/roster.py): coordinators, private chat.
+    app.add_handler(CommandHandler("items", roster.items_command))
+    app.add_handler(CommandHandler("item", roster.item_command))
+    app.add_handler(CommandHandler("depts", roster.depts_command))
+    app.add_handler(CommandHandler("dept", roster.dept_command))
+    app.add_handler(CommandHandler("roster", roster.roster_command))
+    app.add_handler(CallbackQueryHandler(roster.on_button, pattern=buttons.ROSTER_PATTERN))
 
     # Last: whatever nothing above took (strangers, old buttons, stray input). Same group,
     # so exactly one handler answers each update.

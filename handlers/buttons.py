@@ -20,6 +20,13 @@ is forged, old or unknown parses to None and its handler gives the polite answer
     pp:c:<coordinator>              ask to remove a coordinator (/coordinators)
     pp:C:<coordinator>              remove them (the confirmation's 确定)
     pp:x                            the confirmation's 取消
+    ro:a:<digest>                   apply the roster file sent in chat (its preview's ✅;
+                                    <digest>: the first 16 hex digits of its SHA-256)
+    ro:A:<digest>                   the same, though it takes handed-in work out of the
+                                    open month (asked again when the preview did not say so)
+    ro:c:<digest>                   discard the roster file sent
+    ro:x:<item>                     retire a key work item though it has handed-in work
+    ro:n                            keep it (the retirement not made)
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ LANGUAGE_PATTERN = rf"^{LANGUAGE}:"
 REVIEW_PATTERN = rf"^{REVIEW}:"
 PEOPLE = "pp"
 PEOPLE_PATTERN = rf"^{PEOPLE}:"
+ROSTER = "ro"
+ROSTER_PATTERN = rf"^{ROSTER}:"
+DIGEST_LENGTH = 16
 
 _NUMBER = r"(0|[1-9][0-9]{0,18})"  # ASCII digits, no sign or leading zero, 19 at most
 _OPEN = re.compile(rf"{REPORT}:([or]):{_NUMBER}:{_NUMBER}")
@@ -50,6 +60,9 @@ _PERSON = re.compile(rf"{PEOPLE}:([vVcC]):{_NUMBER}")
 _ROLES = "|".join(role.value for role in PersonRole)
 _SUCCESSOR = re.compile(rf"{PEOPLE}:i:{_NUMBER}:({_ROLES})")
 _CANCEL = f"{PEOPLE}:x"
+_ROSTER_FILE = re.compile(rf"{ROSTER}:([aAc]):([0-9a-f]{{{DIGEST_LENGTH}}})")
+_ROSTER_RETIRE = re.compile(rf"{ROSTER}:x:{_NUMBER}")
+_ROSTER_KEEP = f"{ROSTER}:n"
 
 
 class Action(StrEnum):
@@ -206,6 +219,35 @@ _PERSON_KINDS: dict[str, type[AskRevoke | Revoke | AskRemoveCoordinator | Remove
 }
 
 
+@dataclass(frozen=True)
+class ApplyRoster:
+    """Apply the roster file kept for its preview; `drops`: the coordinator was told it
+    takes handed-in work out of the open month."""
+
+    digest: str
+    drops: bool = False
+
+
+@dataclass(frozen=True)
+class CancelRoster:
+    digest: str
+
+
+@dataclass(frozen=True)
+class RetireItem:
+    """Retire a key work item though the open month has handed-in work on it."""
+
+    work_item_id: int
+
+
+@dataclass(frozen=True)
+class KeepItem:
+    """Do not retire it after all."""
+
+
+RosterTap = ApplyRoster | CancelRoster | RetireItem | KeepItem
+
+
 # --- building -------------------------------------------------------------------------
 
 
@@ -261,6 +303,22 @@ def build_people(tap: PeopleTap) -> str:
     return f"{PEOPLE}:{letter}:{number}"
 
 
+def apply_roster(digest: str, *, drops: bool = False) -> str:
+    return f"{ROSTER}:{'A' if drops else 'a'}:{digest[:DIGEST_LENGTH]}"
+
+
+def cancel_roster(digest: str) -> str:
+    return f"{ROSTER}:c:{digest[:DIGEST_LENGTH]}"
+
+
+def retire_item(work_item_id: int) -> str:
+    return f"{ROSTER}:x:{work_item_id}"
+
+
+def keep_item() -> str:
+    return _ROSTER_KEEP
+
+
 # kind letter → (the tap's class, whether it carries a second number)
 _REVIEW_KINDS: dict[str, tuple[type[ReviewTap], bool]] = {
     "s": (ShowDepartment, True),
@@ -271,8 +329,16 @@ _REVIEW_KINDS: dict[str, tuple[type[ReviewTap], bool]] = {
 }
 
 
-def build(tap: ReportTap | ChooseLanguage | ReviewTap) -> str:
+def build(tap: ReportTap | ChooseLanguage | ReviewTap | RosterTap) -> str:
     """The data of any parsed tap (parse(build(t)) == t)."""
+    if isinstance(tap, ApplyRoster):
+        return apply_roster(tap.digest, drops=tap.drops)
+    if isinstance(tap, CancelRoster):
+        return cancel_roster(tap.digest)
+    if isinstance(tap, RetireItem):
+        return retire_item(tap.work_item_id)
+    if isinstance(tap, KeepItem):
+        return keep_item()
     if isinstance(tap, ReviewTap):
         letter = next(k for k, (kind, _) in _REVIEW_KINDS.items() if isinstance(tap, kind))
         numbers = ":".join(str(value) for value in vars(tap).values())
@@ -341,6 +407,26 @@ def parse_people(data: str) -> PeopleTap | None:
     return InviteSuccessor(int(department), PersonRole(role))
 
 
-def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | PeopleTap | None:
+def parse_roster(data: str) -> RosterTap | None:
+    """A `ro:` button's data, or None when it is not one this version knows."""
+    if data == _ROSTER_KEEP:
+        return KeepItem()
+    retire = _ROSTER_RETIRE.fullmatch(data)
+    if retire is not None:
+        return RetireItem(int(retire.group(1)))
+    found = _ROSTER_FILE.fullmatch(data)
+    if found is None:
+        return None
+    letter, digest = found.groups()
+    if letter == "c":
+        return CancelRoster(digest)
+    return ApplyRoster(digest, drops=letter == "A")
+
+
+def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | PeopleTap | RosterTap | None:
     """Any button's data."""
-    return parse_report(data) or parse_language(data) or parse_review(data) or parse_people(data)
+    for parser in (parse_report, parse_language, parse_review, parse_people, parse_roster):
+        found = parser(data)
+        if found is not None:
+            return found
+    return None

@@ -98,6 +98,7 @@ LIAISONS = Needs(Role.LIAISON, "liaisons_only", stranger="stranger")  # /cancel
 REPORTING = Needs(Role.LIAISON, "liaisons_only", stranger="stranger", private=True)  # /report
 MUTING = Needs(Role.LIAISON, "not_allowed")  # /mute
 APPROVERS = Needs(Role.APPROVER, "approvers_only", stranger="stranger")  # approve / return
+ROSTER_EDITS = Needs(Role.COORDINATOR, "coordinators_only", private=True)  # /item /dept /roster
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     parts = []
     if identity.is_coordinator:
         parts.append(sender.text("help_coordinator"))
+        parts.append(sender.text("help_roster"))
     if identity.is_liaison and identity.department is not None:
         parts.append(sender.text("help_liaison", department=identity.department.name))
     if identity.is_approver and identity.department is not None:

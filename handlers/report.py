@@ -1134,7 +1134,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     now = services(context).now
 
     def work(db: Session, sender: Who) -> Outcome:
-        if prompts.load(db, sender.identity.telegram_id) is not None:
+        if review.asks_for_text(prompts.load(db, sender.identity.telegram_id)):
             return Outcome(Screen([review.cancel_prompt(sender, db)]))
         refusal = sender.refused(LIAISONS)
         if refusal:

@@ -501,10 +501,17 @@ def answer_prompt(
     question is too old or of a kind this version does not know (it is forgotten, and
     the message is read as any other)."""
     answer = _ANSWERS.get(asked.kind)
-    if answer is None or prompt_expired(asked.asked_at, now):
+    if answer is None:  # not a typed question (a roster file waiting for its ✅)
+        return None
+    if prompt_expired(asked.asked_at, now):
         prompts.clear(db, sender.identity.telegram_id)
         return None
     return answer(sender, db, asked.data, text, now)
+
+
+def asks_for_text(asked: prompts.Asked | None) -> bool:
+    """The open question wants a typed answer (/cancel withdraws it)."""
+    return asked is not None and asked.kind in _ANSWERS
 
 
 def cancel_prompt(sender: Who, db: Session) -> str:

@@ -1,11 +1,14 @@
 """Apply a parsed roster to the database: idempotent, updates by code, never deletes.
 
 Departments are matched by code; key work items by code when the roster gives one, else
-by title. The open periods take the new roster; closed ones keep what they had.
+by title (or by the stored item a chat edit names). The open periods take the new roster;
+closed ones keep what they had. `huibao roster load`, a file sent in chat and every chat
+edit (/item, /dept) come through `apply_roster`, so the rules live here once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -15,6 +18,8 @@ from sqlmodel import Session, col, delete, select
 from bot.core.periods import DEFAULT_ZONE
 from bot.core.roster import (
     ChangeKind,
+    CoordinatorSpec,
+    DepartmentSpec,
     NamedChange,
     Owner,
     PeriodEffect,
@@ -24,7 +29,7 @@ from bot.core.roster import (
     Subject,
     WorkItemSpec,
 )
-from bot.core.status import SubmissionStatus, WorkItemView
+from bot.core.status import WorkItemView, has_version
 from storage.models import (
     Coordinator,
     Department,
@@ -40,6 +45,7 @@ __all__ = [
     "active_departments",
     "apply_roster",
     "coordinators",
+    "current_roster",
     "department_by_code",
     "organisation",
     "organisation_zone",
@@ -134,13 +140,16 @@ def _apply_departments(session: Session, roster: Roster, tally: _Tally) -> dict[
 
 
 def _match_items(
-    existing: list[WorkItem], specs: tuple[WorkItemSpec, ...]
+    existing: list[WorkItem], specs: tuple[WorkItemSpec, ...], ids: Sequence[int | None] | None
 ) -> list[WorkItem | None]:
-    """The stored item each roster entry is: by code first, then by title (an entry with a
-    code takes over a code-less item of its title, so codes can be added to a roster)."""
+    """The stored item each roster entry is: the one `ids` names (a chat edit knows it),
+    else by code, then by title (an entry with a code takes over a code-less item of its
+    title, so codes can be added to a roster)."""
+    by_id = {w.id: w for w in existing}
     by_code = {w.code: w for w in existing if w.code}
+    pinned = [by_id.get(i) if i is not None else None for i in ids or [None] * len(specs)]
     matched: list[WorkItem | None] = [
-        by_code.get(spec.code) if spec.code else None for spec in specs
+        pinned[n] or (by_code.get(spec.code) if spec.code else None) for n, spec in enumerate(specs)
     ]
     claimed = {id(w) for w in matched if w is not None}
     by_title = {w.title: w for w in existing}
@@ -156,10 +165,12 @@ def _match_items(
     return matched
 
 
-def _apply_work_items(session: Session, roster: Roster, tally: _Tally) -> dict[str, WorkItem]:
+def _apply_work_items(
+    session: Session, roster: Roster, tally: _Tally, ids: Sequence[int | None] | None
+) -> dict[str, WorkItem]:
     """Roster title → its stored item, after adding, renaming, retiring and reordering."""
     existing = list(session.exec(select(WorkItem)))
-    matched = _match_items(existing, roster.work_items)
+    matched = _match_items(existing, roster.work_items, ids)
     kept = {id(w) for w in matched if w is not None}
     holders = {w.title: w for w in existing if id(w) not in kept}
     for i, (spec, item) in enumerate(zip(roster.work_items, matched, strict=True)):
@@ -217,13 +228,10 @@ def _refresh_open_period(session: Session, period: Period) -> PeriodEffect:
     before = period_work_items(session, period_id)
     take_snapshot(session, period_id)
     after = period_work_items(session, period_id)
-    submitted = {
+    submitted = {  # handed in: submitted, awaiting approval or returned
         (s.work_item_id, s.department_id)
-        for s in session.exec(
-            select(Submission).where(
-                Submission.period_id == period_id, Submission.status == SubmissionStatus.SUBMITTED
-            )
-        )
+        for s in session.exec(select(Submission).where(Submission.period_id == period_id))
+        if has_version(s.status)
     }
     had, has = _owners(before), _owners(after)
     items_before, items_after = {i.id for i in before}, {i.id for i in after}
@@ -238,17 +246,26 @@ def _refresh_open_period(session: Session, period: Period) -> PeriodEffect:
     )
 
 
-def apply_roster(session: Session, roster: Roster, default_timezone: str) -> RosterChange:
+def apply_roster(
+    session: Session,
+    roster: Roster,
+    default_timezone: str,
+    *,
+    item_ids: Sequence[int | None] | None = None,
+) -> RosterChange:
     """Bring the database to the roster and refresh the open periods; closed periods keep
     their own copy. The change says by name what changed; a caller that must not drop
-    submitted work from an open period checks `drops_submitted_work` and rolls back."""
+    submitted work from an open period checks `drops_submitted_work` and rolls back.
+
+    `item_ids`: the stored key work item each roster entry is (None: match by code or
+    title), for a chat edit that renames an item without a code."""
     tally = _Tally()
     org = session.exec(select(Organisation)).first() or Organisation()
     org.name, org.timezone = roster.organisation, roster.timezone or default_timezone
     session.add(org)
 
     departments = _apply_departments(session, roster, tally)
-    items = _apply_work_items(session, roster, tally)
+    items = _apply_work_items(session, roster, tally, item_ids)
     session.exec(delete(WorkItemDepartment))  # type: ignore[call-overload]
     for item_spec in roster.work_items:
         for position, code in enumerate(item_spec.departments):
@@ -293,3 +310,22 @@ def organisation_zone(session: Session) -> ZoneInfo:
 
 def coordinators(session: Session) -> list[Coordinator]:
     return list(session.exec(select(Coordinator).where(col(Coordinator.active))))
+
+
+def current_roster(session: Session) -> Roster:
+    """The roster as the database has it now, in the form a roster file gives it: what
+    /roster sends, and what each chat edit changes (its items in `work_items` order)."""
+    org = organisation(session)
+    return Roster(
+        org.name,
+        org.timezone,
+        tuple(DepartmentSpec(d.code, d.name) for d in active_departments(session)),
+        tuple(
+            WorkItemSpec(item.title, tuple(d.code for d in item.departments), item.code)
+            for item in work_items(session)
+        ),
+        tuple(
+            CoordinatorSpec(c.telegram_id, c.name)
+            for c in sorted(coordinators(session), key=lambda c: c.id or 0)
+        ),
+    )

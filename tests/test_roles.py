@@ -212,7 +212,8 @@ def help_for(c: Cast, role: str, replies: Replies) -> bool:
     if role in ("stranger", "revoked"):
         return exactly("help_stranger")(c, role, replies)
     if role == "coordinator":
-        return exactly("help_coordinator")(c, role, replies)
+        shown = [m.text for m in replies]
+        return shown == [c.text(role, "help_coordinator") + "\n\n" + c.text(role, "help_roster")]
     department = DEPARTMENT if role == "liaison" else "办公室"
     return exactly("help_liaison", department=department)(c, role, replies)
 

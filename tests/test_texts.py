@@ -12,6 +12,7 @@ import handlers.common
 from bot.core.audit import Action
 from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
+from bot.core.roster import EDIT_PROBLEMS
 from bot.core.status import State
 from bot.core.texts import (
     language_for,
@@ -35,6 +36,7 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     "{}_prompt": (Step.REPLACE, Step.INSERT),  # the steps that ask for one message
     "rejected_{}": tuple(Rejection),
     "cmd_{}": STRANGER + LIAISON + COORDINATOR,
+    "roster_edit_{}": EDIT_PROBLEMS,  # a chat edit of the roster that cannot be made
     # `huibao period ...` says what happened to the period: one text per outcome.
     "period_{}": tuple(outcome.value for outcome in Outcome if outcome is not Outcome.UNKNOWN),
     "audit_{}": tuple(action.value for action in Action),  # `huibao audit`: one per change
