@@ -248,16 +248,7 @@ def compose_reminder(
     """What the liaison still owes, with a button per item; None if nothing (any more)."""
     if not owed:
         return None
-    text = texts.text(
-        language,
-        "reminder_text",
-        name=name,
-        department=department,
-        month=period.month,
-        due=period.due,
-        overdue=now > period.due_at,
-        items=[_item(item) for item in owed],
-    )
+    text = _owed_text(language, "reminder_text", name, department, period, owed, now)
     buttons = tuple(
         Button(
             texts.plain(language, "reminder_button", title=item.title),
@@ -283,17 +274,30 @@ def compose_approver_reminder(
     pending = [item for item in owed if item.pending]
     if not pending:
         return None
-    text = texts.text(
+    text = _owed_text(language, "reminder_approver", name, department, period, pending, now)
+    return Message(task.recipient, text, department_id=department_id)
+
+
+def _owed_text(
+    language: str,
+    name_of_text: str,
+    name: str,
+    department: str,
+    period: Deadline,
+    owed: Sequence[OwedItem],
+    now: datetime,
+) -> str:
+    """A reminder's words: to whom, for which department and month, what is owed."""
+    return texts.text(
         language,
-        "reminder_approver",
+        name_of_text,
         name=name,
         department=department,
         month=period.month,
         due=period.due,
         overdue=now > period.due_at,
-        items=[_item(item) for item in pending],
+        items=[_item(item) for item in owed],
     )
-    return Message(task.recipient, text, department_id=department_id)
 
 
 def compose_digest(
