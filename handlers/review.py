@@ -199,11 +199,13 @@ async def show_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 @dataclass
 class Tapped:
     """What a review tap does: a short answer, the tapped message's new text, or new
-    messages."""
+    messages (a question comes as one: the report it was asked on stays readable, and
+    its buttons stay for after a /cancel)."""
 
     answer: str | None = None
     edit: str | None = None
     shown: Shown | None = None
+    question: str | None = None
 
 
 def _returner(sender: Who, department_id: int) -> Returner | None:
@@ -293,7 +295,7 @@ def _tap_return(sender: Who, db: Session, tap: ReturnItem, now: datetime) -> Tap
     _, title = period_and_title(db, submission.period_id, submission.work_item_id)
     data = {"submission_id": submission.id, "version": tap.version}
     prompts.ask(db, sender.identity.telegram_id, RETURN, data, now)
-    return Tapped(edit=sender.text("return_ask", title=title, private=sender.private))
+    return Tapped(question=sender.text("return_ask", title=title, private=sender.private))
 
 
 def _tap_return_all(sender: Who, db: Session, tap: ReturnDepartment, now: datetime) -> Tapped:
@@ -316,7 +318,7 @@ def _tap_return_all(sender: Who, db: Session, tap: ReturnDepartment, now: dateti
     text = sender.text(
         "return_ask_all", department=found.name, count=len(handed), private=sender.private
     )
-    return Tapped(edit=text)
+    return Tapped(question=text)
 
 
 # Tap kind → what it does (Approve goes to handlers/approval.py).
@@ -353,6 +355,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.edit_message_text(tapped.edit, reply_markup=None)
         except BadRequest:  # too old to edit: the question comes as a new message
             await reply(update, tapped.edit)
+    if tapped.question is not None:
+        await reply(update, tapped.question)
     if tapped.shown is not None:
         await _send(update, tapped.shown)
 

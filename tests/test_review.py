@@ -217,7 +217,7 @@ async def test_return_revise_resubmit_cycle(harness: Harness) -> None:
     assert "已退回国际联络部" in replies.last.text and "王芳" in replies.last.text
 
     notice = liaison.last
-    assert notice.text == f"【退回修改】2015-10 {INTL}：请补充具体数字（李明）"
+    assert notice.text == f"【退回修改】2015-10「{INTL}」：请补充具体数字（李明）"
     assert notice.buttons == ["✏️ 修改"]
     submission = stored(harness, INTL, "intl")
     assert submission.status == "returned"
@@ -246,7 +246,7 @@ async def test_return_revise_resubmit_cycle(harness: Harness) -> None:
     assert "第 2 版" in replies[0].text
 
     resubmitted = coordinator.last
-    assert resubmitted.text == f"国际联络部 已重新提交「{INTL}」（第 2 版）"
+    assert resubmitted.text == f"国际联络部已重新提交「{INTL}」（第 2 版）"
     assert resubmitted.buttons == ["📄 查看国际联络部"]
     sent_after, edited_after = counts(harness)
     print(
@@ -371,7 +371,7 @@ async def test_the_departments_approver_returns_a_pending_version(harness: Harne
     assert ASK in replies.last.text
     replies = await boss.send("数据有误")
     assert "已退回国际联络部" in replies.last.text
-    assert liaison.last.text == f"【退回修改】2015-10 {INTL}：数据有误（赵主任）"
+    assert liaison.last.text == f"【退回修改】2015-10「{INTL}」：数据有误（赵主任）"
     assert stored(harness, INTL, "intl").status == "returned"
 
 
