@@ -111,7 +111,8 @@ def _approve(
         return sender.plain("approval_period_closed")
     actor = Actor(sender.identity.telegram_id, sender.name)
     try:
-        approve(db, submission, version=tap.version, actor=actor, now=now())
+        subject = f"{period.month} {department.name}「{title}」"
+        approve(db, submission, version=tap.version, actor=actor, subject=subject, now=now())
     except NotPending:
         changed = submission.version != tap.version
         return sender.plain("approval_changed" if changed else "approval_not_pending")

@@ -237,7 +237,8 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             db, department, ttl=timedelta(days=days), created_by=sender.name, role=role
         )
         actor = Actor(sender.identity.telegram_id, sender.name)
-        audit.record(db, Action.INVITE, actor, department.name, detail={"role": role.value})
+        detail = {"role": role.value}
+        audit.record(db, Action.INVITE, actor, department.name, detail=detail, now=svc.now())
         return sender.text(
             _INVITE_TEXTS[role],
             department=department.name,

@@ -859,7 +859,11 @@ def _submit(act: Act) -> ActionResult:
         done = sender.text("submitted_pending", title=act.title, version=saved.version)
         notices = approval.approver_notices(db, saved, act.title, sender.name)
     department = sender.identity.department.name if sender.identity.department else ""
-    notices += review.resubmission_notices(db, saved, previous_status, department, act.title)
+    # An approver who returned it reads the new version in their request: no second notice,
+    # and none with a button to /show, which is for coordinators.
+    asked = {notice.chat_id for notice in notices}
+    resubmitted = review.resubmission_notices(db, saved, previous_status, department, act.title)
+    notices += [notice for notice in resubmitted if notice.chat_id not in asked]
     return Screen([done, *listing.texts], listing.keyboard, keep=True, notices=notices)
 
 

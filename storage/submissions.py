@@ -293,9 +293,16 @@ def _locked(
 
 
 def approve(
-    session: Session, submission: Submission, *, version: int, actor: Actor, now: datetime
+    session: Session,
+    submission: Submission,
+    *,
+    version: int,
+    actor: Actor,
+    subject: str,
+    now: datetime,
 ) -> Submission:
-    """The approver lets the pending `version` count (as submitted at the approval)."""
+    """The approver lets the pending `version` count (as submitted at the approval);
+    `subject` names it in the audit trail as a return names what it sent back."""
     _locked(session, submission, version, {SubmissionStatus.PENDING})
     submission.status = SubmissionStatus.SUBMITTED
     submission.updated_at = submission.submitted_at = now
@@ -304,7 +311,7 @@ def approve(
         session,
         Action.APPROVE,
         actor,
-        "",
+        subject,
         detail={"version": version},
         period_id=submission.period_id,
         submission_id=submission.id,
