@@ -145,7 +145,7 @@ async def the_coordinator_returns_an_item(harness: Harness, school: FakeUser) ->
     assert "已退回学校部" in done.last.text and "孙丽" in done.last.text
 
     notice = school.last
-    assert notice.text == f"【退回修改】2015-10 {TALENT}：请写明参加人数（李明）"
+    assert notice.text == f"【退回修改】2015-10「{TALENT}」：请写明参加人数（李明）"
     assert notice.buttons == [REVISE]
     draft = await school.tap(REVISE, message=notice)
     cycle.taps += 1
@@ -162,7 +162,7 @@ async def the_coordinator_returns_an_item(harness: Harness, school: FakeUser) ->
     assert "第 2 版" in submitted[0].text
 
     told = coordinator.last
-    assert told.text == f"学校部 已重新提交「{TALENT}」（第 2 版）"
+    assert told.text == f"学校部已重新提交「{TALENT}」（第 2 版）"
     assert told.buttons == ["📄 查看学校部"]
     after = bot_counts(harness)
     for kind, count in after.items():
@@ -203,7 +203,7 @@ async def an_approver_returns_then_approves(harness: Harness) -> None:
     done = await head.send("请补充培训人数")
     assert "已退回组织部" in done.last.text and "王芳" in done.last.text
     notice = org.last
-    assert notice.text == f"【退回修改】2015-10 {CADRES}：请补充培训人数（赵局）"
+    assert notice.text == f"【退回修改】2015-10「{CADRES}」：请补充培训人数（赵局）"
     assert notice.buttons == [REVISE]
     assert stored(harness, CADRES, "org").status == "returned"
 
