@@ -1,11 +1,14 @@
-"""The README's "Who does what" table, cell by cell: every command and button × every kind
-of user. Allowed: it does its thing. Not allowed: the polite refusal, in the user's
-language, and nothing changes."""
+"""The README's "Who does what" matrix, cell by cell: every command and button × every kind
+of user, buttons tapped with the data of an old message or data forged for another
+department's item or another role's action. Allowed: it does its thing. Not allowed: the
+polite refusal, in the user's language, and no table changes. And the README's matrix says
+what this table tests."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -83,6 +86,7 @@ class Cast:
     handed_in: tuple[int, int]  # 组织部's submitted submission: (id, version)
     pending: tuple[int, int]  # 组织部's submission waiting for approval: (id, version)
     spare_id: int  # a liaison of 办公室 (Liaison.id) whom the pp:V button revokes
+    roster_text: str | None = None  # the roster file the coordinator sends, made once
 
     def text(self, role: str, text: str, /, **values: object) -> str:
         """The text as the user sees it in the chat."""
@@ -360,11 +364,38 @@ def says(text: str, /, **values: object) -> Check:
     )
 
 
-def approved(c: Cast, role: str, replies: Replies) -> bool:
-    with session_scope(c.harness.engine) as db:
-        submission = db.get(Submission, c.pending[0])
-        counts = submission is not None and submission.status == "submitted"
-    return counts and anywhere(PENDING)(c, role, replies)
+def and_then(check: Check, done: Callable[[Session, Cast], bool]) -> Check:
+    """The check, and the change the action made is in the database."""
+
+    def both(c: Cast, role: str, replies: Replies) -> bool:
+        with session_scope(c.harness.engine) as db:
+            changed = done(db, c)
+        return changed and check(c, role, replies)
+
+    return both
+
+
+def approved(db: Session, c: Cast) -> bool:
+    submission = db.get(Submission, c.pending[0])
+    return submission is not None and submission.status == "submitted"
+
+
+def file_applied(db: Session, c: Cast) -> bool:
+    return db.exec(select(Department).where(Department.name == FILE_DEPT)).first() is not None
+
+
+def item_retired(db: Session, c: Cast) -> bool:
+    return not db.exec(select(WorkItem).where(WorkItem.title == ADDED_ITEM)).one().active
+
+
+def spare_revoked(db: Session, c: Cast) -> bool:
+    spare = db.get(Liaison, c.spare_id)
+    return spare is not None and not spare.active
+
+
+def coordinator_removed(db: Session, c: Cast) -> bool:
+    found = select(Coordinator).where(Coordinator.telegram_id == NEW_COORDINATOR[0])
+    return not db.exec(found).one().active
 
 
 def tap(data: Callable[[Cast], str]) -> Act:
@@ -390,16 +421,13 @@ def added_item(c: Cast) -> int:
     return one_id(c, WorkItem, WorkItem.title == ADDED_ITEM)
 
 
-ROSTER_FILE: dict[int, str] = {}  # id(cast) → the file's text, made once
-
-
 def roster_file(c: Cast) -> str:
     """The roster as it is when the file is first sent, plus a department."""
-    if id(c) not in ROSTER_FILE:
+    if c.roster_text is None:
         with session_scope(c.harness.engine) as db:
             text = roster_toml(current_roster(db))
-        ROSTER_FILE[id(c)] = text + f'\n[[departments]]\ncode = "archive"\nname = "{FILE_DEPT}"\n'
-    return ROSTER_FILE[id(c)]
+        c.roster_text = text + f'\n[[departments]]\ncode = "archive"\nname = "{FILE_DEPT}"\n'
+    return c.roster_text
 
 
 def digest(c: Cast) -> str:
@@ -422,7 +450,7 @@ STRANGER, COORDINATORS, LIAISONS = "stranger", "coordinators_only", "liaisons_on
 APPROVERS_ONLY, RETURN_REFUSED = "approvers_only", "return_refused"
 REVOKED = "revoked"  # a liaison whose access was revoked: told so, politely
 ANSWER = "answer:"  # the refusal is the tap's callback answer (an alert), not a message
-Cells = dict[str, "str | Check"]
+Cells = dict[str, str | Check]
 
 
 def console(check: Check, *, answer: str = "") -> Cells:
@@ -462,12 +490,12 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
         "other_approver": LIAISONS, "coordinator": LIAISONS, "moved": report_list,
         "revoked": REVOKED, "approver": LIAISONS,
     }),
-    ("tap: an item of 组织部 (rp:o)", tap_item, {
+    ("a key work item (rp:o)", tap_item, {
         "stranger": ANSWER + STRANGER, "liaison": item_opened, "other": "stale_item",
         "other_approver": ANSWER + LIAISONS, "coordinator": ANSWER + LIAISONS,
         "moved": "stale_item", "revoked": ANSWER + REVOKED, "approver": ANSWER + LIAISONS,
     }),
-    ("a progress item (text)", say("第一项进展"), {
+    ("a progress or plan item (text)", say("第一项进展"), {
         "stranger": STRANGER, "liaison": item_added, "other": "idle_hint",
         "other_approver": "idle_hint", "coordinator": "idle_hint", "moved": "idle_hint",
         "revoked": REVOKED, "approver": "idle_hint",
@@ -483,69 +511,70 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
         "other_approver": LIAISONS, "coordinator": LIAISONS,
         "moved": exactly("nothing_to_cancel"), "revoked": REVOKED, "approver": LIAISONS,
     }),
-    ("/invite org", say("/invite org"), {
+    ("/invite DEPT [approver]", say("/invite org"), {
         **dict.fromkeys(ROLES, COORDINATORS), "coordinator": has("组织部"),
     }),
     ("/period", say("/period"), console(has(MONTH))),
-    ("/status", say("/status"), console(has(DEPARTMENT))),
-    ("/compile", say("/compile"), console(compiled)),
+    ("/status [YYYY-MM]", say("/status"), console(has(DEPARTMENT))),
+    ("/compile [YYYY-MM]", say("/compile"), console(compiled)),
     ("/remind", say("/remind"), {**dict.fromkeys(ROLES, COORDINATORS), "coordinator": reminded}),
     ("/help", say("/help"), dict.fromkeys(ROLES, help_for)),
     ("/whoami", say("/whoami"), dict.fromkeys(ROLES, whoami)),
     ("/pending", say("/pending"), approvers(anywhere(PENDING), exactly("pending_none"))),
-    ("/show org", say("/show org"), console(anywhere(DEPARTMENT, HANDED_IN))),
+    ("/show DEPT [YYYY-MM]", say("/show org"), console(anywhere(DEPARTMENT, HANDED_IN))),
     ("/liaisons", say("/liaisons"), console(anywhere("王芳", "孙丽", "赵局"))),
     ("/coordinators", say("/coordinators"), console(anywhere("李明"))),
-    ("/coordinators add 9200 周新", say("/coordinators add 9200 周新"),
+    ("/coordinators add ID NAME", say("/coordinators add 9200 周新"),
         console(anywhere(NEW_COORDINATOR[1]))),
     ("/items", say("/items"), roster_edit(anywhere(ITEM, PENDING))),
-    ("/item add …", say(f"/item add {ADDED_ITEM} | org"), roster_edit(anywhere(ADDED_ITEM))),
+    ("/item …", say(f"/item add {ADDED_ITEM} | org"), roster_edit(anywhere(ADDED_ITEM))),
     ("/depts", say("/depts"), roster_edit(anywhere("org", "office"))),
-    ("/dept add …", say(f"/dept add press {ADDED_DEPT}"), roster_edit(anywhere(ADDED_DEPT))),
+    ("/dept …", say(f"/dept add press {ADDED_DEPT}"), roster_edit(anywhere(ADDED_DEPT))),
     ("/roster", say("/roster"), roster_edit(compiled)),
     ("a roster file (.toml)", send_file, roster_edit(with_buttons(FILE_DEPT))),
     # The preview's ✖️ first (it discards the kept file), then its ✅ (see apply_file).
-    ("tap: discard the roster file (ro:c)", tap(lambda c: f"ro:c:{digest(c)}"),
+    ("✖️ 取消 a roster file (ro:c)", tap(lambda c: f"ro:c:{digest(c)}"),
         roster_edit(says("roster_file_cancelled"), answer=ANSWER)),
-    ("tap: apply the roster file (ro:a)", apply_file,
-        roster_edit(anywhere(FILE_DEPT), answer=ANSWER)),
-    ("tap: retire an item (ro:x)", tap(lambda c: f"ro:x:{added_item(c)}"),
-        roster_edit(anywhere(ADDED_ITEM), answer=ANSWER)),
-    ("tap: keep the item (ro:n)", tap(lambda c: "ro:n"),
+    ("✅ 应用 a roster file (ro:a)", apply_file,
+        roster_edit(and_then(anywhere(FILE_DEPT), file_applied), answer=ANSWER)),
+    ("✅ 仍然停用 an item (ro:x)", tap(lambda c: f"ro:x:{added_item(c)}"),
+        roster_edit(and_then(anywhere(ADDED_ITEM), item_retired), answer=ANSWER)),
+    ("✖️ 不停用 (ro:n)", tap(lambda c: "ro:n"),
         roster_edit(says("roster_kept"), answer=ANSWER)),
     # 孙丽, a liaison of 办公室 cast only for this, loses her access in the second row.
-    ("tap: revoke a liaison? (pp:v)", tap(lambda c: f"pp:v:{c.spare_id}"),
+    ("🚫 收回 a liaison or approver (pp:v)", tap(lambda c: f"pp:v:{c.spare_id}"),
         console(with_buttons("孙丽"), answer=ANSWER)),
-    ("tap: revoke (pp:V)", tap(lambda c: f"pp:V:{c.spare_id}"),
-        console(anywhere("孙丽"), answer=ANSWER)),
-    ("tap: invite a successor (pp:i)", tap(lambda c: f"pp:i:{c.org_id}:approver"),
+    ("确定 收回 (pp:V)", tap(lambda c: f"pp:V:{c.spare_id}"),
+        console(and_then(anywhere("孙丽"), spare_revoked), answer=ANSWER)),
+    ("➕ 邀请接替者 (pp:i)", tap(lambda c: f"pp:i:{c.org_id}:approver"),
         console(anywhere("https://t.me/"), answer=ANSWER)),
     # 周新, added by /coordinators add above, is removed in the second row.
-    ("tap: remove a coordinator? (pp:c)", tap(lambda c: f"pp:c:{new_coordinator(c)}"),
+    ("🚫 移除 a coordinator (pp:c)", tap(lambda c: f"pp:c:{new_coordinator(c)}"),
         console(with_buttons("周新"), answer=ANSWER)),
-    ("tap: remove (pp:C)", tap(lambda c: f"pp:C:{new_coordinator(c)}"),
-        console(anywhere("周新"), answer=ANSWER)),
-    ("tap: cancel (pp:x)", tap(lambda c: "pp:x"),
+    ("确定 移除 (pp:C)", tap(lambda c: f"pp:C:{new_coordinator(c)}"),
+        console(and_then(anywhere("周新"), coordinator_removed), answer=ANSWER)),
+    ("取消 on a confirmation (pp:x)", tap(lambda c: "pp:x"),
         console(says("people_cancelled"), answer=ANSWER)),
-    ("tap: show a department (rv:s)", tap(lambda c: f"rv:s:{c.period_id}:{c.org_id}"),
+    ("📄 查看 a department (rv:s)", tap(lambda c: f"rv:s:{c.period_id}:{c.org_id}"),
         console(anywhere(DEPARTMENT, HANDED_IN), answer=ANSWER)),
-    ("tap: history (rv:h)", tap(lambda c: f"rv:h:{c.handed_in[0]}"),
+    ("🕘 历史 (rv:h)", tap(lambda c: f"rv:h:{c.handed_in[0]}"),
         returners(anywhere(HANDED_IN), anywhere(HANDED_IN))),
     # A version that counts already: a coordinator's to return; the approver's no longer.
-    ("tap: return a handed-in version (rv:r)",
+    ("↩️ return a version that counts (rv:r)",
         tap(lambda c: "rv:r:{}:{}".format(*c.handed_in)),
         returners(anywhere(HANDED_IN), ANSWER + RETURN_REFUSED)),
-    ("tap: ↩️ 退回 a pending version (rv:r)", tap(lambda c: "rv:r:{}:{}".format(*c.pending)),
+    ("↩️ 退回 a pending version (rv:r)", tap(lambda c: "rv:r:{}:{}".format(*c.pending)),
         returners(anywhere(PENDING), anywhere(PENDING))),
-    ("tap: return the whole department (rv:R)",
+    ("↩️ 全部退回 (rv:R)",
         tap(lambda c: f"rv:R:{c.period_id}:{c.org_id}"),
         returners(anywhere(DEPARTMENT), ANSWER + RETURN_REFUSED)),
     # The approval makes the pending version count: the last row about it.
-    ("tap: ✅ 通过 (rv:a)", tap(lambda c: "rv:a:{}:{}".format(*c.pending)),
-        approvers(approved, ANSWER + APPROVERS_ONLY, answer=ANSWER)),
+    ("✅ 通过 (rv:a)", tap(lambda c: "rv:a:{}:{}".format(*c.pending)),
+        approvers(and_then(anywhere(PENDING), approved), ANSWER + APPROVERS_ONLY, answer=ANSWER)),
+    ("made-up data (zz:0)", tap(lambda c: "zz:0"), dict.fromkeys(ROLES, ANSWER + "stale_button")),
     # Last of all: the tap makes everyone read English from then on.
     ("/lang", say("/lang"), dict.fromkeys(ROLES, exactly("lang_choose"))),
-    ("tap: English (lang:en)", tap_english, dict.fromkeys(ROLES, language_set)),
+    ("中文 / English (lang:)", tap_english, dict.fromkeys(ROLES, language_set)),
 ]  # fmt: skip
 
 
@@ -580,3 +609,45 @@ async def test_every_command_and_button_for_every_kind_of_user(harness: Harness)
     assert cells == len(COMMANDS) * len(ROLES)
     listing = "\n".join(f"{command} × {role}: {what}" for (command, role), what in wrong.items())
     assert not wrong, listing
+
+
+# --- the README's matrix ----------------------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+MATRIX_HEAD = "| command or button |"
+ALLOWED, REFUSED = "✅", "—"
+
+
+def readme_matrix() -> tuple[list[str], dict[str, list[str]]]:
+    """The README's "Who does what" matrix: its role columns, and each row's cells by the
+    row's label (backticks dropped); the group rows (bold labels) are left out."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith(MATRIX_HEAD))
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    head, rows = table[0], table[2:]
+    found: dict[str, list[str]] = {}
+    for label, *cells in rows:
+        if label.startswith("**"):
+            continue
+        name = label.replace("`", "")
+        assert name not in found, f"the README's matrix has {name!r} twice"
+        found[name] = cells
+    return head[1:], found
+
+
+def test_the_readme_matrix_says_what_the_table_tests() -> None:
+    roles, rows = readme_matrix()
+    assert tuple(roles) == MATRIX_ROLES
+    assert sorted(rows) == sorted(command for command, _, _ in COMMANDS)
+    wrong = []
+    for command, _, expected in COMMANDS:
+        for role, cell in zip(MATRIX_ROLES, rows[command], strict=True):
+            assert cell.startswith((ALLOWED, REFUSED)), f"{command} × {role}: {cell!r}"
+            allowed = not isinstance(expected[role], str)
+            if cell.startswith(ALLOWED) != allowed:
+                wrong.append(f"{command} × {role}: README {cell!r}, the test allows: {allowed}")
+    assert not wrong, "\n".join(wrong)
