@@ -479,6 +479,12 @@ def approvers(check: Check, other: Check | str, *, answer: str = "") -> Cells:
             "approver": check, "other_approver": other}  # fmt: skip
 
 
+# The rows run in this order, each for every role in ROLES' order, and an allowed action
+# stays done, so the order is part of the table: the roster and people taps come after the
+# commands that make what they act on (/coordinators add, /item add, the roster file); the
+# review taps, which leave a "type the reason" question open, after every row that sends a
+# text; the approval last of the rows about the pending version; the language last of all.
+# The label is the README matrix's row (test_the_readme_matrix_says_what_the_table_tests).
 COMMANDS: list[tuple[str, Act, Cells]] = [
     ("/start", say("/start"), {
         "stranger": STRANGER, "liaison": greeting, "other": greeting,
