@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 from bot.app import build_application, start_polling, stop_polling
+from bot.core.people import PersonRole
 from bot.core.roster import load_roster
 from bot.double import BotApiDouble, FakeUser
 from bot.pacing import PacedRateLimiter
@@ -120,16 +121,26 @@ class Harness:
     def coordinator(self, language_code: str = "zh-hans") -> FakeUser:
         return self.double.user(COORDINATOR_ID, "李明", language_code=language_code)
 
-    def invite_token(self, dept_code: str, ttl: timedelta = timedelta(days=7)) -> str:
+    def invite_token(
+        self,
+        dept_code: str,
+        ttl: timedelta = timedelta(days=7),
+        role: PersonRole = PersonRole.LIAISON,
+    ) -> str:
         with session_scope(self.engine) as db:
             department = department_by_code(db, dept_code)
             assert department is not None
-            return create_invite(db, department, ttl=ttl, created_by="test")
+            return create_invite(db, department, ttl=ttl, created_by="test", role=role)
 
     async def liaison(
-        self, dept_code: str, user_id: int, name: str, language_code: str = "zh-hans"
+        self,
+        dept_code: str,
+        user_id: int,
+        name: str,
+        language_code: str = "zh-hans",
+        role: PersonRole = PersonRole.LIAISON,
     ) -> FakeUser:
-        """A user who redeemed an invite for the department."""
+        """A user who redeemed an invite for the department (as a liaison, or an approver)."""
         user = self.double.user(user_id, name, language_code=language_code)
-        await user.send(f"/start {self.invite_token(dept_code)}")
+        await user.send(f"/start {self.invite_token(dept_code, role=role)}")
         return user
