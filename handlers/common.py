@@ -75,6 +75,7 @@ def session(context: ContextTypes.DEFAULT_TYPE) -> Iterator[Session]:
 class Role(Enum):
     LIAISON = "liaison"
     APPROVER = "approver"
+    BOUND = "bound"  # a liaison or an approver: someone reminders go to
     COORDINATOR = "coordinator"
 
 
@@ -90,15 +91,17 @@ class Needs:
 
 
 # Who may use what (the README's "Who does what"), and what the others read.
-COORDINATORS = Needs(Role.COORDINATOR, "coordinators_only")  # /invite, /remind
+COORDINATORS = Needs(Role.COORDINATOR, "coordinators_only", stranger="stranger")  # /invite /remind
 CONSOLE = Needs(  # /status, /compile, /period: in a private chat or a group
     Role.COORDINATOR, "coordinators_only", stranger="stranger", stranger_in_groups=False
 )
 LIAISONS = Needs(Role.LIAISON, "liaisons_only", stranger="stranger")  # /cancel
 REPORTING = Needs(Role.LIAISON, "liaisons_only", stranger="stranger", private=True)  # /report
-MUTING = Needs(Role.LIAISON, "not_allowed")  # /mute
+MUTING = Needs(Role.BOUND, "not_allowed")  # /mute: liaisons and approvers
 APPROVERS = Needs(Role.APPROVER, "approvers_only", stranger="stranger")  # approve / return
-ROSTER_EDITS = Needs(Role.COORDINATOR, "coordinators_only", private=True)  # /item /dept /roster
+ROSTER_EDITS = Needs(  # /items /item /depts /dept /roster, a roster file
+    Role.COORDINATOR, "coordinators_only", stranger="stranger", private=True
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,7 @@ class Who:
 _HAS_ROLE: dict[Role, Callable[[Identity], bool]] = {
     Role.LIAISON: lambda identity: identity.is_liaison,
     Role.APPROVER: lambda identity: identity.is_approver,
+    Role.BOUND: lambda identity: identity.is_liaison or identity.is_approver,
     Role.COORDINATOR: lambda identity: identity.is_coordinator,
 }
 

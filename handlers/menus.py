@@ -9,7 +9,7 @@ from storage.people import Identity
 
 STRANGER = ("start", "help", "lang")
 LIAISON = ("report", "mute", "cancel", "whoami", "help", "lang")
-APPROVER = ("pending", "whoami", "help", "lang")
+APPROVER = ("pending", "mute", "whoami", "help", "lang")
 COORDINATOR = (
     "status",
     "show",

@@ -249,7 +249,7 @@ def _tap_show(sender: Who, db: Session, tap: ShowDepartment, now: datetime) -> T
 def _tap_history(sender: Who, db: Session, tap: History, now: datetime) -> Tapped:
     submission = db.get(Submission, tap.submission_id)
     if submission is None or _returner(sender, submission.department_id) is None:
-        return Tapped(sender.plain("return_refused"))
+        return Tapped(sender.plain("history_refused"))
     _, title = period_and_title(db, submission.period_id, submission.work_item_id)
     department = next(
         (

@@ -21,8 +21,8 @@ async def test_invite_bind_refuse_and_whoami(harness: Harness) -> None:
     stranger = harness.double.user(5001, "路人")
     replies = await stranger.send("你好")
     assert "仅供" in replies[-1].text
-    replies = await stranger.send("/invite org")
-    assert "仅供协调员" in replies[-1].text
+    replies = await stranger.send("/invite org")  # a stranger is told what the bot is
+    assert "仅供各部门联络员和协调员" in replies[-1].text
     assert "t.me" not in replies[-1].text
 
     liaison = harness.double.user(2001, "王芳")

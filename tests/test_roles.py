@@ -462,14 +462,16 @@ def console(check: Check, *, answer: str = "") -> Cells:
 
 
 def roster_edit(check: Check, *, answer: str = "") -> Cells:
-    """Changing the roster: for everyone but a coordinator, "coordinators only"."""
-    return {**dict.fromkeys(ROLES, answer + COORDINATORS), "coordinator": check}
+    """Changing the roster (private chats only, and these are): as `console`."""
+    return console(check, answer=answer)
 
 
-def returners(coordinator: Check | str, approver: Check | str) -> Cells:
+def returners(
+    coordinator: Check | str, approver: Check | str, refused: str = "return_refused"
+) -> Cells:
     """Who may return or read a submission's history: a coordinator, and the department's
     approver (not another department's); everyone else is refused on the tap."""
-    cells: Cells = dict.fromkeys(ROLES, ANSWER + RETURN_REFUSED)
+    cells: Cells = dict.fromkeys(ROLES, ANSWER + refused)
     return {**cells, "coordinator": coordinator, "approver": approver}
 
 
@@ -508,22 +510,21 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
     }),
     ("/mute", say("/mute"), {
         "stranger": "not_allowed", "liaison": exactly("mute_done", month=MONTH),
-        "other": exactly("mute_done", month=MONTH), "other_approver": "not_allowed",
+        "other": exactly("mute_done", month=MONTH),
+        "other_approver": exactly("mute_done", month=MONTH),
         "coordinator": "not_allowed", "moved": exactly("mute_done", month=MONTH),
-        "revoked": "not_allowed", "approver": "not_allowed",
+        "revoked": "not_allowed", "approver": exactly("mute_done", month=MONTH),
     }),
     ("/cancel", say("/cancel"), {
         "stranger": STRANGER, "liaison": cancel_asks, "other": exactly("nothing_to_cancel"),
         "other_approver": LIAISONS, "coordinator": LIAISONS,
         "moved": exactly("nothing_to_cancel"), "revoked": REVOKED, "approver": LIAISONS,
     }),
-    ("/invite DEPT [approver]", say("/invite org"), {
-        **dict.fromkeys(ROLES, COORDINATORS), "coordinator": has("组织部"),
-    }),
+    ("/invite DEPT [approver]", say("/invite org"), console(has("组织部"))),
     ("/period", say("/period"), console(has(MONTH))),
     ("/status [YYYY-MM]", say("/status"), console(has(DEPARTMENT))),
     ("/compile [YYYY-MM]", say("/compile"), console(compiled)),
-    ("/remind", say("/remind"), {**dict.fromkeys(ROLES, COORDINATORS), "coordinator": reminded}),
+    ("/remind", say("/remind"), console(reminded)),
     ("/help", say("/help"), dict.fromkeys(ROLES, help_for)),
     ("/whoami", say("/whoami"), dict.fromkeys(ROLES, whoami)),
     ("/pending", say("/pending"), approvers(anywhere(PENDING), exactly("pending_none"))),
@@ -564,7 +565,7 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
     ("📄 查看 a department (rv:s)", tap(lambda c: f"rv:s:{c.period_id}:{c.org_id}"),
         console(anywhere(DEPARTMENT, HANDED_IN), answer=ANSWER)),
     ("🕘 历史 (rv:h)", tap(lambda c: f"rv:h:{c.handed_in[0]}"),
-        returners(anywhere(HANDED_IN), anywhere(HANDED_IN))),
+        returners(anywhere(HANDED_IN), anywhere(HANDED_IN), "history_refused")),
     # A version that counts already: a coordinator's to return; the approver's no longer.
     ("↩️ return a version that counts (rv:r)",
         tap(lambda c: "rv:r:{}:{}".format(*c.handed_in)),
