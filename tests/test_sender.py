@@ -81,7 +81,7 @@ CASES: list[tuple[Needs, str, bool, str | None]] = [
     (CONSOLE, "stranger", True, "stranger"),
     (CONSOLE, "stranger", False, "coordinators_only"),  # a group hears no invitation
     (CONSOLE, "liaison", True, "coordinators_only"),
-    (COORDINATORS, "stranger", True, "coordinators_only"),
+    (COORDINATORS, "stranger", True, "stranger"),
     (COORDINATORS, "both", False, None),
     (REPORTING, "liaison", True, None),
     (REPORTING, "liaison", False, "private_only"),
