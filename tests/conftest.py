@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
+from bot.cli import main
 from bot.double.server import TOTALS
 from storage.db import make_engine, upgrade
 
@@ -118,3 +120,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"Bot API test double: {TOTALS.requests} requests validated, "
         f"{TOTALS.violations} spec violations by the bot"
     )
+
+
+# --- the `huibao` command, on a SQLite file of the test's own -------------------------
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """`huibao` in an empty folder, its database created, no token."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BOT_USERNAME", "huibao_test_bot")
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
+    return runner
+
+
+@pytest.fixture
+def roster_cli(cli: CliRunner) -> CliRunner:
+    """`huibao` with the example roster loaded."""
+    roster = Path(__file__).resolve().parent.parent / "examples" / "roster.toml"
+    assert cli.invoke(main, ["roster", "load", str(roster)]).exit_code == 0
+    return cli

@@ -7,7 +7,6 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlmodel import Session, select
@@ -112,29 +111,16 @@ async def test_invite_an_approver_in_chat_who_joins_with_welcome_help_and_menu(
     ]
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("BOT_USERNAME", "huibao_test_bot")
-    monkeypatch.delenv("BOT_TOKEN", raising=False)
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    roster = str(ROOT / "examples" / "roster.toml")
-    assert runner.invoke(main, ["roster", "load", roster]).exit_code == 0
-    return runner
-
-
-def test_cli_invite_with_the_approver_role(cli: CliRunner, tmp_path: Path) -> None:
-    shown = " ".join(cli.invoke(main, ["invite", "--help"]).output.split())
+def test_cli_invite_with_the_approver_role(roster_cli: CliRunner, tmp_path: Path) -> None:
+    shown = " ".join(roster_cli.invoke(main, ["invite", "--help"]).output.split())
     assert "--role" in shown and "approver" in shown and "default: liaison" in shown
-    made = cli.invoke(main, ["invite", "org", "--role", "approver"])
+    made = roster_cli.invoke(main, ["invite", "org", "--role", "approver"])
     assert made.exit_code == 0, made.output
     assert made.stdout.startswith("https://t.me/huibao_test_bot?start=")
     assert "approver" in made.stderr and "组织部" in made.stderr
-    assert cli.invoke(main, ["invite", "org"]).exit_code == 0
-    assert cli.invoke(main, ["invite", "org", "--role", "boss"]).exit_code == 2
-    trail_text = cli.invoke(main, ["audit"]).output
+    assert roster_cli.invoke(main, ["invite", "org"]).exit_code == 0
+    assert roster_cli.invoke(main, ["invite", "org", "--role", "boss"]).exit_code == 2
+    trail_text = roster_cli.invoke(main, ["audit"]).output
     assert "made an invite link  组织部  role: approver" in trail_text
 
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")

@@ -34,37 +34,30 @@ async def test_period_changes_in_chat_are_audited_with_the_coordinator(harness: 
     assert found[0].actor.name  # the roster's name for the coordinator
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LANG", "en_US.UTF-8")
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    roster = ROOT / "examples" / "roster.toml"
-    assert runner.invoke(main, ["roster", "load", str(roster)]).exit_code == 0
-    return runner
 
 
-def test_huibao_audit_prints_the_trail_from_a_day_on(cli: CliRunner, tmp_path: Path) -> None:
-    assert cli.invoke(main, ["audit"]).exit_code == 0
-    cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
-    cli.invoke(main, ["period", "close", "2015-10"])
-    result = cli.invoke(main, ["audit"])
+def test_huibao_audit_prints_the_trail_from_a_day_on(roster_cli: CliRunner, tmp_path: Path) -> None:
+    assert roster_cli.invoke(main, ["audit"]).exit_code == 0
+    roster_cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
+    roster_cli.invoke(main, ["period", "close", "2015-10"])
+    result = roster_cli.invoke(main, ["audit"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if "2015-10" in line]
     assert len(lines) == 2
     assert "command line" in lines[0] and "opened a period" in lines[0]
     assert "closed a period" in lines[1]
-    assert "2015-10" not in cli.invoke(main, ["audit", "--since", "2999-01-01"]).output
+    assert "2015-10" not in roster_cli.invoke(main, ["audit", "--since", "2999-01-01"]).output
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     with session_scope(engine) as db:
         assert all(e.actor.telegram_id is None for e in audit.entries(db))
     engine.dispose()
 
 
-def test_a_bad_since_date_is_one_line(cli: CliRunner) -> None:
-    result = cli.invoke(main, ["audit", "--since", "yesterday"])
+def test_a_bad_since_date_is_one_line(roster_cli: CliRunner) -> None:
+    result = roster_cli.invoke(main, ["audit", "--since", "yesterday"])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "YYYY-MM-DD" in result.output

@@ -25,17 +25,6 @@ from tests.test_summary import rewrite_part
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("BOT_USERNAME", "huibao_test_bot")
-    monkeypatch.delenv("BOT_TOKEN", raising=False)
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    return runner
-
-
 @pytest.mark.parametrize(
     "command",
     [

@@ -394,27 +394,14 @@ async def test_a_coordinator_added_before_they_ever_wrote_is_one_when_they_do(
 # --- the terminal -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("BOT_USERNAME", "huibao_test_bot")
-    monkeypatch.delenv("BOT_TOKEN", raising=False)
-    runner = CliRunner()
-    assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    loaded = runner.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
-    assert loaded.exit_code == 0, loaded.output
-    return runner
-
-
 @pytest.mark.parametrize("command", [["people"], ["people", "list"], ["people", "revoke"]])
 def test_people_commands_have_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
 
 
-def test_people_list_and_revoke_at_the_terminal(cli: CliRunner, tmp_path: Path) -> None:
-    assert "no liaison or approver yet" in cli.invoke(main, ["people", "list"]).output
+def test_people_list_and_revoke_at_the_terminal(roster_cli: CliRunner, tmp_path: Path) -> None:
+    assert "no liaison or approver yet" in roster_cli.invoke(main, ["people", "list"]).output
     engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
     with session_scope(engine) as db:
         for code, user_id, name, role in (
@@ -430,7 +417,7 @@ def test_people_list_and_revoke_at_the_terminal(cli: CliRunner, tmp_path: Path) 
         wang.last_seen_at = SEEN
         db.add(wang)
 
-    listed = cli.invoke(main, ["people", "list"])
+    listed = roster_cli.invoke(main, ["people", "list"])
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
     assert lines[0].split() == [
@@ -442,14 +429,14 @@ def test_people_list_and_revoke_at_the_terminal(cli: CliRunner, tmp_path: Path) 
     columns = [_width(line[: line.index("liaison")]) for line in lines[1:3]]
     assert columns[0] == columns[1]  # aligned, a Chinese character two columns wide
 
-    done = cli.invoke(main, ["people", "revoke", "3001"])
+    done = roster_cli.invoke(main, ["people", "revoke", "3001"])
     assert (done.exit_code, done.output) == (0, "revoked the access of 王芳 (组织部)\n")
-    again = cli.invoke(main, ["people", "revoke", "3001"])
+    again = roster_cli.invoke(main, ["people", "revoke", "3001"])
     assert again.exit_code == 0 and "revoked already" in again.output
-    unknown = cli.invoke(main, ["people", "revoke", "42"])
+    unknown = roster_cli.invoke(main, ["people", "revoke", "42"])
     assert unknown.exit_code == 2 and len(unknown.output.splitlines()) == 1
     assert "no liaison or approver has Telegram ID 42" in unknown.output
-    revoked_line = cli.invoke(main, ["people", "list"]).output.splitlines()[2]
+    revoked_line = roster_cli.invoke(main, ["people", "list"]).output.splitlines()[2]
     assert revoked_line.split()[:3] == ["组织部", "王芳", "liaison"]
     assert len(revoked_line.split()) == 9  # the time it was revoked, at the end
 
