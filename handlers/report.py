@@ -673,6 +673,7 @@ def _submitted_screen(
         at=local_text(submission.submitted_at, sender.tz),
         name=by,
         late=submission.submitted_at > period.due_at,
+        pending=is_pending(submission),
     )
     blocks = [head, *preview_blocks(sender, title, submission.progress, submission.plan)[1:]]
     data = buttons.revise_item(period.id or 0, submission.work_item_id)
