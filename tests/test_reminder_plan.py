@@ -118,6 +118,18 @@ def test_a_digest_only_once_late_and_only_with_someone_late() -> None:
     assert message is not None and "王芳" in message.text and message.buttons == ()
 
 
+def test_the_digest_says_what_only_waits_for_the_department_head() -> None:
+    owed = (OwedItem(11, "团的制度建设", True, pending=True), OwedItem(12, "团干部队伍建设", False))
+    late = [LateDepartment("组织部", owed, False, (), ())]
+    task = Task(7, 123, DUE, Kind.DIGEST)
+    message = compose_digest(task, "zh-CN", PERIOD, late, DUE + HOUR, LIMITS)
+    assert message is not None and "团的制度建设（待审核）、团干部队伍建设" in message.text
+    many = tuple(OwedItem(n, f"重点工作{n}" * 10, True, pending=n < 3) for n in range(40))
+    compact = [LateDepartment(f"部门{d}", many, False, (), ()) for d in range(5)]
+    message = compose_digest(task, "zh-CN", PERIOD, compact, DUE + HOUR, LIMITS)
+    assert message is not None and "40 项未报送（其中 3 项待部门负责人审核）" in message.text
+
+
 def test_a_long_digest_is_compact() -> None:
     many = tuple(OwedItem(n, f"重点工作{n}" * 10, False) for n in range(40))
     late = [LateDepartment(f"部门{d}", many, False, (), ()) for d in range(5)]

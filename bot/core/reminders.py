@@ -231,7 +231,7 @@ class LateDepartment:
 
 
 def _item(item: OwedItem) -> dict[str, object]:
-    return {"title": item.title, "draft": item.draft}
+    return {"title": item.title, "draft": item.draft, "pending": item.pending}
 
 
 def compose_reminder(
