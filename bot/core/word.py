@@ -338,10 +338,7 @@ class _Reader:
 def _title_paragraph(document: Any) -> str:
     """The document's title: the first body paragraph that names a month, else the first
     one with text (a soft break inside it joins the two halves)."""
-    texts = [
-        "".join(p.text.split())
-        for p in document.element.body.iterchildren(qn("w:p"))
-    ]
+    texts = ["".join(p.text.split()) for p in document.element.body.iterchildren(qn("w:p"))]
     texts = [t for t in texts if t]
     named = [t for t in texts if _MONTH.search(t)]
     return (named or texts or [""])[0]
@@ -398,6 +395,7 @@ class Why(StrEnum):
     UNKNOWN = "unknown"
     REPEATED = "repeated"  # a row before it matched the same item
     EMPTY = "empty"  # the row reports nothing
+    NO_DEPARTMENT = "no_department"  # the item has no department to report it
 
 
 @dataclass(frozen=True)
