@@ -222,7 +222,7 @@ def _items(lines: list[str]) -> list[str]:
 def _join_title(lines: Sequence[str]) -> str:
     """A title cell's lines as one title: a soft break inside Chinese text joins without a
     space; a trailing （未报送：…） line is the document's note, not the title."""
-    kept = [" ".join(line.split()) for line in lines]
+    kept = [" ".join(line.split()) for par in lines for line in par.splitlines()]
     kept = [line for line in kept if line and not _MISSING_LINE.match(line)]
     out = ""
     for line in kept:
