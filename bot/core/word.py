@@ -93,6 +93,7 @@ _COLUMNS: tuple[tuple[Column, tuple[str, ...]], ...] = (
     (Column.TITLE, ("重点工作", "工作任务", "重点任务", "工作事项", "工作项目", "项目", "事项")),
 )
 _NO_EXACT = {"序", "号", "no"}
+_HEADER_MAX = 16  # a header names its column in a few characters
 _NOT_REPORTED = re.compile(r"^[（(]?未报送[）)]?$")
 _MISSING_LINE = re.compile(r"^[（(].*未报送.*[）)]$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -267,17 +268,21 @@ def _grid(tbl: Any) -> Iterator[tuple[Any, dict[int, _Cell]]]:
 
 
 def _header(cells: dict[int, _Cell]) -> dict[Column, int] | None:
-    """Column → grid column when the row is a summary header (a title column and a
-    progress or plan column), else None."""
+    """Column → grid column when the row is a summary header: every cell with text names
+    a column in a few characters, among them the title and the progress or plan."""
     found: dict[Column, int] = {}
     seen: set[int] = set()
     for at, cell in sorted(cells.items()):
         if id(cell.tc) in seen:
             continue
         seen.add(id(cell.tc))
-        column = _column_of("".join(p.text for p in cell.tc.iter(qn("w:p"))))
-        if column is not None and column not in found:
-            found[column] = at
+        text = "".join(p.text for p in cell.tc.iter(qn("w:p")))
+        if not text.strip():
+            continue
+        column = _column_of(text)
+        if column is None or len(normalise_title(text)) > _HEADER_MAX:
+            return None  # a cell that is no column's name: a data row ("1", a long title)
+        found.setdefault(column, at)
     if Column.TITLE in found and (Column.PROGRESS in found or Column.PLAN in found):
         return found
     return None
