@@ -131,6 +131,9 @@ def test_five_columns_with_departments() -> None:
     data = docx_bytes([["1", "团的制度建设", "组织部", "1.甲\n2.乙", "丙"]], head=head)
     (row,) = read_summary(data).rows
     assert row == ReadRow("团的制度建设", ["甲", "乙"], ["丙"], "组织部")
+    head = ("序号", "重点工作", "本月份推进情况", "下一步推进计划", "备注")
+    data = docx_bytes([["1", "团的制度建设", "甲", "乙", "按期完成"]], head=head)
+    assert read(data) == [("团的制度建设", ["甲"], ["乙"])]
 
 
 def test_a_vertically_merged_title_joins_its_rows_and_grid_spans_are_placed() -> None:

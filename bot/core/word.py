@@ -268,8 +268,8 @@ def _grid(tbl: Any) -> Iterator[tuple[Any, dict[int, _Cell]]]:
 
 
 def _header(cells: dict[int, _Cell]) -> dict[Column, int] | None:
-    """Column → grid column when the row is a summary header: every cell with text names
-    a column in a few characters, among them the title and the progress or plan."""
+    """Column → grid column when the row is a summary header: every cell with text is a
+    few characters and no number, among them the title and the progress or plan column."""
     found: dict[Column, int] = {}
     seen: set[int] = set()
     for at, cell in sorted(cells.items()):
@@ -279,10 +279,12 @@ def _header(cells: dict[int, _Cell]) -> dict[Column, int] | None:
         text = "".join(p.text for p in cell.tc.iter(qn("w:p")))
         if not text.strip():
             continue
+        key = normalise_title(text)
+        if len(key) > _HEADER_MAX or key.isdigit():
+            return None  # a data row: a long title or text, a row number
         column = _column_of(text)
-        if column is None or len(normalise_title(text)) > _HEADER_MAX:
-            return None  # a cell that is no column's name: a data row ("1", a long title)
-        found.setdefault(column, at)
+        if column is not None:  # else a column of no interest (备注, 完成时限)
+            found.setdefault(column, at)
     if Column.TITLE in found and (Column.PROGRESS in found or Column.PLAN in found):
         return found
     return None
