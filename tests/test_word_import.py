@@ -175,6 +175,20 @@ def test_a_header_repeated_on_later_pages_and_a_second_table() -> None:
     ]
 
 
+def test_a_row_across_the_table_is_a_heading_not_an_item() -> None:
+    document = Document()
+    document.add_paragraph("10月份重点工作推进情况汇总表")
+    table = document.add_table(rows=3, cols=4)
+    rows = [HEAD4, ("一、党的建设", "", "", ""), ("1", "团的制度建设", "甲", "乙")]
+    for tr, row in zip(table.rows, rows, strict=True):
+        for cell, text in zip(tr.cells, row, strict=True):
+            fill(cell, text)
+    table.cell(1, 0).merge(table.cell(1, 3))
+    out = io.BytesIO()
+    document.save(out)
+    assert read(out.getvalue()) == [("团的制度建设", ["甲"], ["乙"])]
+
+
 def test_a_table_nested_in_a_layout_table() -> None:
     document = Document()
     document.add_paragraph("10月份重点工作推进情况汇总表")

@@ -324,7 +324,13 @@ class _Reader:
         self, cells: dict[int, _Cell], columns: dict[Column, int], last: ReadRow | None
     ) -> ReadRow | None:
         """Read one data row; a row whose 重点工作 cell is merged from above extends that
-        item. Returns the row the next one may continue."""
+        item, and one cell across the title and the text columns is a heading of a group
+        of items ("一、党的建设"), no item. Returns the row the next one may continue."""
+        spans = {
+            id(cells[at].tc) for c, at in columns.items() if c is not Column.NO and at in cells
+        }
+        if len(spans) == 1 and len(columns) > 2:
+            return None
         title, merged = self._text(cells, columns.get(Column.TITLE))
         progress, _ = self._text(cells, columns.get(Column.PROGRESS))
         plan, _ = self._text(cells, columns.get(Column.PLAN))
