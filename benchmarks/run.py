@@ -5,7 +5,8 @@
 
 Prints a table and writes benchmarks/results.json (figures, targets, the machine, the
 date). Every case runs in its own process: benchmarks/load.py (one bot, one backend, N
-liaisons), benchmarks/startup.py, benchmarks/compile.py, benchmarks/fanout.py.
+liaisons), benchmarks/startup.py, benchmarks/compile.py, benchmarks/word_import.py,
+benchmarks/fanout.py.
 
 Quick mode only reports: it exits 0 whatever the figures (non-zero only if a benchmark
 crashes). Full mode exits 1 when a check fails (an update lost or answered twice, a
@@ -379,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print("compile scale (benchmarks/compile.py)")
     report["compile"] = _child("compile.py", ["--quick"] if quick else [], 900)
+
+    print("importing a 200-row table from Word (benchmarks/word_import.py)")
+    report["word_import"] = _child("word_import.py", ["--quick"] if quick else [], 300)
 
     fanout_script = HERE / "fanout.py"
     if fanout_script.exists():

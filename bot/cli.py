@@ -496,6 +496,59 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
     )
 
 
+@main.command("import", help=_help("import"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--month", metavar="YYYY-MM", help=_help("import_month"))
+@click.option("--dry-run", is_flag=True, help=_help("import_dry_run"))
+@click.option("--add-items", metavar="DEPT_CODE,...", help=_help("import_add_items"))
+@friendly(TerminalError)  # a file that is no summary table (WordError), a refused month
+def import_summary(file: Path, month: str | None, dry_run: bool, add_items: str | None) -> None:
+    """A past month's summary table from Word into a closed period (storage/imports.py)."""
+    from bot.core.word import WordError, month_of, read_summary
+    from storage.imports import import_month
+
+    if file.suffix.lower() == ".doc":
+        raise WordError("word_doc")
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        fail(terminal("cannot_read", path=str(file), error=str(exc)), 2)
+    table = read_summary(data)
+    chosen = parse_month(month) if month else None
+    target = chosen or month_of(table)
+    codes = [c.strip() for c in (add_items or "").split(",") if c.strip()]
+    with database() as (_, session):
+        outcome = import_month(
+            session, table, target, file.name, organisation_zone(session), add_items=codes
+        )
+        if dry_run:
+            session.rollback()
+    click.echo(terminal("import_head", file=file.name, month=str(target), rows=len(table.rows)))
+    for row in outcome.rows:
+        name = "import_added" if row.added else "import_matched"
+        click.echo(terminal(name, title=row.title, department=row.department, state=row.state))
+    for missed in outcome.unmatched:
+        click.echo(
+            terminal(
+                "import_unmatched", title=missed.row.title, why=missed.why, closest=missed.closest
+            )
+        )
+    if dry_run:
+        click.echo(terminal("import_dry_run"))
+        return
+    click.echo(
+        terminal(
+            "import_done",
+            month=outcome.month,
+            created=outcome.created,
+            stored=outcome.stored,
+            unchanged=outcome.unchanged,
+        )
+    )
+    if any(row.added for row in outcome.rows):
+        click.echo(terminal("import_roster_hint"))
+
+
 @main.command(help=_help("audit"))
 @click.option("--since", metavar="YYYY-MM-DD", help=_help("audit_since"))
 def audit(since: str | None) -> None:

@@ -194,6 +194,8 @@ class Submission(SQLModel, table=True):
     updated_at: datetime | None = _time()
     submitted_at: datetime | None = _time()
     submitted_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    # None: reported in the bot; "import:<file name>": read from a past month's table
+    source: str | None = Field(default=None, max_length=255)
 
 
 class SubmissionRevision(SQLModel, table=True):

@@ -35,6 +35,7 @@ class Action(StrEnum):
     COORDINATOR_REMOVE = "coordinator_remove"
     RETURN = "return"  # a submission sent back for revision, with a reason
     APPROVE = "approve"  # an approver let a submission count
+    IMPORT = "import"  # a past month's summary table read from Word (huibao import)
 
 
 @dataclass(frozen=True)
