@@ -165,3 +165,16 @@ async def test_no_open_month(harness: Harness) -> None:
     liaison = await harness.liaison("org", 3001, "王芳")
     replies = await liaison.send_document(docx_bytes(SECTION), "组织部.docx")
     assert "目前没有开放填报的月份" in replies.last.content
+
+
+async def test_a_preview_the_file_sent_again_replaced_submits_nothing(harness: Harness) -> None:
+    open_month(harness)
+    liaison = await harness.liaison("org", 3001, "王芳")
+    await liaison.send_document(docx_bytes(SECTION), "组织部.docx")
+    old = preview_of(liaison, "团的制度建设")
+    await liaison.send_document(docx_bytes(SECTION), "组织部.docx")
+    replies = await liaison.tap(SUBMIT, message=old)
+    assert replies.answer is not None and "已失效" in (replies.answer.text or "")
+    assert stored(harness, "团的制度建设", "org").status == SubmissionStatus.DRAFT
+    await liaison.tap(SUBMIT, message=preview_of(liaison, "团的制度建设"))
+    assert stored(harness, "团的制度建设", "org").status == SubmissionStatus.SUBMITTED
