@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlmodel import Session
 from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -42,6 +40,8 @@ from storage.periods import current_period
 from storage.submissions import department_list, may_report, previous_plan, submission_for
 
 log = logging.getLogger(__name__)
+
+UNPLACED_CHARS = 300  # of a paragraph not placed: enough to recognise it
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,10 @@ def _fill(db: Session, sender: Who, section: SectionFile, name: str) -> list[Mes
     head = sender.text("section_head", name=name, count=len(_shown(previews)))
     if not previews:
         head = sender.text("section_none_found", name=name, titles=list(owned))
-    tail = (
-        [sender.text("section_unplaced", paragraphs=section.unplaced)] if section.unplaced else []
-    )
+    tail = [sender.text("section_unplaced")] if section.unplaced else []
+    tail += [
+        sender.text("section_unplaced_line", paragraph=p[:UNPLACED_CHARS]) for p in section.unplaced
+    ]
     texts = [Message(text) for text in pack([head, *notes])]
     texts += previews
     texts += [Message(text) for text in pack(tail)]
@@ -217,7 +218,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if tap is None or draft is None or draft.seq != tap.seq:
             return sender.plain("stale_button")
         live = book.screen
-        return report.Outcome(_submitted(sender, db, book, draft, now), live)
+        return report.Outcome(report.submit_draft(sender, db, book, draft, now), live)
 
     outcome = await with_db(update, context, work)
     if isinstance(outcome, str):
@@ -225,9 +226,3 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     await report.present(update, context, outcome)
-
-
-def _submitted(
-    sender: Who, db: Session, book: DraftBook, draft: Draft, now: Callable[[], datetime]
-) -> report.Screen:
-    return report.submit_draft(sender, db, book, draft, now)
