@@ -23,6 +23,7 @@ from handlers import (
     report,
     review,
     roster,
+    section_file,
 )
 
 
@@ -50,6 +51,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             filters.ChatType.PRIVATE & filters.Document.FileExtension("toml"), roster.on_file
         )
     )
+    # A liaison's section as a file (handlers/section_file.py): after the roster's .toml,
+    # before report.on_message; anyone who may not report gets what on_message says.
+    app.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, section_file.on_file)
+    )
+    app.add_handler(CallbackQueryHandler(section_file.on_button, pattern=buttons.SECTION_PATTERN))
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))
     app.add_handler(

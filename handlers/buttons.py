@@ -27,6 +27,8 @@ is forged, old or unknown parses to None and its handler gives the polite answer
     ro:c:<digest>                   discard the roster file sent
     ro:x:<item>                     retire a key work item though it has handed-in work
     ro:n                            keep it (the retirement not made)
+    sf:s:<period>:<item>:<seq>      submit the draft a section file filled (its preview's
+                                    📤 提交; <seq>: the draft's when it was shown)
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ PEOPLE = "pp"
 PEOPLE_PATTERN = rf"^{PEOPLE}:"
 ROSTER = "ro"
 ROSTER_PATTERN = rf"^{ROSTER}:"
+SECTION = "sf"
+SECTION_PATTERN = rf"^{SECTION}:"
 DIGEST_LENGTH = 16
 
 _NUMBER = r"(0|[1-9][0-9]{0,18})"  # ASCII digits, no sign or leading zero, 19 at most
@@ -63,6 +67,7 @@ _CANCEL = f"{PEOPLE}:x"
 _ROSTER_FILE = re.compile(rf"{ROSTER}:([aAc]):([0-9a-f]{{{DIGEST_LENGTH}}})")
 _ROSTER_RETIRE = re.compile(rf"{ROSTER}:x:{_NUMBER}")
 _ROSTER_KEEP = f"{ROSTER}:n"
+_SECTION_SUBMIT = re.compile(rf"{SECTION}:s:{_NUMBER}:{_NUMBER}:{_NUMBER}")
 
 
 class Action(StrEnum):
@@ -248,6 +253,16 @@ class KeepItem:
 RosterTap = ApplyRoster | CancelRoster | RetireItem | KeepItem
 
 
+@dataclass(frozen=True)
+class SubmitFiled:
+    """Submit the draft of one item that a section file filled, if it is still the one
+    shown (`seq`)."""
+
+    period_id: int
+    work_item_id: int
+    seq: int
+
+
 # --- building -------------------------------------------------------------------------
 
 
@@ -313,6 +328,10 @@ def cancel_roster(digest: str) -> str:
 
 def retire_item(work_item_id: int) -> str:
     return f"{ROSTER}:x:{work_item_id}"
+
+
+def submit_filed(period_id: int, work_item_id: int, seq: int) -> str:
+    return f"{SECTION}:s:{period_id}:{work_item_id}:{seq}"
 
 
 def keep_item() -> str:
@@ -421,6 +440,15 @@ def parse_roster(data: str) -> RosterTap | None:
     if letter == "c":
         return CancelRoster(digest)
     return ApplyRoster(digest, drops=letter == "A")
+
+
+def parse_section(data: str) -> SubmitFiled | None:
+    """An `sf:` button's data, or None when it is not one this version knows."""
+    found = _SECTION_SUBMIT.fullmatch(data)
+    if found is None:
+        return None
+    period, item, seq = found.groups()
+    return SubmitFiled(int(period), int(item), int(seq))
 
 
 def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | PeopleTap | RosterTap | None:

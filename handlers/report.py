@@ -684,6 +684,15 @@ def _submitted_screen(
     return Screen(pack(blocks), keyboard)
 
 
+def submit_draft(
+    sender: Who, db: Session, book: DraftBook, draft: Draft, now: Callable[[], datetime]
+) -> Screen:
+    """Submit a draft that need not be the open one (a section file's preview, one per
+    item): it is opened, then submitted as by its own 📤 提交."""
+    book.keep(draft)
+    return _act_on(sender, db, book, draft, Action.SUBMIT, None, now)
+
+
 # --- the one check every draft action passes ----------------------------------------
 
 

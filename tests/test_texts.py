@@ -13,6 +13,7 @@ from bot.core.audit import Action
 from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
 from bot.core.roster import EDIT_PROBLEMS
+from bot.core.section import Problem
 from bot.core.status import State
 from bot.core.texts import (
     language_for,
@@ -40,6 +41,8 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     # `huibao period ...` says what happened to the period: one text per outcome.
     "period_{}": tuple(outcome.value for outcome in Outcome if outcome is not Outcome.UNKNOWN),
     "audit_{}": tuple(action.value for action in Action),  # `huibao audit`: one per change
+    "section_{}": tuple(Problem),  # a section file that cannot be read: one per problem
+    "section_rejected_{}": tuple(Rejection),
 }
 
 

@@ -288,6 +288,16 @@ class Draft:
         self._changed(Step.COLLECT)
         return True
 
+    def fill(self, progress: list[str], plan: list[str]) -> None:
+        """Both parts at once, as a section file gave them: the preview next, whatever
+        the draft held or was asking."""
+        self.progress, self.plan = list(progress), list(plan)
+        self.part, self.selected, self.step_before_cancel = Part.PROGRESS, None, None
+        self.origins = {}
+        self.pending, self.pending_step = None, None
+        self.pending_progress, self.pending_plan = [], []
+        self._changed(Step.PREVIEW)
+
     def carry_forward(self) -> None:
         """Start this month's progress from last month's plan."""
         self.progress = list(self.previous_plan)
