@@ -24,6 +24,7 @@ from handlers import (
     review,
     roster,
     section_file,
+    summary_import,
 )
 
 
@@ -51,12 +52,20 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
             filters.ChatType.PRIVATE & filters.Document.FileExtension("toml"), roster.on_file
         )
     )
-    # A liaison's section as a file (handlers/section_file.py): after the roster's .toml,
-    # before report.on_message; anyone who may not report gets what on_message says.
+    # A .docx from a coordinator is a past month's summary table to import
+    # (handlers/summary_import.py); anyone else's document is a liaison's section
+    # (handlers/section_file.py), and one who may not report gets what on_message says.
+    app.add_handler(
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.Document.FileExtension("docx"),
+            summary_import.on_file,
+        )
+    )
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, section_file.on_file)
     )
     app.add_handler(CallbackQueryHandler(section_file.on_button, pattern=buttons.SECTION_PATTERN))
+    app.add_handler(CallbackQueryHandler(summary_import.on_button, pattern=buttons.IMPORT_PATTERN))
     # Any private non-command message: input to an open report draft, else the fallback.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, report.on_message))
     app.add_handler(

@@ -29,6 +29,9 @@ is forged, old or unknown parses to None and its handler gives the polite answer
     ro:n                            keep it (the retirement not made)
     sf:s:<period>:<item>:<seq>      submit the draft a section file filled (its preview's
                                     📤 提交; <seq>: the draft's when it was shown)
+    im:a:<digest>                   import the summary table sent in chat (its preview's ✅;
+                                    <digest>: the first 16 hex digits of its SHA-256)
+    im:c:<digest>                   discard it
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ REVIEW_PATTERN = rf"^{REVIEW}:"
 PEOPLE = "pp"
 PEOPLE_PATTERN = rf"^{PEOPLE}:"
 ROSTER = "ro"
+IMPORT = "im"
+IMPORT_PATTERN = rf"^{IMPORT}:"
 ROSTER_PATTERN = rf"^{ROSTER}:"
 SECTION = "sf"
 SECTION_PATTERN = rf"^{SECTION}:"
@@ -64,6 +69,7 @@ _PERSON = re.compile(rf"{PEOPLE}:([vVcC]):{_NUMBER}")
 _ROLES = "|".join(role.value for role in PersonRole)
 _SUCCESSOR = re.compile(rf"{PEOPLE}:i:{_NUMBER}:({_ROLES})")
 _CANCEL = f"{PEOPLE}:x"
+_IMPORT_FILE = re.compile(rf"{IMPORT}:([ac]):([0-9a-f]{{{DIGEST_LENGTH}}})")
 _ROSTER_FILE = re.compile(rf"{ROSTER}:([aAc]):([0-9a-f]{{{DIGEST_LENGTH}}})")
 _ROSTER_RETIRE = re.compile(rf"{ROSTER}:x:{_NUMBER}")
 _ROSTER_KEEP = f"{ROSTER}:n"
@@ -328,6 +334,27 @@ def cancel_roster(digest: str) -> str:
 
 def retire_item(work_item_id: int) -> str:
     return f"{ROSTER}:x:{work_item_id}"
+
+
+@dataclass(frozen=True)
+class ImportTap:
+    """✅ import (or ✖️ discard) the summary table kept for its preview."""
+
+    digest: str
+    apply: bool
+
+
+def import_file(digest: str, *, apply: bool) -> str:
+    return f"{IMPORT}:{'a' if apply else 'c'}:{digest[:DIGEST_LENGTH]}"
+
+
+def parse_import(data: str) -> ImportTap | None:
+    """An `im:` button's data, or None when it is not one this version knows."""
+    found = _IMPORT_FILE.fullmatch(data)
+    if found is None:
+        return None
+    letter, digest = found.groups()
+    return ImportTap(digest, apply=letter == "a")
 
 
 def submit_filed(period_id: int, work_item_id: int, seq: int) -> str:

@@ -20,8 +20,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import Document, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import texts
@@ -249,3 +250,13 @@ async def reply(
     if chat is None:
         return None
     return await chat.send_message(text, reply_markup=markup)
+
+
+async def download(document: Document) -> bytes | None:
+    """A file a user sent, or None when Telegram would not give it (gone, too large)."""
+    try:
+        file = await document.get_file()
+        return bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.info("file not downloaded: %s", exc.message)
+        return None

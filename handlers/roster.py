@@ -16,11 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
-from telegram import CallbackQuery, Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from bot.core.audit import Action, Actor
+from bot.core.audit import Action
 from bot.core.roster import (
     Difference,
     EditError,
@@ -36,7 +36,15 @@ from bot.core.roster import (
 )
 from handlers import buttons
 from handlers.chunks import pack
-from handlers.common import ROSTER_EDITS, Refusal, Who, reply, services, with_db_or_refusal
+from handlers.common import (
+    ROSTER_EDITS,
+    Who,
+    download,
+    reply,
+    require,
+    services,
+    with_db_or_refusal,
+)
 from storage.audit import record
 from storage.prompts_roster import drop_upload, keep_upload, pending_upload
 from storage.roster import active_departments, apply_roster, current_roster, work_items
@@ -51,16 +59,6 @@ FILENAME = "roster.toml"
 class Answer:
     text: str
     markup: InlineKeyboardMarkup | None = None
-
-
-def _allowed(sender: Who) -> None:
-    refusal = sender.refused(ROSTER_EDITS)
-    if refusal is not None:
-        raise Refusal(sender.text(refusal))
-
-
-def _actor(sender: Who) -> Actor:
-    return Actor(sender.identity.telegram_id, sender.name)
 
 
 def _after_command(update: Update) -> str:
@@ -136,7 +134,7 @@ async def _answer(
     update: Update, context: ContextTypes.DEFAULT_TYPE, work: Callable[[Session, Who], Answer]
 ) -> None:
     def checked(db: Session, sender: Who) -> Answer:
-        _allowed(sender)
+        require(sender, ROSTER_EDITS)
         return work(db, sender)
 
     answer = await with_db_or_refusal(update, context, checked)
@@ -204,7 +202,7 @@ def _apply(
         return Answer(
             sender.text("roster_retire_ask", title=edit.subject, dropped=dropped), keyboard
         )
-    record(db, edit.action, _actor(sender), edit.subject, detail=edit.detail, now=now)
+    record(db, edit.action, sender.actor, edit.subject, detail=edit.detail, now=now)
     differences = diff_rosters(old, edit.roster, list(edit.origins))
     return Answer(
         sender.text("roster_done", changes=_changes(differences), effects=_effects(sender, change))
@@ -251,7 +249,7 @@ async def roster_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """/roster: the roster as a TOML file, to edit and send back."""
 
     def work(db: Session, sender: Who) -> tuple[Who, Roster]:
-        _allowed(sender)
+        require(sender, ROSTER_EDITS)
         return sender, current_roster(db)
 
     done = await with_db_or_refusal(update, context, work)
@@ -295,18 +293,8 @@ def _preview(
     return Answer(text, keyboard)
 
 
-async def _download(document: Document) -> bytes | None:
-    """The document's bytes, or None when Telegram would not give them."""
-    try:
-        file = await document.get_file()
-        return bytes(await file.download_as_bytearray())
-    except TelegramError as exc:
-        log.info("roster file not downloaded: %s", exc.message)
-        return None
-
-
 def _checked(db: Session, sender: Who) -> Who:
-    _allowed(sender)
+    require(sender, ROSTER_EDITS)
     return sender
 
 
@@ -324,7 +312,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if (document.file_size or 0) > MAX_FILE:
         await reply(update, too_big)
         return
-    data = await _download(document)
+    data = await download(document)
     if data is None:
         await reply(update, sender.text("roster_file_unreadable"))
         return
@@ -373,7 +361,7 @@ def _apply_file(
         "retired": change.deactivated,
         "changes": [f"{d.subject.value} {d.kind.value}: {d.name}" for d in differences],
     }
-    record(db, Action.ROSTER_LOAD, _actor(sender), FILENAME, detail=detail, now=now)
+    record(db, Action.ROSTER_LOAD, sender.actor, FILENAME, detail=detail, now=now)
     drop_upload(db, sender.identity.telegram_id)
     effects = _effects(sender, change)
     return Answer(

@@ -15,9 +15,8 @@ import logging
 from dataclasses import dataclass
 
 from sqlmodel import Session
-from telegram import Document, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core.draft import Draft, DraftBook
@@ -33,7 +32,7 @@ from bot.core.section import (
 from bot.core.status import has_version
 from handlers import buttons, report
 from handlers.chunks import pack
-from handlers.common import REPORTING, Who, reply, services, with_db
+from handlers.common import REPORTING, Who, download, reply, services, with_db
 from storage import drafts
 from storage.models import Period
 from storage.periods import current_period
@@ -48,15 +47,6 @@ UNPLACED_CHARS = 300  # of a paragraph not placed: enough to recognise it
 class Message:
     text: str
     markup: InlineKeyboardMarkup | None = None
-
-
-async def _download(document: Document) -> bytes | None:
-    try:
-        file = await document.get_file()
-        return bytes(await file.download_as_bytearray())
-    except TelegramError as exc:
-        log.info("section file not downloaded: %s", exc.message)
-        return None
 
 
 def _titles(db: Session, sender: Who) -> tuple[Who, list[str] | str] | None:
@@ -95,7 +85,7 @@ async def on_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _problem(sender, problem))
         return
     await chat.send_action(ChatAction.TYPING)
-    data = await _download(document)
+    data = await download(document)
     if data is None:
         await reply(update, _problem(sender, Problem.BROKEN))
         return

@@ -364,6 +364,15 @@ def says(text: str, /, **values: object) -> Check:
     )
 
 
+def answered(text: str) -> Check:
+    """The tap's answer (an alert) is this text, and nothing else is sent."""
+    return lambda c, role, replies: (
+        replies.answer is not None
+        and replies.answer.text == texts.plain(LANGUAGE[role], text)[:200]
+        and not replies
+    )
+
+
 def and_then(check: Check, done: Callable[[Session, Cast], bool]) -> Check:
     """The check, and the change the action made is in the database."""
 
@@ -548,6 +557,9 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
         roster_edit(and_then(anywhere(ADDED_ITEM), item_retired), answer=ANSWER)),
     ("✖️ 不停用 (ro:n)", tap(lambda c: "ro:n"),
         roster_edit(says("roster_kept"), answer=ANSWER)),
+    # No summary table was sent: a coordinator's (old) ✅ imports nothing and says so.
+    ("✅ 导入 a summary table (im:a)", tap(lambda c: "im:a:" + "0" * 16),
+        roster_edit(answered("import_stale"), answer=ANSWER)),
     # 孙丽, a liaison of 办公室 cast only for this, loses her access in the second row.
     ("🚫 收回 a liaison or approver (pp:v)", tap(lambda c: f"pp:v:{c.spare_id}"),
         console(with_buttons("孙丽"), answer=ANSWER)),
