@@ -83,3 +83,18 @@ async def test_a_liaison_sending_a_summary_is_not_importing(harness: Harness) ->
     replies = await liaison.send_document(SEPTEMBER, "九月.docx", caption="2015-09")
     assert not any("导入" in m.text for m in replies)
     assert counts(harness) == before
+
+
+async def test_after_importing_september_in_chat_octobers_report_offers_its_plan(
+    harness: Harness,
+) -> None:
+    coordinator = harness.coordinator()
+    await coordinator.send_document(SEPTEMBER, "九月.docx")  # the month from the title
+    await coordinator.tap("✅ 导入")
+    await coordinator.send("/period open 2015-10 2015-11-05 17:00")
+    liaison = await harness.liaison("youth", 3007, "郑凯")
+    replies = await liaison.send("/report")
+    replies = await liaison.tap(next(b for b in replies.last.buttons if "创新创业" in b))
+    assert "上月" in replies.last.text and "十月计划甲" in replies.last.text
+    replies = await liaison.tap("📋 以上月计划为起点")
+    assert "十月计划乙" in replies.last.text
