@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -20,13 +21,15 @@ from telegram.ext import ContextTypes
 
 from bot.core.periods import Month, PeriodError, parse_month
 from bot.core.texts import TerminalError
-from bot.core.word import ReadTable, month_of, read_summary
 from handlers import buttons, section_file
 from handlers.chunks import pack
 from handlers.common import ROSTER_EDITS, Who, download, reply, services, with_db
-from storage.imports import ImportOutcome, import_month
 from storage.prompts_import import KeptImport, drop_import, keep_import, kept_import
 from storage.roster import organisation_zone
+
+if TYPE_CHECKING:  # the Word reader loads python-docx: only when a file comes
+    from bot.core.word import ReadTable
+    from storage.imports import ImportOutcome
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +47,16 @@ def _coordinator(db: Session, sender: Who) -> Who | None:
 
 def _read(data: bytes, caption: str) -> Read:
     """The table and its month: the caption's YYYY-MM, else the title's (WordError)."""
+    from bot.core.word import month_of, read_summary
+
     table = read_summary(data)
     month = parse_month(caption.strip()) if caption.strip() else month_of(table)
     return Read(table, month, hashlib.sha256(data).hexdigest())
 
 
 def _import(db: Session, sender: Who, read: Read, name: str, *, dry_run: bool) -> ImportOutcome:
+    from storage.imports import import_month
+
     outcome = import_month(
         db, read.table, read.month, name, organisation_zone(db), actor=sender.actor
     )

@@ -167,7 +167,8 @@ def test_reminder_texts_exist_in_both_languages() -> None:
                     if n.startswith(("reminder_", "digest_", "mute_", "remind_"))}  # fmt: skip
     assert {"reminder_text", "reminder_button", "digest_text", "mute_done", "mute_off",
             "mute_no_period", "remind_done", "remind_no_period"} <= ours  # fmt: skip
-    late = [{"department": "办公室<b>", "owed": [{"title": "团的制度建设", "draft": True}],
+    owed = [{"title": "团的制度建设", "draft": True, "pending": False}]
+    late = [{"department": "办公室<b>", "owed": owed,
              "no_liaison": False, "unreachable": ["王芳"], "muted": []}]  # fmt: skip
     for language in ("zh-CN", "en"):
         full = texts.text(language, "digest_text", month="2015-10", due="2015-11-05 17:00",
