@@ -1,24 +1,34 @@
-"""Read a monthly summary table back from Word, as offices have them: past months brought
-into huibao (``huibao import``) so the first month already has last month's plan.
+"""Reading Word (.docx) files, as offices and departments write them: the one place that
+opens a .docx and walks its content, and the monthly summary table read back from it
+(``huibao import``: past months brought into huibao so the first month already has last
+month's plan). A department's section file (bot.core.section) is read with the same
+reader.
 
-Offices' tables differ from the one huibao writes, so the reader is lenient:
+The reader is lenient, because offices' files differ from the ones huibao writes:
 
+* the file is checked once (too large, an old .doc, encrypted, not a .docx, broken) and
+  read with the standard library (zipfile, ElementTree: no external entity is expanded,
+  and a part that declares entities is refused);
+* the body is walked in order as paragraphs and tables, through content controls;
+* table grids: gridSpan places a cell in each of its grid columns, gridBefore skips
+  columns, and the lower parts of a vertically merged (vMerge) cell are marked as such;
+  a table nested in a cell reads as the cell's lines, and is a table of its own too;
 * columns are found by their header text (序号 / 重点工作 / 本月（份）推进情况 /
-  下一步（推进）计划 and close variants, see ``_COLUMNS``); a 责任部门 column is kept as
-  the row's ``departments``; other columns are ignored;
-* a header row repeated on later pages is skipped; a table without a header right after
-  a summary table with as many columns goes on with it (a table cut in two);
-* merged cells: gridSpan places a cell in its grid columns, and a vertically merged
-  (vMerge) 重点工作 cell belongs to every row it spans: those rows are one item's;
-* tables nested in a layout table are found, and several tables in one file are read;
+  下一步（推进）计划 and close variants, see ``_COLUMNS``); other columns are ignored;
 * Word's automatic numbering (numPr: the number Word shows is not in the text) is written
-  out as a typed marker, so the cell splits into items with the rules of bot.core.items,
-  like a pasted block; typed numbers, soft line breaks, blank paragraphs and leading
-  spaces or tabs are read as bot.core.items reads a paste.
+  out as a typed marker, so the text splits into items with the rules of bot.core.items,
+  like a pasted block.
 
 The reader only needs where each automatically numbered item starts, not the number Word
-would show, so it counts the numbered paragraphs of each cell itself (a level-0 paragraph
-is the next item, a deeper one a sub-item) instead of evaluating numbering.xml.
+would show, so it counts the numbered paragraphs of each cell (and of the body) itself: a
+level-0 paragraph is the next item, a deeper one a sub-item, instead of evaluating
+numbering.xml.
+
+For the summary (``read_summary``): a 责任部门 column is kept as the row's
+``departments``; a header row repeated on later pages is skipped; a table without a header
+right after a summary table with as many columns goes on with it (a table cut in two); a
+vertically merged 重点工作 cell makes its rows one item's; typed numbers, soft line breaks,
+blank paragraphs and leading spaces or tabs are read as bot.core.items reads a paste.
 """
 
 from __future__ import annotations
@@ -28,13 +38,11 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
-
-import docx
-from docx.oxml.ns import qn
+from xml.etree import ElementTree
 
 from bot.core.items import clean_item, split_items
 from bot.core.periods import Month
@@ -42,37 +50,297 @@ from bot.core.status import WorkItemView
 from bot.core.texts import TerminalError
 
 __all__ = [
+    "Cell",
+    "Column",
+    "Docx",
+    "DocxError",
+    "Flaw",
     "Matching",
     "ReadRow",
     "ReadTable",
+    "Row",
+    "Table",
     "Unmatched",
     "WordError",
+    "blocks",
+    "distinct",
+    "header",
     "match_items",
     "month_of",
     "normalise_title",
+    "open_docx",
     "read_summary",
 ]
 
+Element = ElementTree.Element
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, and an encrypted .docx
+_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
+_MAX_UNZIPPED = 40 * 1024 * 1024  # guards against a zip that unpacks to gigabytes
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    RuntimeError,  # an encrypted zip member
+    NotImplementedError,  # a compression method zipfile does not know
+)
 
-class WordError(TerminalError):
-    """The file cannot be read as a summary table (texts ``word_*`` in templates/cli/import)."""
+
+# ---------------------------------------------------------------------- opening
 
 
-@dataclass
-class ReadRow:
-    """One key work item's row as the file has it (rows of one merged item joined)."""
+class Flaw(StrEnum):
+    """Why bytes cannot be read as a .docx; each reader names it in its own words."""
 
-    title: str
-    progress: list[str] = field(default_factory=list)
-    plan: list[str] = field(default_factory=list)
-    departments: str = ""
+    TOO_LARGE = "too_large"
+    OLD_DOC = "old_doc"  # Word 97-2003 .doc (an OLE file)
+    ENCRYPTED = "encrypted"  # Word keeps an encrypted .docx in an OLE file
+    NOT_DOCX = "not_docx"  # not a zip at all
+    BROKEN = "broken"
+
+
+class DocxError(Exception):
+    def __init__(self, flaw: Flaw, detail: str = "") -> None:
+        super().__init__(detail or flaw.value)
+        self.flaw, self.detail = flaw, detail or flaw.value
 
 
 @dataclass(frozen=True)
-class ReadTable:
-    title: str  # the title paragraph, e.g. "10月份重点工作推进情况汇总表"
-    rows: list[ReadRow]
-    year: int | None  # a hint from the file's properties
+class Docx:
+    """The parts of a .docx the readers use."""
+
+    body: Element
+    styles: dict[str, int]  # paragraph styles that number their paragraphs: id → level
+    properties: dict[str, str]  # core properties by local name: title, created, …
+
+
+def open_docx(data: bytes, max_bytes: int) -> Docx:
+    """The document, or a DocxError naming why the bytes are not a readable .docx."""
+    if len(data) > max_bytes:
+        raise DocxError(Flaw.TOO_LARGE)
+    if data.startswith(_OLE_MAGIC):
+        raise DocxError(Flaw.ENCRYPTED if _ENCRYPTED_MARK in data else Flaw.OLD_DOC)
+    if not data.startswith(b"PK"):
+        raise DocxError(Flaw.NOT_DOCX)
+    parts = _parts(data, ("word/document.xml", "word/styles.xml", "docProps/core.xml"))
+    if "word/document.xml" not in parts:
+        raise DocxError(Flaw.BROKEN, "no word/document.xml")
+    body = _xml(parts["word/document.xml"]).find(_W + "body")
+    if body is None:
+        raise DocxError(Flaw.BROKEN, "no document body")
+    styles = _numbered_styles(_xml(parts["word/styles.xml"])) if "word/styles.xml" in parts else {}
+    core = _xml(parts["docProps/core.xml"]) if "docProps/core.xml" in parts else None
+    properties = {} if core is None else {_local(n.tag): n.text or "" for n in core}
+    return Docx(body, styles, properties)
+
+
+def _parts(data: bytes, names: tuple[str, ...]) -> dict[str, bytes]:
+    """Those of the named zip members the file has."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > _MAX_UNZIPPED:
+                raise DocxError(Flaw.BROKEN, "too large unpacked")
+            present = set(archive.namelist())
+            return {name: archive.read(name) for name in names if name in present}
+    except _ZIP_ERRORS as exc:
+        raise DocxError(Flaw.BROKEN, str(exc) or exc.__class__.__name__) from None
+
+
+def _xml(data: bytes) -> Element:
+    """An XML part; the standard library's parser expands no external entity, and expat
+    refuses entity bombs."""
+    if b"<!ENTITY" in data:
+        raise DocxError(Flaw.BROKEN, "entity declarations")  # Word never writes them
+    try:
+        return ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise DocxError(Flaw.BROKEN, str(exc)) from None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _val(element: Element | None, tag: str) -> str | None:
+    found = element.find(_W + tag) if element is not None else None
+    return None if found is None else found.get(_W + "val")
+
+
+def _level_of(num_pr: Element) -> int | None:
+    """The level a numPr numbers at; None when it switches numbering off (numId 0)."""
+    if _val(num_pr, "numId") == "0":
+        return None
+    level = _val(num_pr, "ilvl") or "0"
+    return int(level) if level.isdigit() else 0
+
+
+def _numbered_styles(styles: Element) -> dict[str, int]:
+    """Paragraph styles that number their paragraphs (List Number…): style id → level."""
+    found: dict[str, int] = {}
+    for style in styles.iter(_W + "style"):
+        num_pr = style.find(f"{_W}pPr/{_W}numPr")
+        level = _level_of(num_pr) if num_pr is not None else None
+        if level is not None:
+            found[style.get(_W + "styleId") or ""] = level
+    return found
+
+
+# ---------------------------------------------------------------------- content
+
+
+class _Numbers:
+    """Automatic numbering written out per cell (or body): level 0 counts 1, 2, …; a
+    deeper level counts （1）, （2）, … under its item."""
+
+    def __init__(self, styles: dict[str, int]) -> None:
+        self.styles = styles
+        self.top = 0
+        self.inner = 0
+
+    def marker(self, paragraph: Element) -> str:
+        level = self._level(paragraph)
+        if level is None:
+            return ""
+        if level == 0:
+            self.top, self.inner = self.top + 1, 0
+            return f"{self.top}."
+        self.inner += 1
+        return f"（{self.inner}）"
+
+    def _level(self, paragraph: Element) -> int | None:
+        ppr = paragraph.find(_W + "pPr")
+        if ppr is None:
+            return None
+        num_pr = ppr.find(_W + "numPr")
+        if num_pr is not None:
+            return _level_of(num_pr)
+        return self.styles.get(_val(ppr, "pStyle") or "")
+
+
+_TEXT_TAGS = frozenset(_W + tag for tag in ("t", "tab", "br", "cr"))
+
+
+def _paragraph_text(paragraph: Element) -> str:
+    """A paragraph as it reads: its text, tabs and soft line breaks (not page breaks)."""
+    chunks: list[str] = []
+    for node in paragraph.iter():
+        if node.tag not in _TEXT_TAGS:
+            continue
+        if node.tag == _W + "t":
+            chunks.append(node.text or "")
+        elif node.tag == _W + "tab":
+            chunks.append("\t")
+        elif node.get(_W + "type") in (None, "textWrapping"):
+            chunks.append("\n")
+    return "".join(chunks)
+
+
+def _contents(parent: Element) -> Iterator[Element]:
+    """Paragraphs and tables in order, through content controls (w:sdt)."""
+    for child in parent:
+        if child.tag in (_W + "p", _W + "tbl"):
+            yield child
+        elif child.tag == _W + "sdt":
+            content = child.find(_W + "sdtContent")
+            if content is not None:
+                yield from _contents(content)
+
+
+@dataclass(eq=False)
+class Cell:
+    """A table cell: its lines (blank paragraphs left out, leading spaces stripped,
+    automatic numbers written out, a nested table's cells after), and whether it is the
+    lower part of a vertically merged cell (whose text the cell above holds). A cell
+    spanning grid columns is the same object in each."""
+
+    lines: list[str]
+    continued: bool = False
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+Row = dict[int, Cell]  # cells by grid column
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[Row]
+    inner: list[Table]  # the tables nested in its cells, in order
+
+    @property
+    def width(self) -> int:
+        return max((max(row) + 1 for row in self.rows if row), default=0)
+
+    def walk(self) -> Iterator[Table]:
+        """This table, then the tables nested in it, in document order."""
+        yield self
+        for table in self.inner:
+            yield from table.walk()
+
+
+def distinct(row: Row) -> list[Cell]:
+    """A row's cells once each, left to right (a spanning cell repeats in the grid)."""
+    return list({id(cell): cell for _, cell in sorted(row.items())}.values())
+
+
+def blocks(document: Docx) -> list[str | Table]:
+    """The body in order: each paragraph's text (automatic numbers written out) or a
+    table."""
+    numbers = _Numbers(document.styles)
+    out: list[str | Table] = []
+    for node in _contents(document.body):
+        if node.tag == _W + "tbl":
+            out.append(_table(node, document.styles))
+            continue
+        text = _paragraph_text(node)
+        out.append(numbers.marker(node) + text if text.strip() else text)
+    return out
+
+
+def _cell(tc: Element, styles: dict[str, int], inner: list[Table]) -> list[str]:
+    numbers = _Numbers(styles)
+    lines: list[str] = []
+    for node in _contents(tc):
+        if node.tag == _W + "tbl":
+            table = _table(node, styles)
+            inner.append(table)
+            lines += [line for row in table.rows for cell in distinct(row) for line in cell.lines]
+            continue
+        text = _paragraph_text(node)
+        if text.strip():
+            lines.append(numbers.marker(node) + text.lstrip(" \t\u3000"))
+    return lines
+
+
+def _table(tbl: Element, styles: dict[str, int]) -> Table:
+    """The table's rows with each cell in its grid columns."""
+    rows: list[Row] = []
+    inner: list[Table] = []
+    for tr in tbl.findall(_W + "tr"):
+        row: Row = {}
+        before = _val(tr.find(_W + "trPr"), "gridBefore") or "0"
+        column = int(before) if before.isdigit() else 0
+        for tc in tr.findall(_W + "tc"):
+            tc_pr = tc.find(_W + "tcPr")
+            span_text = _val(tc_pr, "gridSpan") or "1"
+            span = max(1, int(span_text)) if span_text.isdigit() else 1
+            merge = tc_pr.find(_W + "vMerge") if tc_pr is not None else None
+            continued = merge is not None and merge.get(_W + "val") in (None, "continue")
+            cell = Cell(_cell(tc, styles, inner), continued)
+            for at in range(column, column + span):
+                row[at] = cell
+            column += span
+        rows.append(row)
+    return Table(rows, inner)
+
+
+# ---------------------------------------------------------------------- columns
 
 
 class Column(StrEnum):
@@ -86,45 +354,17 @@ class Column(StrEnum):
 # Header text (normalised) → column; the first rule that holds wins, so 下一步推进计划 is
 # the plan although it says 推进, and 本月推进情况 the progress although it says 月.
 _COLUMNS: tuple[tuple[Column, tuple[str, ...]], ...] = (
-    (Column.PLAN, ("下一步", "下步", "计划", "打算")),
-    (Column.PROGRESS, ("推进情况", "完成情况", "进展", "进度", "落实情况", "工作情况", "本月")),
+    (Column.PLAN, ("下一步", "下步", "下月", "计划", "打算", "plan", "next")),
+    (
+        Column.PROGRESS,
+        ("推进情况", "完成情况", "进展", "进度", "落实情况", "工作情况", "本月", "progress"),
+    ),
     (Column.DEPARTMENTS, ("部门", "单位", "责任人")),
     (Column.NO, ("序号", "编号")),
-    (Column.TITLE, ("重点工作", "工作任务", "重点任务", "工作事项", "工作项目", "项目", "事项")),
+    (Column.TITLE, ("重点工作", "工作内容", "事项", "项目", "任务", "item")),  # 工作任务, …
 )
 _NO_EXACT = {"序", "号", "no"}
 _HEADER_MAX = 16  # a header names its column in a few characters
-_NOT_REPORTED = re.compile(r"^[（(]?未报送[）)]?$")
-_MISSING_LINE = re.compile(r"^[（(].*未报送.*[）)]$")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
-_MONTH = re.compile(r"(\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月")
-_CN_MONTHS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"十一": 11, "十二": 12}
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
-_MAX_BYTES = 20 * 1024 * 1024
-
-
-# ---------------------------------------------------------------------- opening
-
-
-def _open(data: bytes) -> Any:
-    """The python-docx document, or a WordError naming why it is not one."""
-    if len(data) > _MAX_BYTES:
-        raise WordError("word_too_large", limit=_MAX_BYTES // (1024 * 1024))
-    if data.startswith(_OLE_MAGIC):
-        # An encrypted .docx is an OLE file too, with an EncryptionInfo stream.
-        raise WordError("word_encrypted" if _ENCRYPTED_MARK in data else "word_doc")
-    if not data.startswith(b"PK"):
-        raise WordError("word_not_docx")
-    try:
-        return docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise WordError("word_broken", error=str(exc) or exc.__class__.__name__) from None
-    except Exception as exc:  # lxml's XMLSyntaxError, a content type python-docx refuses
-        raise WordError("word_broken", error=str(exc) or exc.__class__.__name__) from None
-
-
-# ---------------------------------------------------------------------- cells
 
 
 def normalise_title(text: str) -> str:
@@ -148,69 +388,71 @@ def _column_of(text: str) -> Column | None:
     return None
 
 
-class _Numbers:
-    """Automatic numbering written out per cell: level 0 counts 1, 2, …; a deeper level
-    counts （1）, （2）, … under its item."""
-
-    def __init__(self, styles: dict[str, int]) -> None:
-        self.styles = styles
-        self.top = 0
-        self.inner = 0
-
-    def marker(self, p: Any) -> str:
-        level = self._level(p)
-        if level is None:
-            return ""
-        if level == 0:
-            self.top, self.inner = self.top + 1, 0
-            return f"{self.top}."
-        self.inner += 1
-        return f"（{self.inner}）"
-
-    def _level(self, p: Any) -> int | None:
-        ppr = p.pPr
-        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
-        if num_pr is not None:
-            num_id = num_pr.find(qn("w:numId"))
-            if num_id is not None and num_id.get(qn("w:val")) == "0":
-                return None  # numbering switched off for this paragraph
-            ilvl = num_pr.find(qn("w:ilvl"))
-            return int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0
-        style = ppr.find(qn("w:pStyle")) if ppr is not None else None
-        if style is not None:
-            return self.styles.get(style.get(qn("w:val"), ""))
-        return None
-
-
-def _numbered_styles(document: Any) -> dict[str, int]:
-    """Paragraph styles that number their paragraphs (List Number…): style id → level."""
-    found: dict[str, int] = {}
-    for style in document.styles.element.iter(qn("w:style")):
-        ppr = style.find(qn("w:pPr"))
-        num_pr = ppr.find(qn("w:numPr")) if ppr is not None else None
-        if num_pr is None:
-            continue
-        num_id = num_pr.find(qn("w:numId"))
-        if num_id is not None and num_id.get(qn("w:val")) == "0":
-            continue
-        ilvl = num_pr.find(qn("w:ilvl"))
-        found[style.get(qn("w:styleId"), "")] = (
-            int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0
-        )
-    return found
-
-
-def _cell_lines(tc: Any, styles: dict[str, int]) -> list[str]:
-    """The cell's own paragraphs (not those of a table nested in it), automatic numbers
-    written out, soft breaks as line ends."""
-    numbers = _Numbers(styles)
-    lines: list[str] = []
-    for p in tc.iterchildren(qn("w:p")):
-        text = p.text
+def header(row: Row) -> dict[Column, int] | None:
+    """Column → grid column when the row is a header: every cell with text is a few
+    characters and no number, among them the title and the progress or plan column."""
+    found: dict[Column, int] = {}
+    for cell in distinct(row):
+        text = "".join(cell.lines)
         if not text.strip():
             continue
-        lines.append(numbers.marker(p) + text.lstrip(" \t\u3000"))
-    return lines
+        key = normalise_title(text)
+        if len(key) > _HEADER_MAX or key.isdigit():
+            return None  # a data row: a long title or text, a row number
+        column = _column_of(text)
+        if column is not None:  # else a column of no interest (备注, 完成时限)
+            found.setdefault(column, min(at for at, c in row.items() if c is cell))
+    if Column.TITLE in found and (Column.PROGRESS in found or Column.PLAN in found):
+        return found
+    return None
+
+
+# ---------------------------------------------------------------------- summary
+
+
+class WordError(TerminalError):
+    """The file cannot be read as a summary table (texts ``word_*`` in templates/cli/import)."""
+
+
+@dataclass
+class ReadRow:
+    """One key work item's row as the file has it (rows of one merged item joined)."""
+
+    title: str
+    progress: list[str] = field(default_factory=list)
+    plan: list[str] = field(default_factory=list)
+    departments: str = ""
+
+
+@dataclass(frozen=True)
+class ReadTable:
+    title: str  # the title paragraph, e.g. "10月份重点工作推进情况汇总表"
+    rows: list[ReadRow]
+    year: int | None  # a hint from the file's properties
+
+
+_MAX_BYTES = 20 * 1024 * 1024
+_FLAW_TEXTS = {
+    Flaw.TOO_LARGE: "word_too_large",
+    Flaw.OLD_DOC: "word_doc",
+    Flaw.ENCRYPTED: "word_encrypted",
+    Flaw.NOT_DOCX: "word_not_docx",
+    Flaw.BROKEN: "word_broken",
+}
+_NOT_REPORTED = re.compile(r"^[（(]?未报送[）)]?$")
+_MISSING_LINE = re.compile(r"^[（(].*未报送.*[）)]$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_MONTH = re.compile(r"(\d{1,2}|十[一二]?|[一二三四五六七八九])\s*月")
+_CN_MONTHS = {c: i for i, c in enumerate("一二三四五六七八九十", 1)} | {"十一": 11, "十二": 12}
+
+
+def _word_error(error: DocxError) -> WordError:
+    name = _FLAW_TEXTS[error.flaw]
+    if error.flaw is Flaw.TOO_LARGE:
+        return WordError(name, limit=_MAX_BYTES // (1024 * 1024))
+    if error.flaw is Flaw.BROKEN:
+        return WordError(name, error=error.detail)
+    return WordError(name)
 
 
 def _items(lines: list[str]) -> list[str]:
@@ -233,108 +475,44 @@ def _join_title(lines: Sequence[str]) -> str:
     return clean_item(out) if out else ""
 
 
-# ---------------------------------------------------------------------- tables
-
-
-@dataclass(frozen=True)
-class _Cell:
-    tc: Any
-    continued: bool  # a vMerge continuation: the cell above holds the text
-
-
-def _grid(tbl: Any) -> Iterator[tuple[Any, dict[int, _Cell]]]:
-    """Each row with its cells by grid column (a gridSpan cell in each of its columns)."""
-    for tr in tbl.iterchildren(qn("w:tr")):
-        cells: dict[int, _Cell] = {}
-        column = 0
-        tr_pr = tr.find(qn("w:trPr"))
-        before = tr_pr.find(qn("w:gridBefore")) if tr_pr is not None else None
-        if before is not None:
-            column += int(before.get(qn("w:val"), "0"))
-        for tc in tr.iterchildren(qn("w:tc")):
-            tc_pr = tc.find(qn("w:tcPr"))
-            span, continued = 1, False
-            if tc_pr is not None:
-                grid_span = tc_pr.find(qn("w:gridSpan"))
-                if grid_span is not None:
-                    span = max(1, int(grid_span.get(qn("w:val"), "1")))
-                v_merge = tc_pr.find(qn("w:vMerge"))
-                if v_merge is not None:
-                    continued = v_merge.get(qn("w:val"), "continue") != "restart"
-            for at in range(column, column + span):
-                cells[at] = _Cell(tc, continued)
-            column += span
-        yield tr, cells
-
-
-def _header(cells: dict[int, _Cell]) -> dict[Column, int] | None:
-    """Column → grid column when the row is a summary header: every cell with text is a
-    few characters and no number, among them the title and the progress or plan column."""
-    found: dict[Column, int] = {}
-    seen: set[int] = set()
-    for at, cell in sorted(cells.items()):
-        if id(cell.tc) in seen:
-            continue
-        seen.add(id(cell.tc))
-        text = "".join(p.text for p in cell.tc.iter(qn("w:p")))
-        if not text.strip():
-            continue
-        key = normalise_title(text)
-        if len(key) > _HEADER_MAX or key.isdigit():
-            return None  # a data row: a long title or text, a row number
-        column = _column_of(text)
-        if column is not None:  # else a column of no interest (备注, 完成时限)
-            found.setdefault(column, at)
-    if Column.TITLE in found and (Column.PROGRESS in found or Column.PLAN in found):
-        return found
-    return None
-
-
 class _Reader:
-    def __init__(self, styles: dict[str, int]) -> None:
-        self.styles = styles
+    def __init__(self) -> None:
         self.rows: list[ReadRow] = []
         self.columns: dict[Column, int] | None = None
         self.width = 0  # grid columns of the last summary table
 
-    def table(self, tbl: Any) -> None:
-        grid = list(_grid(tbl))
-        width = max((max(cells) + 1 for _, cells in grid if cells), default=0)
+    def table(self, table: Table) -> None:
+        width = table.width
         columns = self.columns if self.columns is not None and width == self.width else None
         last: ReadRow | None = None
-        for _, cells in grid:
-            header = _header(cells)
-            if header is not None:
-                columns, last = header, None
-                self.columns, self.width = header, width
+        for row in table.rows:
+            found = header(row)
+            if found is not None:
+                columns, last = found, None
+                self.columns, self.width = found, width
                 continue
             if columns is None:
                 continue
-            last = self._row(cells, columns, last)
+            last = self._row(row, columns, last)
 
-    def _text(self, cells: dict[int, _Cell], at: int | None) -> tuple[list[str], bool]:
-        if at is None or at not in cells:
+    @staticmethod
+    def _text(row: Row, at: int | None) -> tuple[list[str], bool]:
+        if at is None or at not in row:
             return [], False
-        cell = cells[at]
-        if cell.continued:
-            return [], True
-        return _cell_lines(cell.tc, self.styles), False
+        cell = row[at]
+        return ([], True) if cell.continued else (cell.lines, False)
 
-    def _row(
-        self, cells: dict[int, _Cell], columns: dict[Column, int], last: ReadRow | None
-    ) -> ReadRow | None:
+    def _row(self, row: Row, columns: dict[Column, int], last: ReadRow | None) -> ReadRow | None:
         """Read one data row; a row whose 重点工作 cell is merged from above extends that
         item, and one cell across the title and the text columns is a heading of a group
         of items ("一、党的建设"), no item. Returns the row the next one may continue."""
-        spans = {
-            id(cells[at].tc) for c, at in columns.items() if c is not Column.NO and at in cells
-        }
+        spans = {id(row[at]) for c, at in columns.items() if c is not Column.NO and at in row}
         if len(spans) == 1 and len(columns) > 2:
             return None
-        title, merged = self._text(cells, columns.get(Column.TITLE))
-        progress, _ = self._text(cells, columns.get(Column.PROGRESS))
-        plan, _ = self._text(cells, columns.get(Column.PLAN))
-        departments, _ = self._text(cells, columns.get(Column.DEPARTMENTS))
+        title, merged = self._text(row, columns.get(Column.TITLE))
+        progress, _ = self._text(row, columns.get(Column.PROGRESS))
+        plan, _ = self._text(row, columns.get(Column.PLAN))
+        departments, _ = self._text(row, columns.get(Column.DEPARTMENTS))
         if merged and last is not None:
             last.progress += _items(progress)
             last.plan += _items(plan)
@@ -343,41 +521,47 @@ class _Reader:
             return last
         if not (title or progress or plan):
             return last
-        row = ReadRow(_join_title(title), _items(progress), _items(plan), " ".join(departments))
-        self.rows.append(row)
-        return row
+        read = ReadRow(_join_title(title), _items(progress), _items(plan), " ".join(departments))
+        self.rows.append(read)
+        return read
 
 
-def _title_paragraph(document: Any) -> str:
+def _title_paragraph(body: list[str | Table]) -> str:
     """The document's title: the first body paragraph that names a month, else the first
     one with text (a soft break inside it joins the two halves)."""
-    texts = ["".join(p.text.split()) for p in document.element.body.iterchildren(qn("w:p"))]
+    texts = ["".join(block.split()) for block in body if isinstance(block, str)]
     texts = [t for t in texts if t]
     named = [t for t in texts if _MONTH.search(t)]
     return (named or texts or [""])[0]
 
 
-def _year_hint(document: Any) -> int | None:
-    props = document.core_properties
-    for text in (props.title, props.subject, props.keywords):
-        found = _YEAR.search(text or "")
+def _year_hint(properties: dict[str, str]) -> int | None:
+    for name in ("title", "subject", "keywords"):
+        found = _YEAR.search(properties.get(name, ""))
         if found:
             return int(found.group(1))
-    for moment in (props.created, props.modified):
-        if moment is not None:
-            return int(moment.year)
+    for name in ("created", "modified"):
+        year = properties.get(name, "").strip()[:4]
+        if year.isdigit():
+            return int(year)
     return None
 
 
 def read_summary(data: bytes) -> ReadTable:
     """The summary table(s) of a .docx: title, rows in document order, a year hint."""
-    document = _open(data)
-    reader = _Reader(_numbered_styles(document))
-    for tbl in document.element.body.iter(qn("w:tbl")):
-        reader.table(tbl)
+    try:
+        document = open_docx(data, _MAX_BYTES)
+    except DocxError as exc:
+        raise _word_error(exc) from None
+    body = blocks(document)
+    reader = _Reader()
+    for block in body:
+        if isinstance(block, Table):
+            for table in block.walk():
+                reader.table(table)
     if reader.columns is None:
         raise WordError("word_no_table")
-    return ReadTable(_title_paragraph(document), reader.rows, _year_hint(document))
+    return ReadTable(_title_paragraph(body), reader.rows, _year_hint(document.properties))
 
 
 # ---------------------------------------------------------------------- month
