@@ -23,13 +23,23 @@ for the liaison to see.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.core.draft import Rejection, accept
-from bot.core.items import Section, clean_item, split_sections
-from bot.core.word import Column, DocxError, Flaw, Row, Table, blocks, distinct, header, open_docx
+from bot.core.items import Section, split_sections
+from bot.core.word import (
+    Column,
+    DocxError,
+    Flaw,
+    Row,
+    Table,
+    blocks,
+    distinct,
+    header,
+    normalise_title,
+    open_docx,
+)
 
 __all__ = [
     "MAX_BYTES",
@@ -101,11 +111,8 @@ def problem_of_name(filename: str, size: int) -> Problem | None:
 # --- matching titles ------------------------------------------------------------------
 
 
-def title_key(text: str) -> str:
-    """What two spellings of a title share: no numbering, white space, punctuation or
-    symbols, Latin letters in lower case, full-width forms folded."""
-    folded = unicodedata.normalize("NFKC", clean_item(text.replace("\n", "")))
-    return "".join(c for c in folded.lower() if unicodedata.category(c)[0] in "LN")
+# What two spellings of a title share: the summary import's rule (bot.core.word).
+title_key = normalise_title
 
 
 class _Titles:
