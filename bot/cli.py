@@ -33,7 +33,7 @@ from storage import audit as audit_store
 from storage import periods as period_store
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
-from storage.people import RevokeOutcome, create_invite, people_by_department, revoke
+from storage.people import RevokeOutcome, audited_invite, people_by_department, revoke
 from storage.roster import (
     apply_roster,
     department_by_code,
@@ -258,8 +258,7 @@ def invite(dept_code: str, role: str) -> None:
         username = settings.bot_username or asyncio.run(_bot_username(settings))
         ttl = timedelta(days=settings.invite_ttl_days)
         made = PersonRole(role)
-        token = create_invite(session, department, ttl=ttl, created_by="cli", role=made)
-        audit_store.record(session, Action.INVITE, TERMINAL, department.name, detail={"role": role})
+        token = audited_invite(session, department, ttl=ttl, actor=TERMINAL, role=made)
         name = department.name
     click.echo(deep_link(username, token))
     click.echo(terminal("invite_made", role=role, department=name), err=True)

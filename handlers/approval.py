@@ -16,7 +16,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core import texts
-from bot.core.audit import Actor
+from bot.core.audit import submission_subject
 from bot.core.people import PersonRole
 from handlers import buttons, report
 from handlers.chunks import pack
@@ -109,10 +109,9 @@ def _approve(
     period, title = period_and_title(db, submission.period_id, submission.work_item_id)
     if period is None or not period.is_open:
         return sender.plain("approval_period_closed")
-    actor = Actor(sender.identity.telegram_id, sender.name)
+    subject = submission_subject(period.month, department.name, title)
     try:
-        subject = f"{period.month} {department.name}「{title}」"
-        approve(db, submission, version=tap.version, actor=actor, subject=subject, now=now())
+        approve(db, submission, version=tap.version, actor=sender.actor, subject=subject, now=now())
     except NotPending:
         changed = submission.version != tap.version
         return sender.plain("approval_changed" if changed else "approval_not_pending")

@@ -12,17 +12,15 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import texts
-from bot.core.audit import Action, Actor
 from bot.core.invites import deep_link
 from bot.core.people import PersonRole
 from bot.core.periods import local_text
 from handlers import buttons
 from handlers.common import COORDINATORS, Who, is_private, reply, services, who, with_db
 from handlers.menus import set_user_menu
-from storage import audit
 from storage.people import (
     InviteOutcome,
-    create_invite,
+    audited_invite,
     language_of,
     redeem_invite,
     set_language,
@@ -233,12 +231,10 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if role is None:
             return sender.text("invite_unknown_role", role=role_word[:32])
         days = svc.settings.invite_ttl_days
-        token = create_invite(
-            db, department, ttl=timedelta(days=days), created_by=sender.name, role=role
+        ttl = timedelta(days=days)
+        token = audited_invite(
+            db, department, ttl=ttl, actor=sender.actor, role=role, now=svc.now()
         )
-        actor = Actor(sender.identity.telegram_id, sender.name)
-        detail = {"role": role.value}
-        audit.record(db, Action.INVITE, actor, department.name, detail=detail, now=svc.now())
         return sender.text(
             _INVITE_TEXTS[role],
             department=department.name,

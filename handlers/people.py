@@ -21,7 +21,6 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.core import texts
-from bot.core.audit import Action
 from bot.core.invites import deep_link
 from bot.core.people import PersonRole
 from bot.core.periods import local_text
@@ -48,7 +47,6 @@ from handlers.common import (
 )
 from handlers.menus import set_user_menu
 from handlers.notices import Notice, send_notices
-from storage import audit
 from storage.models import Department
 from storage.people import (
     CoordinatorOutcome,
@@ -57,8 +55,8 @@ from storage.people import (
     PersonView,
     RevokeOutcome,
     add_coordinator,
+    audited_invite,
     coordinators,
-    create_invite,
     identify,
     language_of,
     liaison_by_id,
@@ -317,16 +315,9 @@ def _invite(db: Session, sender: Who, tap: InviteSuccessor, svc: Services) -> Ta
     if department is None or not department.active:
         return _refused(sender.plain("people_department_gone"))
     days = svc.settings.invite_ttl_days
-    token = create_invite(
-        db, department, ttl=timedelta(days=days), created_by=sender.name, role=tap.role
-    )
-    audit.record(
-        db,
-        Action.INVITE,
-        sender.actor,
-        department.name,
-        detail={"role": tap.role.value},
-        now=svc.now(),
+    ttl = timedelta(days=days)
+    token = audited_invite(
+        db, department, ttl=ttl, actor=sender.actor, role=tap.role, now=svc.now()
     )
     link = deep_link(svc.bot_username, token)
     text = sender.text(

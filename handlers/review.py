@@ -21,7 +21,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core import texts
-from bot.core.audit import Action, Actor, AuditEntry
+from bot.core.audit import Action, Actor, AuditEntry, submission_subject
 from bot.core.periods import local_text
 from bot.core.review import (
     MAX_REASON_CHARS,
@@ -477,7 +477,7 @@ def _answer_return(
                 version=version,
                 reason=reason,
                 actor=actor,
-                subject=f"{month} {department}「{title}」",
+                subject=submission_subject(month, department, title),
                 now=now,
             )
         except NotPending:

@@ -224,6 +224,22 @@ def create_invite(
     return token
 
 
+def audited_invite(
+    session: Session,
+    department: Department,
+    *,
+    ttl: timedelta,
+    actor: Actor,
+    role: PersonRole = PersonRole.LIAISON,
+    now: datetime | None = None,
+) -> str:
+    """An invite a coordinator (or the terminal) made: the token, and its audit entry."""
+    token = create_invite(session, department, ttl=ttl, created_by=actor.name or "cli", role=role)
+    detail = {"role": role.value}
+    audit.record(session, Action.INVITE, actor, department.name, detail=detail, now=now)
+    return token
+
+
 class InviteOutcome(Enum):
     BOUND = "bound"
     UNKNOWN = "unknown"

@@ -49,6 +49,11 @@ class Actor:
 TERMINAL = Actor(None, "")
 
 
+def submission_subject(month: str, department: str, title: str) -> str:
+    """How the trail names a department's part of a key work item in a month."""
+    return f"{month} {department}「{title}」"
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     at: datetime  # UTC
