@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core.texts import TerminalError
@@ -13,6 +14,9 @@ from bot.core.texts import TerminalError
 # The organisation's zone when neither the roster nor TIMEZONE names one.
 DEFAULT_ZONE = "Asia/Shanghai"
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_QUARTER = re.compile(r"^(\d{4})-?[Qq]([1-4])$")
+_HALF = re.compile(r"^(\d{4})-?[Hh]([12])$")
+_YEAR = re.compile(r"^(\d{4})$")
 
 
 class PeriodError(TerminalError, ValueError):
@@ -52,6 +56,83 @@ def parse_month(text: str) -> Month:
     if not 1 <= month <= 12 or year < 2000:
         raise PeriodError("bad_month", text=text)
     return Month(year, month)
+
+
+class Span(StrEnum):
+    """What a range of months is, for its title: 10月, 第四季度, 下半年, 年度 or 10月—12月."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF = "half"
+    YEAR = "year"
+    MONTHS = "months"  # any A..B
+
+
+@dataclass(frozen=True)
+class MonthRange:
+    """The months a roll-up or a chart covers, first and last included."""
+
+    first: Month
+    last: Month
+    span: Span
+    number: int = 0  # the quarter (1–4) or half (1–2); 0 otherwise
+
+    def months(self) -> list[Month]:
+        found, month = [], self.first
+        while month <= self.last:
+            found.append(month)
+            month = month.next()
+        return found
+
+    def __str__(self) -> str:
+        """As the user wrote it, normalised: 2015-10, 2015-Q4, 2015-H2, 2015, 2015-10..2015-12."""
+        year = self.first.year
+        return {
+            Span.MONTH: str(self.first),
+            Span.QUARTER: f"{year}-Q{self.number}",
+            Span.HALF: f"{year}-H{self.number}",
+            Span.YEAR: str(year),
+            Span.MONTHS: f"{self.first}..{self.last}",
+        }[self.span]
+
+
+def _months(year: int, first: int, last: int, span: Span, number: int = 0) -> MonthRange:
+    if year < 2000:
+        raise PeriodError("bad_range", text=str(year))
+    return MonthRange(Month(year, first), Month(year, last), span, number)
+
+
+MAX_RANGE_MONTHS = 120  # ten years: more is a typo, not a report
+
+
+def parse_range(text: str) -> MonthRange:
+    """'2015-10', '2015-Q4', '2015-H2', '2015' or '2015-10..2015-12' → the months it covers."""
+    wanted = text.strip()
+    if quarter := _QUARTER.match(wanted):
+        number = int(quarter.group(2))
+        return _months(int(quarter.group(1)), 3 * number - 2, 3 * number, Span.QUARTER, number)
+    if half := _HALF.match(wanted):
+        number = int(half.group(2))
+        return _months(int(half.group(1)), 6 * number - 5, 6 * number, Span.HALF, number)
+    if year := _YEAR.match(wanted):
+        return _months(int(year.group(1)), 1, 12, Span.YEAR)
+    if ".." in wanted:
+        start, _, end = wanted.partition("..")
+        try:
+            first, last = parse_month(start), parse_month(end)
+        except PeriodError:
+            raise PeriodError("bad_range", text=text) from None
+        if last < first:
+            first, last = last, first
+        found = MonthRange(first, last, Span.MONTHS)
+        if len(found.months()) > MAX_RANGE_MONTHS:
+            raise PeriodError("range_too_long", text=text, limit=MAX_RANGE_MONTHS)
+        return found
+    try:
+        month = parse_month(wanted)
+    except PeriodError:
+        raise PeriodError("bad_range", text=text) from None
+    return MonthRange(month, month, Span.MONTH)
 
 
 def parse_due(text: str, tz: ZoneInfo) -> datetime:
