@@ -223,23 +223,23 @@ class Tapped:
 
 
 def _readable(sender: Who, db: Session, tap: HistoryTap) -> DepartmentView | str:
-    """The department whose history the sender may read here, or the refusal's text name:
+    """The department whose history the sender may read here, or the refusal to answer:
     a coordinator any; a liaison or approver their own, on an item it reports on or once
     handed in for."""
     department = store.department(db, tap.department_id)
     if sender.is_a(Role.COORDINATOR):
         if department is None or store.item_title(db, tap.work_item_id) is None:
-            return "stale_button"
+            return sender.plain("stale_button")
         return department
     refusal = sender.refused(OWN)
     if refusal is not None:
-        return refusal
+        return sender.plain(refusal)
     own = sender.identity.department
     if department is None or own is None or own.id != department.id:
-        return "hist_not_yours"
+        return sender.plain("hist_not_yours")
     owned = {item.id for item in store.department_items(db, department.id)}
     if tap.work_item_id not in owned and not store.has_history(db, own.id, tap.work_item_id):
-        return "hist_not_yours"
+        return sender.plain("hist_not_yours")
     return department
 
 
@@ -248,7 +248,7 @@ def _tap(sender: Who, db: Session, tap: HistoryTap | None) -> Tapped:
         return Tapped(sender.plain("stale_button"))
     department = _readable(sender, db, tap)
     if isinstance(department, str):
-        return Tapped(sender.plain(department))
+        return Tapped(department)
     shown = page_screen(sender, db, department, tap.work_item_id, tap.page)
     if tap.digest is None:
         return Tapped(new=shown)
