@@ -294,3 +294,28 @@ async def test_a_renamed_item_keeps_its_history(harness: Harness, tmp_path: Path
     with session_scope(harness.engine) as db:
         assert len(db.exec(select(Period)).all()) == 2
         assert len(db.exec(select(Submission)).all()) == 2
+
+
+async def test_a_month_too_long_for_a_message_goes_on_over_pages(harness: Harness) -> None:
+    """A month imported from a long Word table: one paragraph longer than a message."""
+    sentence = "围绕从严治团要求，持续推进团干部队伍建设。"
+    giant = sentence * 300  # about 6 300 characters, one paragraph
+    with session_scope(harness.engine) as db:
+        item = db.exec(select(WorkItem).where(WorkItem.title == ITEM)).one()
+        org = db.exec(select(Department).where(Department.code == "org")).one()
+        period = open_period(db, "2015-10", local("2015-11-05 17:00"))
+        submission = submission_for(db, period, item.id or 0, org.id or 0)
+        submit(db, submission, progress=[giant], plan=["继续"], by=3001, read_version=0)
+        close_period(db, period)
+    liaison = await harness.liaison("org", 3001, "王芳")
+    await liaison.send("/history 3")
+    pages = [liaison.last.text]
+    while OLDER in liaison.last.buttons:
+        replies = await liaison.tap(OLDER)
+        pages.append(replies.last.text)
+    assert len(pages) >= 2
+    assert all("2015年10月（续）" in page for page in pages[1:])
+    lines = [line for page in pages for line in page.splitlines()[1:]]
+    pieces = [line for line in lines if line.startswith(sentence[:4])]
+    assert "".join(pieces) == giant  # every character, in order, once
+    assert all(piece.endswith("。") for piece in pieces)  # split at a sentence's end
