@@ -25,7 +25,6 @@ from handlers import buttons
 from handlers.buttons import MAX_PAGES, HistoryTap
 from handlers.chunks import SCREEN_CHARS
 from handlers.common import (
-    CONSOLE,
     Needs,
     Refusal,
     Role,
@@ -195,8 +194,7 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args = list(context.args or [])
 
     def work(db: Session, sender: Who) -> Screen:
-        if sender.is_a(Role.COORDINATOR):
-            require(sender, CONSOLE)
+        if sender.is_a(Role.COORDINATOR):  # anywhere, as /show (CONSOLE)
             return _coordinator_screen(sender, db, args)
         require(sender, OWN)
         own = sender.identity.department
