@@ -16,6 +16,7 @@ from handlers import (
     approval,
     buttons,
     coordinator,
+    history,
     onboarding,
     once,
     people,
@@ -85,6 +86,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     # Reading a department's report and returning items for revision (handlers/review.py).
     app.add_handler(CommandHandler("show", review.show_command))
     app.add_handler(CallbackQueryHandler(review.on_button, pattern=buttons.REVIEW_PATTERN))
+    # A department's past reports on an item, month by month (handlers/history.py).
+    app.add_handler(CommandHandler("history", history.history_command))
+    app.add_handler(CallbackQueryHandler(history.on_button, pattern=buttons.HISTORY_PATTERN))
 
     # People (handlers/people.py): who reports for each department, revoking, successors,
     # coordinators.

@@ -32,6 +32,12 @@ is forged, old or unknown parses to None and its handler gives the polite answer
     im:a:<digest>                   import the summary table sent in chat (its preview's ✅;
                                     <digest>: the first 16 hex digits of its SHA-256)
     im:c:<digest>                   discard it
+    hi:<department>:<item>          a department's past reports on an item (/history's
+                                    list): the newest page
+    hi:<department>:<item>:<page>:<digest>
+                                    another page of them (◀ 较新 / 较早 ▶); <digest>: the
+                                    first 16 hex digits of the history's (an old page's
+                                    button is told from the current one)
 """
 
 from __future__ import annotations
@@ -58,7 +64,10 @@ IMPORT_PATTERN = rf"^{IMPORT}:"
 ROSTER_PATTERN = rf"^{ROSTER}:"
 SECTION = "sf"
 SECTION_PATTERN = rf"^{SECTION}:"
+HISTORY = "hi"
+HISTORY_PATTERN = rf"^{HISTORY}:"
 DIGEST_LENGTH = 16
+MAX_PAGES = 1000  # a history page's number has at most 3 digits: the data stays in 64 bytes
 
 _NUMBER = r"(0|[1-9][0-9]{0,18})"  # ASCII digits, no sign or leading zero, 19 at most
 _OPEN = re.compile(rf"{REPORT}:([or]):{_NUMBER}:{_NUMBER}")
@@ -74,6 +83,9 @@ _ROSTER_FILE = re.compile(rf"{ROSTER}:([aAc]):([0-9a-f]{{{DIGEST_LENGTH}}})")
 _ROSTER_RETIRE = re.compile(rf"{ROSTER}:x:{_NUMBER}")
 _ROSTER_KEEP = f"{ROSTER}:n"
 _SECTION_SUBMIT = re.compile(rf"{SECTION}:s:{_NUMBER}:{_NUMBER}:{_NUMBER}")
+_HISTORY = re.compile(
+    rf"{HISTORY}:{_NUMBER}:{_NUMBER}(?::(0|[1-9][0-9]{{0,2}}):([0-9a-f]{{{DIGEST_LENGTH}}}))?"
+)
 
 
 class Action(StrEnum):
@@ -478,9 +490,45 @@ def parse_section(data: str) -> SubmitFiled | None:
     return SubmitFiled(int(period), int(item), int(seq))
 
 
-def parse(data: str) -> ReportTap | ChooseLanguage | ReviewTap | PeopleTap | RosterTap | None:
+@dataclass(frozen=True)
+class HistoryTap:
+    """A page of a department's past reports on a key work item; `digest` None: the newest
+    page, from the /history list."""
+
+    department_id: int
+    work_item_id: int
+    page: int = 0
+    digest: str | None = None
+
+
+def history_page(department_id: int, work_item_id: int, page: int, digest: str) -> str:
+    """A page button of the history (`page` under MAX_PAGES)."""
+    return f"{HISTORY}:{department_id}:{work_item_id}:{page}:{digest[:DIGEST_LENGTH]}"
+
+
+def open_history(department_id: int, work_item_id: int) -> str:
+    """An item's button in the /history list."""
+    return f"{HISTORY}:{department_id}:{work_item_id}"
+
+
+def parse_history(data: str) -> HistoryTap | None:
+    """A `hi:` button's data, or None when it is not one this version knows."""
+    found = _HISTORY.fullmatch(data)
+    if found is None:
+        return None
+    department, item, page, digest = found.groups()
+    if page is None:
+        return HistoryTap(int(department), int(item))
+    return HistoryTap(int(department), int(item), int(page), digest)
+
+
+def parse(
+    data: str,
+) -> ReportTap | ChooseLanguage | ReviewTap | PeopleTap | RosterTap | HistoryTap | None:
     """Any button's data."""
-    for parser in (parse_report, parse_language, parse_review, parse_people, parse_roster):
+    parsers = (parse_report, parse_language, parse_review, parse_people, parse_roster,
+               parse_history)  # fmt: skip
+    for parser in parsers:
         found = parser(data)
         if found is not None:
             return found

@@ -8,11 +8,12 @@ from bot.core import texts
 from storage.people import Identity
 
 STRANGER = ("start", "help", "lang")
-LIAISON = ("report", "mute", "cancel", "whoami", "help", "lang")
-APPROVER = ("pending", "mute", "whoami", "help", "lang")
+LIAISON = ("report", "history", "mute", "cancel", "whoami", "help", "lang")
+APPROVER = ("pending", "history", "mute", "whoami", "help", "lang")
 COORDINATOR = (
     "status",
     "show",
+    "history",
     "compile",
     "period",
     "remind",

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from bot.core.audit import AuditEntry
-from bot.core.review import DepartmentReport, ReviewItem, RevisionEntry
+from bot.core.review import DepartmentReport, ReviewItem, RevisionEntry, match_department
 from bot.core.status import DepartmentView, SubmissionStatus, state_of
 from storage import audit
 from storage.models import Department, Period, PeriodItem, Submission
@@ -32,11 +32,7 @@ def departments(session: Session, period_id: int) -> list[DepartmentView]:
 
 def find_department(session: Session, period_id: int, wanted: str) -> DepartmentView | None:
     """The period's department whose code or name is `wanted` (case-insensitive code)."""
-    wanted = wanted.strip()
-    for department in departments(session, period_id):
-        if wanted.lower() == department.code.lower() or wanted == department.name:
-            return department
-    return None
+    return match_department(departments(session, period_id), wanted)
 
 
 def _returns(session: Session, submission_ids: list[int]) -> dict[int, AuditEntry]:

@@ -484,6 +484,19 @@ def returners(
     return {**cells, "coordinator": coordinator, "approver": approver}
 
 
+def readers(own: Check, office: Check | str, coordinator: Check, *, answer: str = "") -> Cells:
+    """Who may read a department's past reports (/history): its liaisons and approver, and
+    a coordinator; `office`: what 办公室's people get (their own list, or for 组织部's button
+    the refusal)."""
+    cells: Cells = dict.fromkeys(("other", "other_approver", "moved"), office)
+    return {**cells, "stranger": answer + STRANGER, "revoked": answer + REVOKED,
+            "liaison": own, "approver": own, "coordinator": coordinator}  # fmt: skip
+
+
+def handed_in_item(c: Cast) -> int:
+    return one_id(c, WorkItem, WorkItem.title == HANDED_IN)
+
+
 def approvers(check: Check, other: Check | str, *, answer: str = "") -> Cells:
     cells: Cells = dict.fromkeys(ROLES, answer + APPROVERS_ONLY)
     return {**cells, "stranger": answer + STRANGER, "revoked": answer + REVOKED,
@@ -538,6 +551,12 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
     ("/whoami", say("/whoami"), dict.fromkeys(ROLES, whoami)),
     ("/pending", say("/pending"), approvers(anywhere(PENDING), exactly("pending_none"))),
     ("/show DEPT [YYYY-MM]", say("/show org"), console(anywhere(DEPARTMENT, HANDED_IN))),
+    ("/history [DEPT] [ITEM]", say("/history"),
+        readers(with_buttons(HANDED_IN), with_buttons("团的制度建设"),
+                anywhere("/history office 1", "org"))),
+    ("🕘 历月报送 an item or a page (hi:)", tap(lambda c: f"hi:{c.org_id}:{handed_in_item(c)}"),
+        readers(anywhere(HANDED_IN, "开展专题培训"), ANSWER + "hist_not_yours",
+                anywhere(HANDED_IN, "开展专题培训"), answer=ANSWER)),
     ("/liaisons", say("/liaisons"), console(anywhere("王芳", "孙丽", "赵局"))),
     ("/coordinators", say("/coordinators"), console(anywhere("李明"))),
     ("/coordinators add ID NAME", say("/coordinators add 9200 周新"),

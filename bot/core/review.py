@@ -6,12 +6,13 @@ Pure core: storage/review.py reads the rows into these views; handlers/review.py
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
 from bot.core.audit import AuditEntry
-from bot.core.status import State, SubmissionStatus
+from bot.core.status import DepartmentView, State, SubmissionStatus
 
 MAX_REASON_CHARS = 500  # a reason is read on a phone, in one message with its title
 
@@ -20,6 +21,16 @@ MAX_REASON_CHARS = 500  # a reason is read on a phone, in one message with its t
 PROMPT_TTL = timedelta(hours=1)
 
 HANDED_IN = frozenset({SubmissionStatus.SUBMITTED, SubmissionStatus.PENDING})
+
+
+def match_department(departments: Iterable[DepartmentView], wanted: str) -> DepartmentView | None:
+    """The department whose code (any case) or name is `wanted`: how a coordinator names
+    one (/show, /history)."""
+    wanted = wanted.strip()
+    for department in departments:
+        if wanted.lower() == department.code.lower() or wanted == department.name:
+            return department
+    return None
 
 
 @dataclass(frozen=True)
