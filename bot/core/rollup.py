@@ -70,7 +70,7 @@ def _heading(month: Month, wanted: MonthRange) -> str:
 def document_order(months: Sequence[Sequence[int]]) -> list[int]:
     """Key work items (ids) in the order of the months' tables, oldest month first:
     the latest month's order, an item it no longer has placed after the item it
-    followed when it last appeared.
+    followed when it last appeared (or before the one it preceded).
 
     >>> document_order([[1, 2, 3], [1, 3, 4]])
     [1, 2, 3, 4]
@@ -80,16 +80,22 @@ def document_order(months: Sequence[Sequence[int]]) -> list[int]:
     order: list[int] = []
     for ids in reversed(months):
         previous: int | None = None
-        for item_id in ids:
+        for n, item_id in enumerate(ids):
             if item_id not in order:
-                order.insert(order.index(previous) + 1 if previous is not None else 0, item_id)
+                order.insert(_place(order, previous, ids[n + 1 :]), item_id)
             previous = item_id
     return order
 
 
-def assemble_rollup(
-    wanted: MonthRange, organisation: str, summaries: Iterable[Summary]
-) -> RollUp:
+def _place(order: list[int], previous: int | None, following: Sequence[int]) -> int:
+    """Where an item goes: after the item it followed, else before the first item that
+    followed it, else last."""
+    if previous is not None:
+        return order.index(previous) + 1
+    return next((order.index(i) for i in following if i in order), len(order))
+
+
+def assemble_rollup(wanted: MonthRange, organisation: str, summaries: Iterable[Summary]) -> RollUp:
     """The range's roll-up from the summaries of its months that have a period (any
     order; months outside the range are left out)."""
     by_month = {Month(s.year, s.month): s for s in summaries}

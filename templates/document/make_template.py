@@ -491,7 +491,9 @@ def build(output: Path = DEFAULT_OUTPUT, *, rollup: bool = False) -> Path:
             part._blob = part.blob.replace(b"Microsoft Macintosh Word", b"huibao")
 
     props = doc.core_properties
-    props.title = "重点工作推进情况汇总表（多月汇总模板）" if rollup else "月份重点工作推进情况汇总表（模板）"
+    props.title = (
+        "重点工作推进情况汇总表（多月汇总模板）" if rollup else "月份重点工作推进情况汇总表（模板）"
+    )
     props.author = "huibao"
     props.last_modified_by = "huibao"
     props.comments = ""
