@@ -425,8 +425,7 @@ def fill_rollup_row(cells: Any, doc: DocxDocument) -> None:
     # Each month the item existed in: its heading, then its paragraphs.
     months = ["{%p for m in r.months %}", "{{ m.heading }}", *text_cell("m.progress")]
     fill_cell(c_progress, [*months, "{%p endfor %}"], "表格正文", doc)
-    c_progress.paragraphs[1].style = doc.styles["月份标题"]
-    c_progress.paragraphs[5].style = doc.styles["表格居中"]
+    c_progress.paragraphs[1].style = doc.styles["月份标题"]  # （未报送） stays under it, left
     # The latest plan, with its month when it is not the item's last month.
     plan = ["{%p if r.plan_from %}", "{{ r.plan_from }}计划：", "{%p endif %}"]
     fill_cell(c_plan, [*plan, *text_cell("r.plan")], "表格正文", doc)
@@ -467,7 +466,8 @@ def build(output: Path = DEFAULT_OUTPUT, *, rollup: bool = False) -> Path:
         doc.add_paragraph(text, style="汇总表单位")
     if rollup:
         for text in ("{%p if absent_months %}", "（{{ absent_months }} 无填报期）", "{%p endif %}"):
-            doc.add_paragraph(text, style="未报送标注")
+            note = doc.add_paragraph(text, style="未报送标注")
+            note.paragraph_format.space_after = Pt(4)
         fill_rollup_row(build_table(doc, ROLLUP_COLUMN_WIDTHS_MM, ROLLUP_HEADERS), doc)
     else:
         fill_summary_row(build_table(doc), doc)
