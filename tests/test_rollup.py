@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from docx import Document
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
@@ -143,6 +145,39 @@ def test_document_order_keeps_the_latest_order_and_places_retired_items_where_th
     assert document_order([[7], [8]]) == [8, 7]
     assert document_order([[5, 1], [1, 6]]) == [5, 1, 6]
     assert document_order([]) == []
+
+
+MONTHS_OF_ITEMS = st.lists(  # each month of Q4: the ids of its items, in document order
+    st.lists(st.integers(1, 8), unique=True, max_size=8), min_size=3, max_size=3
+)
+
+
+@given(MONTHS_OF_ITEMS, st.lists(st.booleans(), min_size=3, max_size=3))
+def test_every_item_appears_once_under_exactly_its_months(
+    items: list[list[int]], present: list[bool]
+) -> None:
+    summaries = [
+        month(10 + n, [row(i, f"工作{i}", [f"{i}-{10 + n}"], []) for i in ids])
+        for n, ids in enumerate(items)
+        if present[n]
+    ]
+    rollup = assemble_rollup(parse_range("2015-Q4"), "", summaries)
+    kept = [ids for n, ids in enumerate(items) if present[n]]
+    assert sorted(r.item_id for r in rollup.rows) == sorted({i for ids in kept for i in ids})
+    for found in rollup.rows:
+        expected = [
+            Month(2015, 10 + n)
+            for n, ids in enumerate(items)
+            if present[n] and found.item_id in ids
+        ]
+        assert [m.month for m in found.months] == expected
+        assert [m.progress for m in found.months] == [
+            [f"{found.item_id}-{m.month}"] for m in expected
+        ]
+    # Within the latest month, the rows keep its order.
+    if kept:
+        latest = [r.item_id for r in rollup.rows if r.item_id in kept[-1]]
+        assert latest == kept[-1]
 
 
 def test_the_rollup_renders_with_bold_month_headings() -> None:

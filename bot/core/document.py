@@ -422,6 +422,12 @@ class Properties:
     subject: str
     author: str
 
+    @classmethod
+    def of(cls, title: str, subject: str, organisation: str, *, draft: bool) -> Properties:
+        """A draft's title carries the draft mark; the organisation is the author."""
+        mark = document_text("draft_mark") if draft else ""
+        return cls(title + mark, subject, one_line(organisation) or "huibao")
+
 
 def render_template(
     path: Path,
@@ -459,13 +465,13 @@ def render_template(
 
 def render_summary(summary: Summary, template: Path | None = None) -> bytes:
     """Render ``summary`` into the template; return the .docx bytes."""
-    path = Path(template) if template is not None else DEFAULT_TEMPLATE
     context = _context(summary)
-    mark = document_text("draft_mark") if summary.draft else ""
-    properties = Properties(
-        title=summary_title(summary) + mark,
-        subject=document_text("subject", year=summary.year, month=summary.month),
-        author=one_line(summary.organisation) or "huibao",
+    properties = Properties.of(
+        summary_title(summary),
+        document_text("subject", year=summary.year, month=summary.month),
+        summary.organisation,
+        draft=bool(summary.draft),
     )
     shapes = [_summary_shape(row) for row in context["rows"]]
+    path = Path(template) if template is not None else DEFAULT_TEMPLATE
     return render_template(path, SUMMARY_FIELDS, context, shapes, properties)

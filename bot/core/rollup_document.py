@@ -39,7 +39,7 @@ from bot.core.document import Properties, RowShape, TemplateFields, render_templ
 from bot.core.rollup import NumberedRollUpRow, RollUp, numbered_rollup_rows, rollup_subject
 from bot.core.rollup import rollup_title as default_title
 from bot.core.summary import one_line
-from bot.core.texts import TEMPLATES, document_text
+from bot.core.texts import TEMPLATES
 
 __all__ = ["ROLLUP_FIELDS", "ROLLUP_TEMPLATE", "render_rollup"]
 
@@ -89,13 +89,10 @@ def _shape(row: NumberedRollUpRow) -> RowShape:
 
 def render_rollup(rollup: RollUp, template: Path | None = None) -> bytes:
     """Render ``rollup`` into the template; return the .docx bytes."""
-    path = Path(template) if template is not None else ROLLUP_TEMPLATE
     rows = numbered_rollup_rows(rollup)
-    mark = document_text("draft_mark") if rollup.draft else ""
-    properties = Properties(
-        title=default_title(rollup) + mark,
-        subject=rollup_subject(rollup),
-        author=one_line(rollup.organisation) or "huibao",
+    properties = Properties.of(
+        default_title(rollup), rollup_subject(rollup), rollup.organisation, draft=rollup.draft
     )
     shapes = [_shape(row) for row in rows]
+    path = Path(template) if template is not None else ROLLUP_TEMPLATE
     return render_template(path, ROLLUP_FIELDS, _context(rollup, rows), shapes, properties)
