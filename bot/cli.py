@@ -27,7 +27,6 @@ from bot.core.periods import (
     Month,
     MonthRange,
     PeriodError,
-    Span,
     listed,
     local_text,
     parse_due,
@@ -478,7 +477,7 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
     from bot.core.document import render_summary
 
     wanted = parse_range(month)
-    if wanted.span is not Span.MONTH:
+    if wanted.first != wanted.last:  # 2015-10 and 2015-10..2015-10: the monthly table
         compile_rollup(wanted, out, template)
         return
     parsed = wanted.first

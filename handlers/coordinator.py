@@ -27,7 +27,7 @@ from bot.core.period_command import (
     PeriodInputError,
     parse_period_command,
 )
-from bot.core.periods import PeriodError, listed, local_text, parse_month
+from bot.core.periods import PeriodError, listed, local_text, parse_month, parse_range
 from bot.core.rollup import rollup_filename
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
@@ -148,7 +148,8 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         wanted = wanted_range(sender, args)
         if wanted is not None:
             return compile_rollup(sender, db, wanted)
-        found = find_period(sender, db, args)
+        month = [str(parse_range(args[0]).first)] if args else []  # 2015-10..2015-10 too
+        found = find_period(sender, db, month)
         summary, _ = build_summary(db, found)
         status = period_status(db, found, now)
         return Compiled(sender, summary, caption(sender, summary, status, now))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from bot.core.periods import MAX_RANGE_MONTHS, MonthRange, PeriodError, Span, parse_range
+from bot.core.periods import MAX_RANGE_MONTHS, MonthRange, PeriodError, parse_range
 from bot.core.rollup import RollUp
 from handlers.common import Refusal, Who
 from storage import periods as period_store
@@ -27,8 +27,9 @@ class CompiledRollUp:
 
 
 def wanted_range(sender: Who, args: list[str]) -> MonthRange | None:
-    """The range /compile names; None for a single month or none (the monthly table).
-    Raises the answer naming the forms a range takes when it is neither."""
+    """The range /compile names; None for none or for a single month (2015-10, or
+    2015-10..2015-10): the monthly table. Raises the answer naming the forms a range
+    takes when it is neither."""
     wanted = args[0].strip()[:64] if args else ""
     if not wanted:
         return None
@@ -40,7 +41,7 @@ def wanted_range(sender: Who, args: list[str]) -> MonthRange | None:
             "rollup_bad_range", text=wanted, too_long=too_long, limit=MAX_RANGE_MONTHS
         )
         raise Refusal(answer) from None
-    return None if found.span is Span.MONTH else found
+    return None if found.first == found.last else found
 
 
 def rollup_caption(sender: Who, rollup: RollUp) -> str:

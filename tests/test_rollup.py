@@ -3,7 +3,9 @@ document — each key work item's months under their headings and its latest pla
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +27,7 @@ from bot.core.rollup import (
 )
 from bot.core.rollup_document import ROLLUP_TEMPLATE, render_rollup
 from bot.core.summary import Contribution, Draft, Summary, SummaryRow
-from bot.double import FakeUser
+from bot.double import FakeUser, SentMessage
 from tests.harness import Harness
 from tests.test_console import (
     MISSING,
@@ -34,7 +36,6 @@ from tests.test_console import (
     local,
     report,
     small_office,
-    wait_for_document,
 )
 from tests.test_summary import rewrite_part
 from tests.test_summary_render import libreoffice_pdf, pdf_text
@@ -300,6 +301,19 @@ ROWS = [  # the Q4 roll-up's rows: title cell, progress cell, plan cell
 ]
 
 
+async def compiled(coordinator: FakeUser, wanted: str, timeout: float = 15.0) -> SentMessage:
+    """/compile `wanted`, and the document it sends (a new one, not an earlier one)."""
+    before = sum(1 for m in coordinator.messages if m.document is not None)
+    await coordinator.send(f"/compile {wanted}")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        documents = [m for m in coordinator.messages if m.document is not None]
+        if len(documents) > before:
+            return documents[-1]
+        await asyncio.sleep(0.05)  # the bot renders off the event loop
+    raise AssertionError(f"/compile {wanted} sent no document: {coordinator.messages[-3:]}")
+
+
 def table_rows(content: bytes) -> list[tuple[list[str], list[str], list[str]]]:
     table = Document(io.BytesIO(content)).tables[0]
     found = []
@@ -315,8 +329,7 @@ async def test_a_quarter_reported_in_chat_compiles_as_one_document(
 ) -> None:
     async with small_office(engine, tmp_path) as harness:
         coordinator = await a_reported_quarter(harness)
-        await coordinator.send("/compile 2015-Q4")
-        sent = await wait_for_document(coordinator)
+        sent = await compiled(coordinator, "2015-Q4")
         assert sent.document is not None and sent.caption is not None
         assert sent.document.filename == Q4 + ".docx"
         document = Document(io.BytesIO(sent.document.content))
@@ -330,24 +343,26 @@ async def test_a_quarter_reported_in_chat_compiles_as_one_document(
         ]
         (tmp_path / "q4.docx").write_bytes(sent.document.content)
 
-        # A plain month is still the monthly table.
-        await coordinator.send("/compile 2015-11")
-        monthly = await wait_for_document(coordinator)
-        assert monthly.document is not None
-        assert monthly.document.filename == "2015年11月重点工作推进情况汇总表.docx"
+        # A plain month is still the monthly table, and so is a range of one month.
+        for wanted in ("2015-11", "2015-11..2015-11"):
+            monthly = await compiled(coordinator, wanted)
+            assert monthly.document is not None
+            assert monthly.document.filename == "2015年11月重点工作推进情况汇总表.docx"
+            assert (
+                Document(io.BytesIO(monthly.document.content)).tables[0].rows[0].cells[2].text
+                == "本月份推进情况"
+            )
 
         # Every month closed: the final document.
         await close_month(coordinator, harness, "2015-12", "2016-01-06 09:00")
-        await coordinator.send("/compile 2015-10..2015-12")
-        final = await wait_for_document(coordinator)
-        assert final.message_id != monthly.message_id and final.document is not None
+        final = await compiled(coordinator, "2015-10..2015-12")
+        assert final.document is not None
         assert final.document.filename == "2015年10月—12月重点工作推进情况汇总表.docx"
         assert "草稿" not in every_text_of(final.document.content)
         assert table_rows(final.document.content) == ROWS
 
         # The year and a half name the months they have no period for.
-        await coordinator.send("/compile 2015")
-        year = await wait_for_document(coordinator)
+        year = await compiled(coordinator, "2015")
         assert year.document is not None and year.caption is not None
         assert year.document.filename == "2015年度重点工作推进情况汇总表.docx"
         assert "2015-01、2015-02" in year.caption and "2015-09" in year.caption
