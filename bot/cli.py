@@ -23,7 +23,16 @@ from bot.core.invites import deep_link
 from bot.core.people import PersonRole
 from bot.core.period_change import PeriodAction, PeriodOutcome
 from bot.core.period_command import PeriodInputError, parse_period_command
-from bot.core.periods import Month, PeriodError, listed, local_text, parse_due, parse_month
+from bot.core.periods import (
+    Month,
+    MonthRange,
+    PeriodError,
+    listed,
+    local_text,
+    parse_due,
+    parse_month,
+    parse_range,
+)
 from bot.core.roster import RosterChange, RosterError, load_roster
 from bot.core.summary import summary_filename
 from bot.core.texts import TerminalError, terminal
@@ -452,7 +461,7 @@ def people_revoke(telegram_id: int) -> None:
 
 
 @main.command("compile", help=_help("compile"))
-@click.argument("month")
+@click.argument("month", metavar="RANGE")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -467,23 +476,18 @@ def people_revoke(telegram_id: int) -> None:
 def compile_summary(month: str, out: Path | None, template: Path | None) -> None:
     from bot.core.document import render_summary
 
-    parsed = parse_month(month)
+    wanted = parse_range(month)
+    if wanted.first != wanted.last:  # 2015-10 and 2015-10..2015-10: the monthly table
+        compile_rollup(wanted, out, template)
+        return
+    parsed = wanted.first
     with database() as (_, session):
         found = period_store.get_period(session, str(parsed))
         if found is None:
             fail(terminal("no_period", month=str(parsed)), 2)
         summary, tally = build_summary(session, found)
     content = render_summary(summary, template)
-    name = summary_filename(summary)
-    path = out if out is not None else Path("out") / name
-    if path.is_dir():
-        path = path / name
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    except OSError as exc:
-        fail(terminal("cannot_write", path=str(path), error=str(exc)), 2)
-    click.echo(str(path))
+    click.echo(str(write_document(content, summary_filename(summary), out)))
     click.echo(
         terminal(
             "compiled",
@@ -493,6 +497,19 @@ def compile_summary(month: str, out: Path | None, template: Path | None) -> None
             draft=summary.draft,
         )
     )
+
+
+def write_document(content: bytes, name: str, out: Path | None) -> Path:
+    """Write a compiled .docx to `out` (a file or a folder; default ./out/NAME)."""
+    path = out if out is not None else Path("out") / name
+    if path.is_dir():
+        path = path / name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    except OSError as exc:
+        fail(terminal("cannot_write", path=str(path), error=str(exc)), 2)
+    return path
 
 
 @main.command("import", help=_help("import"))
@@ -605,6 +622,32 @@ def demo(out_dir: Path) -> None:
     except OSError as exc:
         fail(terminal("demo_cannot_write", error=str(exc)), 2)
     click.echo(terminal("demo_wrote", path=str(result.path), rows=result.rows))
+
+
+# --- roll-ups: huibao compile 2015-Q4 | 2015-H2 | 2015 | 2015-10..2015-12 ----------------
+
+
+def compile_rollup(wanted: MonthRange, out: Path | None, template: Path | None) -> None:
+    """The roll-up of the range's months that have a period (storage/rollup.py)."""
+    from bot.core.rollup import rollup_filename
+    from bot.core.rollup_document import render_rollup
+    from storage.rollup import build_rollup
+
+    with database() as (_, session):
+        rollup = build_rollup(session, wanted)
+    if rollup is None:
+        fail(terminal("rollup_no_periods", range=str(wanted)), 2)
+    content = render_rollup(rollup, template)
+    click.echo(str(write_document(content, rollup_filename(rollup), out)))
+    click.echo(
+        terminal(
+            "rollup_compiled",
+            months=[str(m) for m in rollup.months],
+            absent=[str(m) for m in rollup.absent],
+            open=[str(m) for m in rollup.open],
+            items=len(rollup.rows),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ from bot.core.period_command import (
     PeriodInputError,
     parse_period_command,
 )
-from bot.core.periods import PeriodError, listed, local_text, parse_month
+from bot.core.periods import PeriodError, listed, local_text, parse_month, parse_range
+from bot.core.rollup import rollup_filename
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
 from handlers import buttons
@@ -42,6 +43,7 @@ from handlers.common import (
     with_db_or_refusal,
 )
 from handlers.reminders import send_open_notices
+from handlers.rollup import CompiledRollUp, compile_rollup, wanted_range
 from storage import periods as period_store
 from storage.models import Period
 from storage.review import departments
@@ -135,14 +137,19 @@ class Compiled:
 
 
 async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/compile [YYYY-MM]: the month's summary table as a Word document."""
+    """/compile [YYYY-MM]: the month's summary table as a Word document; /compile RANGE
+    (2015-Q4, 2015-H2, 2015, 2015-10..2015-12): the roll-up of its months."""
     chat = update.effective_chat
     assert chat is not None
     args, now = list(context.args or []), services(context).now()
 
-    def work(db: Session, sender: Who) -> Compiled:
+    def work(db: Session, sender: Who) -> Compiled | CompiledRollUp:
         require(sender, CONSOLE)
-        found = find_period(sender, db, args)
+        wanted = wanted_range(sender, args)
+        if wanted is not None:
+            return compile_rollup(sender, db, wanted)
+        month = [str(parse_range(args[0]).first)] if args else []  # 2015-10..2015-10 too
+        found = find_period(sender, db, month)
         summary, _ = build_summary(db, found)
         status = period_status(db, found, now)
         return Compiled(sender, summary, caption(sender, summary, status, now))
@@ -150,22 +157,30 @@ async def compile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     compiled = await with_db_or_refusal(update, context, work)
     if compiled is None:
         return
-    sender, summary = compiled.sender, compiled.summary
     # Loaded here, not at start-up: python-docx and lxml take most of the bot's memory.
     from bot.core.document import TemplateError, render_summary
+    from bot.core.rollup_document import render_rollup
 
+    sender, rollup = compiled.sender, isinstance(compiled, CompiledRollUp)
     async with showing(chat, ChatAction.UPLOAD_DOCUMENT):
         try:
-            content = await asyncio.to_thread(render_summary, summary)
+            if isinstance(compiled, CompiledRollUp):
+                filename = rollup_filename(compiled.rollup)
+                content = await asyncio.to_thread(render_rollup, compiled.rollup)
+            else:
+                filename = summary_filename(compiled.summary)
+                content = await asyncio.to_thread(render_summary, compiled.summary)
         except TemplateError as exc:
-            log.error("the summary template is not usable: %s", exc)
+            log.error("the template for %s is not usable: %s", filename, exc)
+            problem = exc.explain(sender.language)
             await reply(
-                update, sender.text("compile_template_broken", problem=exc.explain(sender.language))
+                update,
+                sender.text("rollup_template_broken", problem=problem)
+                if rollup
+                else sender.text("compile_template_broken", problem=problem),
             )
             return
-        await chat.send_document(
-            document=content, filename=summary_filename(summary), caption=compiled.caption
-        )
+        await chat.send_document(document=content, filename=filename, caption=compiled.caption)
 
 
 # --- /status ----------------------------------------------------------------------

@@ -546,6 +546,7 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
     ("/period", say("/period"), console(has(MONTH))),
     ("/status [YYYY-MM]", say("/status"), console(has(DEPARTMENT))),
     ("/compile [YYYY-MM]", say("/compile"), console(compiled)),
+    ("/compile RANGE", say("/compile 2015-Q4"), console(compiled)),
     ("/remind", say("/remind"), console(reminded)),
     ("/help", say("/help"), dict.fromkeys(ROLES, help_for)),
     ("/whoami", say("/whoami"), dict.fromkeys(ROLES, whoami)),

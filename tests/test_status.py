@@ -121,8 +121,8 @@ def test_the_summary_and_its_tally() -> None:
     )  # fmt: skip
     reported = Contribution("团委", ["推进"], ["计划"])
     assert summary.rows == [
-        SummaryRow("团的制度建设", [Contribution("办公室", [], []), reported]),
-        SummaryRow("宣传工作", [Contribution("办公室", ["推进"], ["计划"])]),
+        SummaryRow("团的制度建设", [Contribution("办公室", [], []), reported], SHARED.id),
+        SummaryRow("宣传工作", [Contribution("办公室", ["推进"], ["计划"])], ALONE.id),
     ]
     assert (tally.submitted, tally.total, tally.missing) == (1, 2, ["团的制度建设"])
     assert summary.draft == Draft("2015-11-05 17:00", 1)
@@ -130,4 +130,4 @@ def test_the_summary_and_its_tally() -> None:
 
     nobody = [Assignment(ALONE, OFFICE, DRAFT, DUE)]
     closed, _ = assemble_summary(Month(2015, 10), "", nobody, is_open=False, due_at=DUE, tz=UTC)
-    assert closed.rows == [SummaryRow("宣传工作", [])] and closed.draft is None
+    assert closed.rows == [SummaryRow("宣传工作", [], ALONE.id)] and closed.draft is None

@@ -25,18 +25,16 @@ def _sample(draft: bool) -> Summary:
     return Summary(2015, 10, "共青团广东省委员会", rows, draft=draft)
 
 
-@pytest.mark.parametrize("draft", [False, True])
-def test_libreoffice_converts_summary_to_pdf(tmp_path: Path, draft: bool) -> None:
+def libreoffice_pdf(docx: Path) -> Path:
+    """The .docx converted to PDF beside it by LibreOffice (skips without soffice), with
+    the project's font configuration."""
     soffice = shutil.which("soffice")
     if soffice is None:
         why = (
-            "LibreOffice (soffice) is not installed: cannot check that the summary "
+            "LibreOffice (soffice) is not installed: cannot check that the document "
             "renders (apt-get install libreoffice-writer-nogui poppler-utils fonts-noto-cjk)"
         )
         pytest.skip(reason=why)
-    summary = _sample(draft)
-    docx = tmp_path / "summary.docx"
-    docx.write_bytes(render_summary(summary))
     profile = Path("/tmp") / f"lo_{uuid.uuid4().hex}"
     env = dict(os.environ)
     if FONTCONFIG.is_file():
@@ -50,7 +48,7 @@ def test_libreoffice_converts_summary_to_pdf(tmp_path: Path, draft: bool) -> Non
                 "--convert-to",
                 "pdf",
                 "--outdir",
-                str(tmp_path),
+                str(docx.parent),
                 str(docx),
             ],
             capture_output=True,
@@ -61,16 +59,30 @@ def test_libreoffice_converts_summary_to_pdf(tmp_path: Path, draft: bool) -> Non
         )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
-    pdf = tmp_path / "summary.pdf"
+    pdf = docx.with_suffix(".pdf")
     assert pdf.is_file() and pdf.stat().st_size > 0, proc.stdout + proc.stderr
+    return pdf
 
+
+def pdf_text(pdf: Path) -> str | None:
+    """The PDF's text without whitespace (None without pdftotext)."""
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
-        return
+        return None
     text = subprocess.run(
         [pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
-    flat = "".join(text.split())
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_libreoffice_converts_summary_to_pdf(tmp_path: Path, draft: bool) -> None:
+    summary = _sample(draft)
+    docx = tmp_path / "summary.docx"
+    docx.write_bytes(render_summary(summary))
+    flat = pdf_text(libreoffice_pdf(docx))
+    if flat is None:
+        return
     assert summary_title(summary) in flat
     assert "下一步推进计划" in flat
     assert "（未报送）" in flat

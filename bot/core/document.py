@@ -56,13 +56,33 @@ __all__ = [
     "DEFAULT_TEMPLATE",
     "OPTIONAL_FIELDS",
     "REQUIRED_FIELDS",
+    "SUMMARY_FIELDS",
+    "Properties",
+    "RowShape",
     "TemplateError",
+    "TemplateFields",
     "check_template",
     "render_summary",
+    "render_template",
     "title_line_chars",
 ]
 
 DEFAULT_TEMPLATE: Path = TEMPLATES / "document" / "summary.docx"
+
+
+@dataclass(frozen=True)
+class TemplateFields:
+    """The fields a kind of document's template must use and may use: top-level names,
+    fields of a row (``r.<name>``, the loop over ``rows``) and fields of a month of a
+    row (``m.<name>``, a loop over ``r.months`` inside it, for a roll-up)."""
+
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(self.required + self.optional)
+
 
 #: Top-level fields and fields of a row (``r.<name>``) the template must use.
 REQUIRED_FIELDS: tuple[str, ...] = (
@@ -83,9 +103,9 @@ OPTIONAL_FIELDS: tuple[str, ...] = (
     "draft_unreported",
     "r.missing",
 )
-
-_ROW_FIELDS = frozenset(f[2:] for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if f.startswith("r."))
-_TOP_FIELDS = frozenset(f for f in REQUIRED_FIELDS + OPTIONAL_FIELDS if not f.startswith("r."))
+SUMMARY_FIELDS = TemplateFields(REQUIRED_FIELDS, OPTIONAL_FIELDS)
+#: Loops nested in the row loop, by the row field they go over: their fields' prefix.
+_NESTED_LOOPS = {"months": "m"}
 
 
 class TemplateError(TerminalError):
@@ -122,8 +142,25 @@ def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
         yield from _walk(child)
 
 
-def _row_fields_used(ast: nodes.Template) -> set[str]:
-    """Attributes read from the loop variable of every ``for … in rows`` loop."""
+def _attributes(body: list[nodes.Node], var: str) -> set[str]:
+    """Attributes read from the variable `var` (``var.x`` or ``var["x"]``) in `body`."""
+    used: set[str] = set()
+    for body_node in body:
+        for node in _walk(body_node):
+            if not (isinstance(node, nodes.Getattr | nodes.Getitem)):
+                continue
+            if not (isinstance(node.node, nodes.Name) and node.node.name == var):
+                continue
+            if isinstance(node, nodes.Getattr):
+                used.add(node.attr)
+            elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                used.add(node.arg.value)
+    return used
+
+
+def _loop_fields_used(ast: nodes.Template) -> set[str]:
+    """Fields read from the loop variable of every ``for … in rows`` loop (``r.x``)
+    and of the loops over a row's months inside it (``m.x``)."""
     used: set[str] = set()
     for loop in ast.find_all(nodes.For):
         if not (isinstance(loop.iter, nodes.Name) and loop.iter.name == "rows"):
@@ -131,22 +168,19 @@ def _row_fields_used(ast: nodes.Template) -> set[str]:
         if not isinstance(loop.target, nodes.Name):
             continue
         var = loop.target.name
-        for body_node in loop.body:
-            for node in _walk(body_node):
-                if (
-                    isinstance(node, nodes.Getattr)
-                    and isinstance(node.node, nodes.Name)
-                    and node.node.name == var
-                ):
-                    used.add(node.attr)
-                elif (
-                    isinstance(node, nodes.Getitem)
-                    and isinstance(node.node, nodes.Name)
-                    and node.node.name == var
-                    and isinstance(node.arg, nodes.Const)
-                    and isinstance(node.arg.value, str)
-                ):
-                    used.add(node.arg.value)
+        used |= {f"r.{a}" for a in _attributes(loop.body, var)}
+        for inner in (n for b in loop.body for n in _walk(b) if isinstance(n, nodes.For)):
+            over = inner.iter
+            if not (
+                isinstance(over, nodes.Getattr)
+                and isinstance(over.node, nodes.Name)
+                and over.node.name == var
+                and over.attr in _NESTED_LOOPS
+                and isinstance(inner.target, nodes.Name)
+            ):
+                continue
+            prefix = _NESTED_LOOPS[over.attr]
+            used |= {f"{prefix}.{a}" for a in _attributes(inner.body, inner.target.name)}
     return used
 
 
@@ -160,10 +194,14 @@ def _template_source(tpl: DocxTemplate) -> str:
     return xml
 
 
-_checked: dict[tuple[str, int, int], None] = {}
+_checked: dict[tuple[str, int, int, TemplateFields], None] = {}
 
 
-def check_template(path: Path) -> None:
+def _is_loop_field(field: str) -> bool:
+    return field.split(".", 1)[0] in ("r", *_NESTED_LOOPS.values()) and "." in field
+
+
+def check_template(path: Path, fields: TemplateFields = SUMMARY_FIELDS) -> None:
     """Raise :class:`TemplateError` if the template at ``path`` cannot be rendered.
 
     The message names every required field the template lost (e.g. ``r.progress``
@@ -174,7 +212,7 @@ def check_template(path: Path) -> None:
         stat = path.stat()
     except OSError as exc:
         raise TemplateError("template_unreadable", path=str(path), error=str(exc)) from exc
-    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, fields)
     if key in _checked:
         return
     env = _jinja_env()
@@ -186,12 +224,11 @@ def check_template(path: Path) -> None:
         raise TemplateError("template_broken", name=path.name, error=exc.message) from exc
     except Exception as exc:  # not a .docx, damaged zip, …
         raise TemplateError("template_unopenable", name=path.name, error=str(exc)) from exc
-    row = _row_fields_used(ast)
-
-    missing = [
-        f for f in REQUIRED_FIELDS if (f[2:] not in row if f.startswith("r.") else f not in top)
-    ]
-    unknown = sorted(top - _TOP_FIELDS) + sorted(f"r.{a}" for a in row - _ROW_FIELDS)
+    used = top | _loop_fields_used(ast)
+    missing = [f for f in fields.required if f not in used]
+    known_top = {f for f in fields.known if not _is_loop_field(f)}
+    loops = {f for f in used if _is_loop_field(f)}
+    unknown = sorted(top - known_top) + sorted(loops - fields.known)
     if missing or unknown:
         raise TemplateError("template_fields", name=path.name, missing=missing, unknown=unknown)
     _checked[key] = None
@@ -314,18 +351,32 @@ def _cell_margins(table: Any) -> int:
     return total
 
 
-def _row_lines(row: NumberedRow, title_chars: float, text_chars: float) -> int:
+@dataclass(frozen=True)
+class RowShape:
+    """What the page rules need to know of a data row: its title, how many note lines
+    the title cell adds below it, and each text cell's paragraphs."""
+
+    title: str
+    notes: int
+    cells: tuple[Sequence[str], ...]
+
+
+def _summary_shape(row: NumberedRow) -> RowShape:
+    return RowShape(row.title, 1 if row.missing else 0, (row.progress, row.plan))
+
+
+def _row_lines(row: RowShape, title_chars: float, text_chars: float) -> int:
     """About how many lines the tallest cell of a row takes (a text cell taken at the
     narrower text column's width)."""
-    title = _lines(_text_width(row.title) or 1, title_chars) + (1 if row.missing else 0)
+    title = _lines(_text_width(row.title) or 1, title_chars) + row.notes
     cells = [
         sum(_lines(_text_width(p) or 1, text_chars) for p in paragraphs) or 1
-        for paragraphs in (row.progress, row.plan)
+        for paragraphs in row.cells
     ]
     return max(title, *cells)
 
 
-def _fit_title_column(document: DocxDocument, found: _TitleColumn, rows: list[NumberedRow]) -> None:
+def _fit_title_column(document: DocxDocument, found: _TitleColumn, rows: list[RowShape]) -> None:
     """Lay out the 重点工作 column for the month's titles: its width (Word reads the
     cells' widths, LibreOffice the grid: both are set), and short rows kept on one page
     (LibreOffice does not keep a paragraph together inside a table cell)."""
@@ -363,26 +414,43 @@ def _fit_title_column(document: DocxDocument, found: _TitleColumn, rows: list[Nu
 # ------------------------------------------------------------------------ render
 
 
-def render_summary(summary: Summary, template: Path | None = None) -> bytes:
-    """Render ``summary`` into the template; return the .docx bytes."""
-    path = Path(template) if template is not None else DEFAULT_TEMPLATE
-    check_template(path)
+@dataclass(frozen=True)
+class Properties:
+    """The file's properties: its title (with the draft mark), subject and author."""
+
+    title: str
+    subject: str
+    author: str
+
+    @classmethod
+    def of(cls, title: str, subject: str, organisation: str, *, draft: bool) -> Properties:
+        """A draft's title carries the draft mark; the organisation is the author."""
+        mark = document_text("draft_mark") if draft else ""
+        return cls(title + mark, subject, one_line(organisation) or "huibao")
+
+
+def render_template(
+    path: Path,
+    fields: TemplateFields,
+    context: dict[str, Any],
+    shapes: list[RowShape],
+    properties: Properties,
+) -> bytes:
+    """Fill a checked template with `context`, lay out its 重点工作 column and rows for
+    `shapes` (one per data row) and set the file's properties; return the .docx bytes."""
+    check_template(path, fields)
     tpl = DocxTemplate(path)
     title_column = _find_title_column(tpl.get_docx())
-    env = _jinja_env()
-    context = _context(summary)
-    tpl.render(context, jinja_env=env, autoescape=True)
+    tpl.render(context, jinja_env=_jinja_env(), autoescape=True)
     if title_column is not None:
-        _fit_title_column(tpl.docx, title_column, context["rows"])
+        _fit_title_column(tpl.docx, title_column, shapes)
 
     props = tpl.docx.core_properties
     now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
-    author = one_line(summary.organisation) or "huibao"
-    mark = document_text("draft_mark") if summary.draft else ""
-    props.title = summary_title(summary) + mark
-    props.subject = document_text("subject", year=summary.year, month=summary.month)
-    props.author = author
-    props.last_modified_by = author
+    props.title = properties.title
+    props.subject = properties.subject
+    props.author = properties.author
+    props.last_modified_by = properties.author
     props.comments = ""
     props.keywords = ""
     props.language = "zh-CN"
@@ -393,3 +461,17 @@ def render_summary(summary: Summary, template: Path | None = None) -> bytes:
     out = io.BytesIO()
     tpl.save(out)
     return out.getvalue()
+
+
+def render_summary(summary: Summary, template: Path | None = None) -> bytes:
+    """Render ``summary`` into the template; return the .docx bytes."""
+    context = _context(summary)
+    properties = Properties.of(
+        summary_title(summary),
+        document_text("subject", year=summary.year, month=summary.month),
+        summary.organisation,
+        draft=bool(summary.draft),
+    )
+    shapes = [_summary_shape(row) for row in context["rows"]]
+    path = Path(template) if template is not None else DEFAULT_TEMPLATE
+    return render_template(path, SUMMARY_FIELDS, context, shapes, properties)

@@ -52,6 +52,7 @@ class Contribution:
 class SummaryRow:
     title: str
     contributions: list[Contribution]  # roster order; empty = nothing submitted
+    item_id: int = 0  # the key work item (a roll-up follows it across months); 0: unknown
 
 
 @dataclass(frozen=True)
@@ -208,8 +209,12 @@ def assemble_summary(
         contributions.append(Contribution(assignment.department.name, progress, plan))
         complete[item_id] = complete.get(item_id, True) and assignment.submitted
     summary_rows = [
-        SummaryRow(title, contributions if any(c.progress or c.plan for c in contributions) else [])
-        for title, contributions in rows.values()
+        SummaryRow(
+            title,
+            contributions if any(c.progress or c.plan for c in contributions) else [],
+            item_id,
+        )
+        for item_id, (title, contributions) in rows.items()
     ]
     missing = [rows[item_id][0] for item_id, done in complete.items() if not done]
     tally = Tally(submitted=len(rows) - len(missing), total=len(rows), missing=missing)

@@ -1,10 +1,15 @@
-"""Generate the initial ``summary.docx`` template with python-docx.
+"""Generate the initial ``summary.docx`` and ``rollup.docx`` templates with python-docx.
 
 The committed ``summary.docx`` is the source of truth for the layout of the monthly
-summary table; a clerk may edit it in Word or WPS (see README.md beside this file).
-Run this script only to start again from the generated layout:
+summary table, ``rollup.docx`` for the roll-up of several months (a quarter, a half, a
+year); a clerk may edit them in Word or WPS (see README.md beside this file). Run this
+script only to start again from the generated layout:
 
-    .venv/bin/python templates/document/make_template.py [OUTPUT]
+    .venv/bin/python templates/document/make_template.py [OUTPUT]            # summary.docx
+    .venv/bin/python templates/document/make_template.py --rollup [OUTPUT]   # rollup.docx
+
+Both share the page setup, styles, header row and page numbers; the roll-up's progress
+cell holds each month's heading (style 月份标题, bold) and that month's paragraphs.
 
 The layout follows GB/T 9704-2012 where it applies to a table: landscape A4, margins
 top 28 / bottom 26 / left 35 / right 37 mm, title 2号 方正小标宋简体, table text
@@ -44,6 +49,7 @@ from docx.shared import Mm, Pt, RGBColor
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUTPUT = HERE / "summary.docx"
+ROLLUP_OUTPUT = HERE / "rollup.docx"
 
 # Fonts (GB/T 9704-2012). LibreOffice substitutes missing fonts (e.g. Noto CJK).
 TITLE_FONT = "方正小标宋简体"
@@ -58,6 +64,9 @@ MARGINS_MM = {"top": 28, "bottom": 26, "left": 35, "right": 37}
 # 序号 | 重点工作 | 本月份推进情况 | 下一步推进计划 — sums to the 225 mm text width.
 COLUMN_WIDTHS_MM = (14, 38, 95, 78)
 HEADERS = ("序号", "重点工作", "本月份推进情况", "下一步推进计划")
+# The roll-up: several months of progress, one plan.
+ROLLUP_COLUMN_WIDTHS_MM = (14, 38, 107, 66)
+ROLLUP_HEADERS = ("序号", "重点工作", "推进情况（按月）", "下一步推进计划")
 
 # Styles kept from python-docx's default template; every other style is dropped so
 # that the clerk sees a short, relevant style list in Word.
@@ -225,7 +234,16 @@ def setup_settings(doc: DocxDocument) -> None:
     doc.settings.odd_and_even_pages_header_footer = True
 
 
-def setup_section(doc: DocxDocument) -> None:
+SUMMARY_DRAFT_LINE = (
+    "{% if draft %}草稿：本期尚未结束"
+    "{% if draft_due %}（截止 {{ draft_due }}）{% endif %}"
+    "{% if draft_unreported %}，尚有 {{ draft_unreported }} 项未报送"
+    "{% else %}，内容仍可修改{% endif %}{% endif %}"
+)
+ROLLUP_DRAFT_LINE = "{% if draft %}草稿：{{ draft_months }} 尚未结束，内容仍可修改{% endif %}"
+
+
+def setup_section(doc: DocxDocument, draft_line: str = SUMMARY_DRAFT_LINE) -> None:
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width = Mm(PAGE_WIDTH_MM)
@@ -244,12 +262,7 @@ def setup_section(doc: DocxDocument) -> None:
         header.is_linked_to_previous = False
         p = header.paragraphs[0]
         p.style = doc.styles["草稿标记"]
-        p.add_run(
-            "{% if draft %}草稿：本期尚未结束"
-            "{% if draft_due %}（截止 {{ draft_due }}）{% endif %}"
-            "{% if draft_unreported %}，尚有 {{ draft_unreported }} 项未报送"
-            "{% else %}，内容仍可修改{% endif %}{% endif %}"
-        )
+        p.add_run(draft_line)
 
     # Page number "— 1 —": odd pages right-aligned, even pages left-aligned,
     # one character (14 pt) from the edge.
@@ -330,7 +343,13 @@ def fill_cell(cell: object, texts: list[str], style: str, doc: DocxDocument) -> 
             run._r.t_lst[0].set(qn("xml:space"), "preserve")
 
 
-def build_table(doc: DocxDocument) -> None:
+def build_table(
+    doc: DocxDocument,
+    widths_mm: tuple[int, ...] = COLUMN_WIDTHS_MM,
+    headers: tuple[str, ...] = HEADERS,
+) -> Any:
+    """The table with its header row and the row loop; returns the data row's cells
+    for the kind of document to fill."""
     table = doc.add_table(rows=4, cols=4)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -340,7 +359,7 @@ def build_table(doc: DocxDocument) -> None:
     if tbl_w is None:
         tbl_w = OxmlElement("w:tblW")
         tbl_pr.append(tbl_w)
-    tbl_w.set(qn("w:w"), str(sum(_twips(w) for w in COLUMN_WIDTHS_MM)))
+    tbl_w.set(qn("w:w"), str(sum(_twips(w) for w in widths_mm)))
     tbl_w.set(qn("w:type"), "dxa")
     set_borders(tbl_pr)
     set_cell_margins(tbl_pr)
@@ -351,14 +370,14 @@ def build_table(doc: DocxDocument) -> None:
         tbl_pr.append(child)
 
     # Word reads w:tcW, LibreOffice reads w:gridCol: set both.
-    for i, width in enumerate(COLUMN_WIDTHS_MM):
+    for i, width in enumerate(widths_mm):
         table.columns[i].width = Mm(width)
         for cell in table.columns[i].cells:
             cell.width = Mm(width)
 
     header, loop_start, data, loop_end = table.rows
     set_row_flags(header, header=True, cant_split=True)
-    for cell, text in zip(header.cells, HEADERS, strict=True):
+    for cell, text in zip(header.cells, headers, strict=True):
         fill_cell(cell, [text], "表头", doc)
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 
@@ -366,53 +385,92 @@ def build_table(doc: DocxDocument) -> None:
     fill_cell(loop_start.cells[0], ["{%tr for r in rows %}"], "表格正文", doc)
     fill_cell(loop_end.cells[0], ["{%tr endfor %}"], "表格正文", doc)
 
-    c_no, c_title, c_progress, c_plan = data.cells
+    for cell in data.cells:
+        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    c_no, c_title = data.cells[:2]
     fill_cell(c_no, ["{{ r.no }}"], "表格居中", doc)
     fill_cell(c_title, ["{{ r.title }}"], "表格居中", doc)
     # A title never splits across a page break (the row itself may: its cells can be
     # longer than a page). Its width is chosen for the month's titles (bot/core/document.py).
     c_title.paragraphs[0].paragraph_format.keep_together = True
-    # Departments that have not submitted for a partly submitted row.
-    for text in ("{%p if r.missing %}", "（{{ r.missing }}未报送）", "{%p endif %}"):
-        p = c_title.add_paragraph(text)
+    return data.cells
+
+
+def add_note(cell: Any, field: str, words: str, doc: DocxDocument) -> None:
+    """A note under the title, shown only when the row's `field` is not empty."""
+    for text in (f"{{%p if {field} %}}", words, "{%p endif %}"):
+        p = cell.add_paragraph(text)
         p.style = doc.styles["未报送标注"]
         p.paragraph_format.keep_together = True
+
+
+# The paragraphs of a text cell: each paragraph of `field`, or （未报送） centred.
+def text_cell(field: str) -> list[str]:
+    return [f"{{%p for p in {field} %}}", "{{ p }}", "{%p else %}", "（未报送）", "{%p endfor %}"]
+
+
+def fill_summary_row(cells: Any, doc: DocxDocument) -> None:
+    _, c_title, c_progress, c_plan = cells
+    # Departments that have not submitted for a partly submitted row.
+    add_note(c_title, "r.missing", "（{{ r.missing }}未报送）", doc)
     for cell, field in ((c_progress, "r.progress"), (c_plan, "r.plan")):
-        fill_cell(
-            cell,
-            [
-                f"{{%p for p in {field} %}}",
-                "{{ p }}",
-                "{%p else %}",
-                "（未报送）",
-                "{%p endfor %}",
-            ],
-            "表格正文",
-            doc,
-        )
+        fill_cell(cell, text_cell(field), "表格正文", doc)
         # The paragraph shown when nothing was submitted: centred.
         cell.paragraphs[3].style = doc.styles["表格居中"]
-    for cell in data.cells:
-        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
 
 
-def build(output: Path = DEFAULT_OUTPUT) -> Path:
+def fill_rollup_row(cells: Any, doc: DocxDocument) -> None:
+    _, c_title, c_progress, c_plan = cells
+    add_note(c_title, "r.former", "（原名：{{ r.former }}）", doc)
+    # Each month the item existed in: its heading, then its paragraphs.
+    months = ["{%p for m in r.months %}", "{{ m.heading }}", *text_cell("m.progress")]
+    fill_cell(c_progress, [*months, "{%p endfor %}"], "表格正文", doc)
+    c_progress.paragraphs[1].style = doc.styles["月份标题"]  # （未报送） stays under it, left
+    # The latest plan, with its month when it is not the item's last month.
+    plan = ["{%p if r.plan_from %}", "{{ r.plan_from }}计划：", "{%p endif %}"]
+    fill_cell(c_plan, [*plan, *text_cell("r.plan")], "表格正文", doc)
+    c_plan.paragraphs[1].style = doc.styles["月份标题"]
+    c_plan.paragraphs[6].style = doc.styles["表格居中"]
+
+
+def add_month_heading_style(doc: DocxDocument) -> None:
+    """月份标题: a month's heading inside the roll-up's progress cell, bold."""
+    style = doc.styles.add_style("月份标题", WD_STYLE_TYPE.PARAGRAPH)
+    style.base_style = doc.styles["表格正文"]
+    style.quick_style = True
+    set_fonts(style.element, east_asia=HEADER_FONT, latin=HEADER_FONT)
+    style.font.bold = True
+    style.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    style.paragraph_format.keep_with_next = True
+
+
+def build(output: Path = DEFAULT_OUTPUT, *, rollup: bool = False) -> Path:
     doc = Document()
     setup_styles(doc)
     setup_settings(doc)
-    setup_section(doc)
+    setup_section(doc, ROLLUP_DRAFT_LINE if rollup else SUMMARY_DRAFT_LINE)
+    if rollup:
+        add_month_heading_style(doc)
 
     body = doc.element.body
     for p in list(body.iterchildren(qn("w:p"))):
         body.remove(p)
 
     title = doc.add_paragraph(style="汇总表标题")
-    # The title's words are the template's, for a clerk to reword; {{ title }} would
-    # give the default one (templates/document/names.j2).
-    title.add_run("{{ month }}月份重点工作推进情况汇总表{% if draft %}（草稿）{% endif %}")
+    # The monthly title's words are the template's, for a clerk to reword; {{ title }}
+    # gives the default one (templates/document/names.j2), as the roll-up's does: its
+    # words depend on the range (第四季度, 下半年, 年度, 10月—12月).
+    heading = "{{ title }}" if rollup else "{{ month }}月份重点工作推进情况汇总表"
+    title.add_run(heading + "{% if draft %}（草稿）{% endif %}")
     for text in ("{%p if organisation %}", "{{ organisation }}", "{%p endif %}"):
         doc.add_paragraph(text, style="汇总表单位")
-    build_table(doc)
+    if rollup:
+        for text in ("{%p if absent_months %}", "（{{ absent_months }} 无填报期）", "{%p endif %}"):
+            note = doc.add_paragraph(text, style="未报送标注")
+            note.paragraph_format.space_after = Pt(4)
+        fill_rollup_row(build_table(doc, ROLLUP_COLUMN_WIDTHS_MM, ROLLUP_HEADERS), doc)
+    else:
+        fill_summary_row(build_table(doc), doc)
     # Word needs a paragraph after a table at the end of the body; keep it tiny.
     tail = doc.add_paragraph()
     tail.paragraph_format.space_after = Pt(0)
@@ -433,7 +491,9 @@ def build(output: Path = DEFAULT_OUTPUT) -> Path:
             part._blob = part.blob.replace(b"Microsoft Macintosh Word", b"huibao")
 
     props = doc.core_properties
-    props.title = "月份重点工作推进情况汇总表（模板）"
+    props.title = (
+        "重点工作推进情况汇总表（多月汇总模板）" if rollup else "月份重点工作推进情况汇总表（模板）"
+    )
     props.author = "huibao"
     props.last_modified_by = "huibao"
     props.comments = ""
@@ -449,8 +509,11 @@ def build(output: Path = DEFAULT_OUTPUT) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[1]) if len(argv) > 1 else DEFAULT_OUTPUT
-    print(build(out))
+    args = argv[1:]
+    rollup = "--rollup" in args
+    paths = [a for a in args if a != "--rollup"]
+    out = Path(paths[0]) if paths else ROLLUP_OUTPUT if rollup else DEFAULT_OUTPUT
+    print(build(out, rollup=rollup))
     return 0
 
 
