@@ -14,6 +14,7 @@ COORDINATOR = (
     "status",
     "show",
     "compile",
+    "stats",
     "period",
     "remind",
     "invite",
