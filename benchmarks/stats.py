@@ -3,7 +3,7 @@
 
     .venv/bin/python benchmarks/stats.py
     .venv/bin/python benchmarks/stats.py --departments 20 --items 40 --out docs/stats-example.png
-    .venv/bin/python benchmarks/stats.py --json benchmarks/stats.json
+    .venv/bin/python benchmarks/stats.py --quick --json benchmarks/stats.json
 
 The history goes in directly through storage's tables (bulk inserts: seconds, not the
 minutes the chat would take): 12 months, the newest open and not yet due, each department
@@ -192,9 +192,10 @@ def main() -> None:
     parser.add_argument("--departments", type=int, default=20)
     parser.add_argument("--items", type=int, default=40, help="parts a department a month")
     parser.add_argument("--out", type=Path, help="write the PNG here")
+    parser.add_argument("--quick", action="store_true", help="10 items a department (run.py)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    result = run(args.departments, args.items, args.out)
+    result = run(args.departments, 10 if args.quick else args.items, args.out)
     print(
         f"{result['departments']} departments x {result['items']} items x 12 months "
         f"({result['parts']} parts): query {result['query_ms']} ms, "
@@ -202,7 +203,8 @@ def main() -> None:
         f"PNG {result['png_bytes']} bytes"
     )
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
