@@ -33,6 +33,8 @@ TYPE_PT = 21.0  # ≈ 29 px: the smallest type in the picture
 TITLE_PT = 26.0
 ROW_INCHES = 0.95  # one department: two lines of name, its bar and its returned bar
 LINE_INCHES = 0.36  # each line of a department's name beyond two
+LEGEND_COLUMNS = 3
+MONTHS_LABELLED = 12  # month names, and each month's rate over its bar, for up to this many
 NAME_WIDTH = 8  # CJK characters a line of a department's name at most (longer ones wrap)
 PACKAGED_FONT = "fonts/NotoSansCJKsc-Regular.otf"  # inside the mplfonts package
 # Names of CJK fonts, best first: what the host's fonts are tried in.
@@ -189,6 +191,8 @@ def _wrap(name: str) -> str:
 def _departments(ax: Axes, stats: Stats, said: Words) -> None:
     """Per department a stacked bar of on time / late / missing / not yet due, and under it a
     thin bar of how many were returned (an extra mark: those are in the stack already)."""
+    from matplotlib.ticker import MaxNLocator
+
     rows = list(range(len(stats.departments)))
     left = [0] * len(rows)
     shown = [o for o in Outcome if o is not Outcome.NOT_DUE or stats.office.not_due]
@@ -213,11 +217,8 @@ def _departments(ax: Axes, stats: Stats, said: Words) -> None:
     ax.set_yticks(rows, [_wrap(d.name) for d in stats.departments], fontsize=TYPE_PT)
     ax.set_ylim(len(rows) - 0.35, -0.75)  # first department on top
     ax.tick_params(axis="x", labelsize=TYPE_PT)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))  # counts are whole
     ax.set_title(said.departments, fontsize=TYPE_PT, loc="left", pad=12)
-    ax.legend(
-        loc="lower left", bbox_to_anchor=(0.0, 1.06, 1.0, 0.2), mode="expand", ncols=3,
-        fontsize=TYPE_PT, frameon=False, handlelength=1.2, columnspacing=0.8,
-    )  # fmt: skip
     ax.spines[["top", "right"]].set_visible(False)
 
 
@@ -233,23 +234,38 @@ def _office(ax: Axes, stats: Stats, said: Words) -> None:
     columns = list(range(len(stats.months)))
     rates = [(m.rate or 0.0) * 100 for m in stats.months]
     ax.bar(columns, rates, width=0.7, color=RATE_COLOUR)
-    small = TYPE_PT if len(columns) <= 12 else TYPE_PT * 0.85
-    for column, rate, label, running in zip(columns, rates, said.rates, said.running, strict=True):
+    # Each month's rate over its bar, for up to twelve months (more would overlap; the
+    # axis tells then), and 未到期 where a month has none yet.
+    labelled = zip(columns, rates, said.rates, said.running, strict=True)
+    for column, rate, label, running in labelled if len(columns) <= MONTHS_LABELLED else ():
         if label:
-            ax.annotate(label, (column, rate + 2), ha="center", va="bottom", fontsize=small)
-        elif running:  # no rate yet: say why the column is empty
+            ax.annotate(label, (column, rate + 2), ha="center", va="bottom", fontsize=TYPE_PT)
+        elif running:
             upright, style = _upright(said.outcomes[Outcome.NOT_DUE])
             ax.annotate(
-                upright, (column, 3), ha="center", va="bottom", fontsize=small, color="#616161",
-                **style,
+                upright, (column, 3), ha="center", va="bottom", fontsize=TYPE_PT,
+                color="#616161", **style,
             )  # fmt: skip
     ax.set_ylim(0, 118)
     ax.set_yticks([0, 50, 100], ["0%", "50%", "100%"], fontsize=TYPE_PT)
-    step = max(1, -(-len(columns) // 12))  # at most twelve month labels
+    step = max(1, -(-len(columns) // MONTHS_LABELLED))  # at most twelve month names
     ax.set_xticks(columns[::step], said.months[::step], fontsize=TYPE_PT)
     ax.set_xlim(-0.6, len(columns) - 0.4)
     ax.set_title(said.office, fontsize=TYPE_PT, loc="left", pad=12)
     ax.spines[["top", "right"]].set_visible(False)
+
+
+def _by_rows(handles: list[Any], labels: list[str]) -> tuple[list[Any], list[str]]:
+    """Legend entries reordered so that matplotlib, which fills a legend column by column,
+    shows them row by row in the order drawn: 按时 逾期 未交 / 未到期 被退回."""
+    rows = -(-len(labels) // LEGEND_COLUMNS)
+    order = [
+        row * LEGEND_COLUMNS + column
+        for column in range(LEGEND_COLUMNS)
+        for row in range(rows)
+        if row * LEGEND_COLUMNS + column < len(labels)
+    ]
+    return [handles[i] for i in order], [labels[i] for i in order]
 
 
 def figure(stats: Stats, said: Words) -> Figure:
@@ -263,7 +279,13 @@ def figure(stats: Stats, said: Words) -> Figure:
     fig.get_layout_engine().set(h_pad=0.15, w_pad=0.15, hspace=0.06)  # type: ignore[call-arg,union-attr]
     # Two subfigures, so the months get the whole width, not what the names leave.
     parts = fig.subfigures(2, 1, height_ratios=[top, bottom], squeeze=False)
-    _departments(parts[0, 0].subplots(), stats, said)
+    upper = parts[0, 0]
+    _departments(upper.subplots(), stats, said)
+    handles, labels = _by_rows(*upper.axes[0].get_legend_handles_labels())
+    upper.legend(  # above the bars, inside the picture: the layout makes room for it
+        handles, labels, loc="outside upper center", ncols=LEGEND_COLUMNS, fontsize=TYPE_PT,
+        frameon=False, handlelength=1.2, columnspacing=1.0,
+    )  # fmt: skip
     _office(parts[1, 0].subplots(), stats, said)
     fig.suptitle(
         f"{said.title}\n{said.subtitle}", fontsize=TITLE_PT, fontweight="bold", linespacing=1.4

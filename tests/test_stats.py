@@ -7,8 +7,10 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -313,3 +315,38 @@ def test_the_bot_starts_without_matplotlib() -> None:
     code = "import sys, bot.app, bot.cli, handlers; print('matplotlib' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def laid_out(stats: Stats, language: str) -> tuple[list[tuple[str, float]], Any, Any]:
+    """The drawn picture's texts with their size in pixels, the box of everything drawn
+    (the ticks shown, not every tick made) and the picture's box."""
+    from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    with rc_context({"font.family": [chart.chart_font()]}):
+        fig = chart.figure(stats, chart.words(stats, language))
+        canvas = FigureCanvasAgg(fig)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "constrained_layout not applied": a squeeze
+            canvas.draw()
+        drawn = fig.get_tightbbox(canvas.get_renderer())
+        texts = [
+            (t.get_text(), t.get_fontsize() * chart.DPI / 72)
+            for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip()
+        ]
+        return texts, drawn, fig.bbox
+
+
+@pytest.mark.parametrize(
+    ("stats", "language"),
+    [(year_of_stats(), "zh-CN"), (year_of_stats(3), "en"),
+     (tally(parse_range("2014-01..2015-12"), [], AFTER), "zh-CN")],
+)  # fmt: skip
+def test_every_word_is_large_and_inside_the_picture(stats: Stats, language: str) -> None:
+    """Readable on a phone: no text under 28 px, nothing cut off at the edges."""
+    texts, drawn, picture = laid_out(stats, language)
+    assert texts and all(pixels >= 28 for _, pixels in texts), texts
+    assert drawn.x0 >= 0 and drawn.y0 >= 0, drawn
+    assert drawn.x1 * chart.DPI <= picture.x1 + 1 and drawn.y1 * chart.DPI <= picture.y1 + 1
