@@ -60,7 +60,7 @@ COLOURS = {
 }
 RETURNED_COLOUR = "#6a1b9a"
 RATE_COLOUR = "#1565c0"
-_LOCK = threading.Lock()  # matplotlib's font list is shared: one draw at a time
+_LOCK = threading.Lock()  # rcParams and the font list are process-wide: one draw at a time
 
 
 class ChartUnavailable(TerminalError):
