@@ -6,7 +6,7 @@
 Prints a table and writes benchmarks/results.json (figures, targets, the machine, the
 date). Every case runs in its own process: benchmarks/load.py (one bot, one backend, N
 liaisons), benchmarks/startup.py, benchmarks/compile.py, benchmarks/word_import.py,
-benchmarks/fanout.py.
+benchmarks/stats.py, benchmarks/fanout.py.
 
 Quick mode only reports: it exits 0 whatever the figures (non-zero only if a benchmark
 crashes). Full mode exits 1 when a check fails (an update lost or answered twice, a
@@ -384,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     print("importing a 200-row table from Word (benchmarks/word_import.py)")
     report["word_import"] = _child("word_import.py", ["--quick"] if quick else [], 300)
 
+    print("the /stats chart for a year of history (benchmarks/stats.py)")
+    report["stats"] = _child("stats.py", ["--quick"] if quick else [], 300)
+
     fanout_script = HERE / "fanout.py"
     if fanout_script.exists():
         print("reminder fan-out (benchmarks/fanout.py)")
@@ -420,6 +423,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  200 rows: {comp['speedup_200_rows']}x faster than the baseline")
     else:
         print(f"\ncompile: {comp.get('error')}")
+    drawn = report["stats"]
+    if "draw_ms" in drawn:
+        print(
+            f"/stats: {drawn['departments']} departments x {drawn['items']} items x 12 months: "
+            f"query {drawn['query_ms']} ms, draw {drawn['draw_ms']} ms (warm "
+            f"{drawn['warm_ms']} ms), PNG {drawn['png_bytes']} bytes"
+        )
+    else:
+        print(f"/stats: {drawn.get('error')}")
     fan = report["fanout"]
     if "seconds" in fan:
         print(

@@ -650,5 +650,35 @@ def compile_rollup(wanted: MonthRange, out: Path | None, template: Path | None) 
     )
 
 
+# --- stats: the /stats picture ----------------------------------------------------------
+
+
+@main.command("stats", help=_help("stats"))
+@click.argument("range_text", metavar="[RANGE]", required=False)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=_help("stats_out"))
+@friendly(TerminalError)  # a bad range (PeriodError), no font or matplotlib (ChartUnavailable)
+def stats(range_text: str | None, out: Path | None) -> None:
+    from bot.chart import draw
+    from bot.core.periods import parse_range
+    from bot.core.stats import summary_values
+    from bot.core.texts import terminal_language
+    from storage.stats import read_stats
+
+    wanted = parse_range(range_text) if range_text else None
+    with database() as (settings, session):
+        found = read_stats(session, wanted, utcnow())
+    if found is None:
+        fail(terminal("stats_no_periods", range=str(wanted or "")), 2)
+    content = draw(found, terminal_language(), settings.chart_font)
+    path = out if out is not None else Path("out") / f"stats-{found.range}.png"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    except OSError as exc:
+        fail(terminal("cannot_write", path=str(path), error=str(exc)), 2)
+    click.echo(str(path))
+    click.echo(terminal("stats_written", **summary_values(found)))
+
+
 if __name__ == "__main__":
     main()

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     reminder_grace_hours: int = Field(default=12, ge=0)
     reminders_enabled: bool = True  # false: no scheduled reminders (e.g. a staging copy)
     log_level: str = "INFO"
+    chart_font: str | None = None  # a CJK font file for /stats; None: the host's or mplfonts'
 
     @field_validator("timezone")
     @classmethod

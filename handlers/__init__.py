@@ -25,6 +25,7 @@ from handlers import (
     review,
     roster,
     section_file,
+    stats,
     summary_import,
 )
 
@@ -83,6 +84,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
     app.add_handler(CommandHandler("status", coordinator.status_command))
     app.add_handler(CommandHandler("period", coordinator.period_command))
+    # /stats draws its chart in a thread and uploads it (handlers/stats.py): block=False too.
+    app.add_handler(CommandHandler("stats", stats.stats_command, block=False))
     # Reading a department's report and returning items for revision (handlers/review.py).
     app.add_handler(CommandHandler("show", review.show_command))
     app.add_handler(CallbackQueryHandler(review.on_button, pattern=buttons.REVIEW_PATTERN))

@@ -15,6 +15,7 @@ COORDINATOR = (
     "show",
     "history",
     "compile",
+    "stats",
     "period",
     "remind",
     "invite",

@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ["period", "reopen"],
         ["period", "list"],
         ["compile"],
+        ["stats"],
         ["demo"],
         ["audit"],
     ],

@@ -310,6 +310,10 @@ def compiled(c: Cast, role: str, replies: Replies) -> bool:
     return any(m.document is not None for m in replies)
 
 
+def charted(c: Cast, role: str, replies: Replies) -> bool:
+    return any(m.kind == "photo" for m in replies)
+
+
 def reminded(c: Cast, role: str, replies: Replies) -> bool:
     refusal = c.text(role, "coordinators_only")
     return bool(replies) and replies.last.text != refusal
@@ -547,6 +551,7 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
     ("/status [YYYY-MM]", say("/status"), console(has(DEPARTMENT))),
     ("/compile [YYYY-MM]", say("/compile"), console(compiled)),
     ("/compile RANGE", say("/compile 2015-Q4"), console(compiled)),
+    ("/stats [RANGE]", say("/stats"), console(charted)),
     ("/remind", say("/remind"), console(reminded)),
     ("/help", say("/help"), dict.fromkeys(ROLES, help_for)),
     ("/whoami", say("/whoami"), dict.fromkeys(ROLES, whoami)),

@@ -14,6 +14,7 @@ from bot.core.draft import Part, Rejection, Step
 from bot.core.period_change import PeriodOutcome as Outcome
 from bot.core.roster import EDIT_PROBLEMS
 from bot.core.section import Problem
+from bot.core.stats import Outcome as StatsOutcome
 from bot.core.status import State
 from bot.core.texts import (
     language_for,
@@ -43,6 +44,7 @@ COMPUTED: dict[str, tuple[str, ...]] = {
     "audit_{}": tuple(action.value for action in Action),  # `huibao audit`: one per change
     "section_{}": tuple(Problem),  # a section file that cannot be read: one per problem
     "section_rejected_{}": tuple(Rejection),
+    "stats_{}": tuple(StatsOutcome),  # the chart's legend: one per outcome
 }
 
 
