@@ -15,6 +15,7 @@ from telegram.ext import (
 from handlers import (
     approval,
     buttons,
+    calendar,
     coordinator,
     onboarding,
     once,
@@ -82,6 +83,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compile", coordinator.compile_command, block=False))
     app.add_handler(CommandHandler("status", coordinator.status_command))
     app.add_handler(CommandHandler("period", coordinator.period_command))
+    # Working days (handlers/calendar.py): holidays, 调休 and the office's own days.
+    app.add_handler(CommandHandler("calendar", calendar.calendar_command))
     # Reading a department's report and returning items for revision (handlers/review.py).
     app.add_handler(CommandHandler("show", review.show_command))
     app.add_handler(CallbackQueryHandler(review.on_button, pattern=buttons.REVIEW_PATTERN))

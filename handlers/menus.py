@@ -15,6 +15,7 @@ COORDINATOR = (
     "show",
     "compile",
     "period",
+    "calendar",
     "remind",
     "invite",
     "liaisons",
