@@ -112,9 +112,9 @@ def test_period_due_and_reopen_match_the_chat(cli: CliRunner) -> None:
     result = cli.invoke(main, ["period", "close", "2015-10"])
     assert result.output.strip() == "period 2015-10 is already closed"
     result = cli.invoke(main, ["period", "reopen", "2015-10"])
-    assert result.stdout.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is open again, due 2015-11-06 17:30 Fri"
     assert "counts as late" in result.stderr
-    assert "2015-10  due 2015-11-06 17:30  open" in cli.invoke(main, ["period", "list"]).output
+    assert "2015-10  due 2015-11-06 17:30 Fri  open" in cli.invoke(main, ["period", "list"]).output
 
     for args, expected in (
         (["period", "reopen", "2015-09"], "there is no period 2015-09"),
