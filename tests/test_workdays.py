@@ -91,6 +91,12 @@ def test_the_office_overrides_the_library() -> None:
     assert office.on_or_after(D(2026, 10, 4)) == D(2026, 10, 9)
 
 
+def test_no_working_day_for_two_months_keeps_the_day() -> None:
+    everything_off = WorkCalendar({D(2027, 3, 1) + timedelta(days=n): False for n in range(90)})
+    assert everything_off.on_or_after(D(2027, 3, 10)) == D(2027, 3, 10)
+    assert everything_off.on_or_before(D(2027, 5, 20)) == D(2027, 5, 20)
+
+
 def test_the_year_listing_groups_each_holiday() -> None:
     runs = {(r.first, r.last, r.working) for r in library_runs(2026)}
     assert (D(2026, 10, 1), D(2026, 10, 7), False) in runs

@@ -24,10 +24,6 @@ _WORKDAYS: Mapping[date, str] = chinese_calendar.workdays  # 调休: weekend day
 KNOWN_YEARS = frozenset(day.year for day in _HOLIDAYS)
 
 
-class CalendarError(ValueError):
-    """No working day within SEARCH_DAYS: the overrides make every day a day off."""
-
-
 @dataclass(frozen=True)
 class LibraryDay:
     """A day the library lists: a public holiday, or a weekend day worked (调休)."""
@@ -89,12 +85,16 @@ class WorkCalendar:
         """The first working day on or after `day`."""
         return self._search(day, 1)
 
-    def _search(self, day: date, step: int) -> date:
+    def _search(self, start: date, step: int) -> date:
+        """The nearest working day in the direction of `step`; `start` itself when there
+        is none within SEARCH_DAYS (the office made two months days off: a reminder on a
+        day off beats none, and a due day stays where it was asked)."""
+        day = start
         for _ in range(SEARCH_DAYS):
             if self.is_workday(day):
                 return day
             day += timedelta(days=step)
-        raise CalendarError(f"no working day within {SEARCH_DAYS} days of {day}")
+        return start
 
 
 def library_days(year: int) -> list[LibraryDay]:
