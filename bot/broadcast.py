@@ -28,6 +28,7 @@ from bot.core.people import PersonRole
 from bot.core.reminders import QUEUED_KINDS, ChatLimits, Delivery, Kind, Message, Task
 from bot.settings import Settings
 from storage import reminder_log
+from storage.calendar import work_calendar
 from storage.db import in_thread
 from storage.models import Period
 from storage.people import language_of
@@ -96,19 +97,33 @@ def plan_pass(session: Session, settings: Settings, now: datetime) -> tuple[list
     digests; missed slots are recorded as skipped here. Returns (tasks, skipped)."""
     grace = timedelta(hours=settings.reminder_grace_hours)
     tasks, skipped = plan_open_notices(session)
-    tz = organisation_zone(session)
+    tz, calendar = organisation_zone(session), work_calendar(session)
+    unknown: list[tuple[int, set[int]]] = []
     for period in open_periods(session):
         assert period.id is not None and period.due_at is not None
         schedule = core.schedule_for(
-            settings.reminder_schedule, tz, period.reminder_offsets, period.month
+            settings.reminder_schedule, tz, period.reminder_offsets, period.month, calendar
         )
+        unknown.append((period.id, core.unknown_years(schedule, period.due_at)))
         for kind, (due, missed) in core.due_now(schedule, period.due_at, now, grace).items():
             done = reminder_log.claimed(session, period.id, kind, [*due, *missed])
             recipients = _recipients(session, period, kind)
             send, skip = core.choose_slots(recipients, due, missed, done)
             skipped += reminder_log.skip(session, period.id, kind, skip, now=now)
             tasks.extend(Task(period.id, r, slot, kind) for r, slot in send.items())
+    tasks.extend(_calendar_notices(session, unknown))
     return tasks, skipped
+
+
+def _calendar_notices(session: Session, unknown: list[tuple[int, set[int]]]) -> list[Task]:
+    """Tell the coordinators, once a year each, of a year nobody knows the holidays of."""
+    years = set().union(*(found for _, found in unknown))
+    if not years:
+        return []
+    slots = [core.year_slot(year) for year in years]
+    told = reminder_log.claimed_anywhere(session, Kind.CALENDAR, slots)
+    recipients = [c.telegram_id for c in coordinators(session)]
+    return core.calendar_notices(unknown, recipients, told)
 
 
 def plan_nudge(session: Session, now: datetime) -> list[Task]:
@@ -177,6 +192,17 @@ def _open_notice(
     return core.compose_open_notice(task, language, period, liaison.department_id)
 
 
+def _calendar_notice(
+    session: Session, settings: Settings, task: Task, now: datetime, limits: ChatLimits
+) -> Message | None:
+    """While the recipient is an active coordinator and the year is still unknown."""
+    if not reminder_log.is_active_coordinator(session, task.recipient):
+        return None
+    if work_calendar(session).covers(task.slot.year):
+        return None
+    return core.compose_calendar_notice(task, _language(session, settings, task.recipient))
+
+
 _Compose = Callable[[Session, Settings, Task, datetime, ChatLimits], Message | None]
 _COMPOSE: dict[Kind, _Compose] = {
     Kind.REMINDER: _reminder,
@@ -184,6 +210,7 @@ _COMPOSE: dict[Kind, _Compose] = {
     Kind.DIGEST: _digest,
     Kind.OPENED: _open_notice,
     Kind.REOPENED: _open_notice,
+    Kind.CALENDAR: _calendar_notice,
 }
 
 
@@ -214,12 +241,15 @@ def _prepare(
     return message
 
 
+_TO_COORDINATORS = (Kind.DIGEST, Kind.CALENDAR)  # no liaison to flag unreachable
+
+
 def _record(db: Session, done: list[tuple[Task, Delivery]], now: datetime) -> None:
     reminder_log.mark(
         db, [(t.period_id, t.recipient, t.slot, t.kind, d.value) for t, d in done], now=now
     )
     for task, delivery in done:
-        if delivery is Delivery.BLOCKED and task.kind != Kind.DIGEST:
+        if delivery is Delivery.BLOCKED and task.kind not in _TO_COORDINATORS:
             reminder_log.set_unreachable(db, task.recipient, True)
 
 

@@ -19,9 +19,18 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from bot.core.audit import TERMINAL, Action, AuditEntry
+from bot.core.calendar_command import (
+    CalendarCommand,
+    CalendarInputError,
+    change_view,
+    moved_view,
+    override_view,
+    parse_calendar_command,
+    run_view,
+)
 from bot.core.invites import deep_link
 from bot.core.people import PersonRole
-from bot.core.period_change import PeriodAction, PeriodOutcome
+from bot.core.period_change import PeriodAction, PeriodOutcome, due_on_day_off
 from bot.core.period_command import PeriodInputError, parse_period_command
 from bot.core.periods import (
     Month,
@@ -32,6 +41,7 @@ from bot.core.periods import (
     parse_due,
     parse_month,
     parse_range,
+    weekday,
 )
 from bot.core.roster import RosterChange, RosterError, load_roster
 from bot.core.summary import summary_filename
@@ -39,7 +49,9 @@ from bot.core.texts import TerminalError, terminal
 from bot.logs import redact, setup_logging
 from bot.settings import Settings, SettingsError, load_settings
 from storage import audit as audit_store
+from storage import calendar as calendar_store
 from storage import periods as period_store
+from storage.calendar import work_calendar
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
 from storage.people import RevokeOutcome, audited_invite, people_by_department, revoke
@@ -321,7 +333,8 @@ def _change(
         if found is None:
             fail(terminal("no_period", month=change.month), 2)
         assert found.due_at is not None
-        due = local_text(found.due_at, tz)
+        due = _due_text(found.due_at, tz)
+        day_off = due_at is not None and due_on_day_off(found.due_at, tz, work_calendar(session))
     values: dict[str, Any] = {"month": change.month}
     if change.outcome is PeriodOutcome.REMINDERS_CHANGED:
         values["offsets"] = found.reminder_offsets
@@ -333,6 +346,14 @@ def _change(
     if change.outcome in _WARN_PAST_DUE and found.is_open and found.due_at <= utcnow():
         changed = change.outcome is PeriodOutcome.DUE_CHANGED
         click.echo(terminal("period_past_due", month=change.month, changed=changed), err=True)
+    if day_off and change.outcome in _WARN_PAST_DUE:
+        values = {"due": local_text(found.due_at, tz), "due_weekday": weekday(found.due_at, tz)}
+        click.echo(terminal("period_due_day_off", **values), err=True)
+
+
+def _due_text(moment: datetime, tz: ZoneInfo) -> str:
+    """A due time with its day of the week, in the organisation's zone."""
+    return f"{local_text(moment, tz)} {terminal('weekday', day=weekday(moment, tz))}"
 
 
 # As in chat: opening a month, or moving its due time, into the past counts every
@@ -397,9 +418,8 @@ def period_list() -> None:
     with database() as (_, session):
         tz = organisation_zone(session)
         for found in listed(period_store.period_views(session), tz):
-            click.echo(
-                terminal("period_list_line", month=found.month, due=found.due, is_open=found.open)
-            )
+            due = f"{found.due} {terminal('weekday', day=found.weekday)}"
+            click.echo(terminal("period_list_line", month=found.month, due=due, is_open=found.open))
 
 
 @main.group(help=_help("people"))
@@ -678,6 +698,74 @@ def stats(range_text: str | None, out: Path | None) -> None:
         fail(terminal("cannot_write", path=str(path), error=str(exc)), 2)
     click.echo(str(path))
     click.echo(terminal("stats_written", **summary_values(found)))
+
+
+# --- huibao calendar: the working days (holidays, 调休, the office's own days) -----------
+
+
+@main.group(help=_help("calendar"))
+def calendar() -> None:
+    pass
+
+
+def _calendar_input(words: list[str]) -> CalendarCommand:
+    try:
+        return parse_calendar_command(words)
+    except CalendarInputError as exc:
+        name = "calendar_bad_year" if exc.kind == "year" else "calendar_bad_day"
+        fail(terminal(name, text=exc.text), 2)
+
+
+@calendar.command("list", help=_help("calendar_list"))
+@click.argument("year", required=False)
+def calendar_list(year: str | None) -> None:
+    command = _calendar_input(["list", year] if year else ["list"])
+    with database() as (_, session):
+        office = calendar_store.overrides(session, command.year)
+        listing = calendar_store.year_listing(session, command.year) if command.year else None
+    if listing is not None:
+        click.echo(terminal("calendar_year_head", year=listing.year, known=listing.known))
+        for run in listing.library:
+            click.echo(terminal("calendar_run_line", **run_view(run)))
+    if not office:
+        click.echo(terminal("calendar_office_none"))
+        return
+    click.echo(terminal("calendar_office_head"))
+    for override in office:
+        values = override_view(override)
+        values["day_weekday"] = values.pop("weekday")
+        click.echo(terminal("calendar_office_line", **values))
+
+
+def _calendar_change(words: list[str]) -> None:
+    """Set or clear a day as /calendar does in chat; say what it moves, a line a month."""
+    command = _calendar_input(words)
+    with database() as (settings, session):
+        outcome = calendar_store.change_calendar(session, command, settings.reminder_schedule)
+    changed = outcome.change.changed
+    click.echo(terminal("calendar_done", **change_view(command, changed, outcome.calendar)))
+    for month in outcome.moved if changed else []:
+        click.echo(terminal("calendar_moved_line", **moved_view(month)))
+
+
+@calendar.command("holiday", help=_help("calendar_holiday"))
+@click.argument("day", metavar="DATE")
+@click.argument("note", nargs=-1)
+def calendar_holiday(day: str, note: tuple[str, ...]) -> None:
+    _calendar_change(["holiday", day, *note])
+
+
+@calendar.command("workday", help=_help("calendar_workday"))
+@click.argument("day", metavar="DATE")
+@click.argument("note", nargs=-1)
+def calendar_workday(day: str, note: tuple[str, ...]) -> None:
+    _calendar_change(["workday", day, *note])
+
+
+@calendar.command("clear", help=_help("calendar_clear"))
+@click.argument("day", metavar="DATE")
+def calendar_clear(day: str) -> None:
+    _calendar_change(["clear", day])
 
 
 if __name__ == "__main__":

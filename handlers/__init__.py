@@ -15,6 +15,7 @@ from telegram.ext import (
 from handlers import (
     approval,
     buttons,
+    calendar,
     coordinator,
     history,
     onboarding,
@@ -86,6 +87,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("period", coordinator.period_command))
     # /stats draws its chart in a thread and uploads it (handlers/stats.py): block=False too.
     app.add_handler(CommandHandler("stats", stats.stats_command, block=False))
+    # Working days (handlers/calendar.py): holidays, 调休 and the office's own days.
+    app.add_handler(CommandHandler("calendar", calendar.calendar_command))
     # Reading a department's report and returning items for revision (handlers/review.py).
     app.add_handler(CommandHandler("show", review.show_command))
     app.add_handler(CallbackQueryHandler(review.on_button, pattern=buttons.REVIEW_PATTERN))

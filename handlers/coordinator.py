@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,14 +20,14 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.core.period_change import PeriodOutcome
+from bot.core.period_change import PeriodOutcome, due_on_day_off
 from bot.core.period_command import (
     PeriodAction,
     PeriodCommand,
     PeriodInputError,
     parse_period_command,
 )
-from bot.core.periods import PeriodError, listed, local_text, parse_month, parse_range
+from bot.core.periods import PeriodError, listed, local_text, parse_month, parse_range, weekday
 from bot.core.rollup import rollup_filename
 from bot.core.status import DepartmentStatus, PeriodStatus
 from bot.core.summary import Summary, summary_filename
@@ -45,6 +45,7 @@ from handlers.common import (
 from handlers.reminders import send_open_notices
 from handlers.rollup import CompiledRollUp, compile_rollup, wanted_range
 from storage import periods as period_store
+from storage.calendar import work_calendar
 from storage.models import Period
 from storage.review import departments
 from storage.submissions import period_status
@@ -284,8 +285,17 @@ class PeriodAnswer:
     opened: int | None = None  # the id of a month that just (re)opened: tell its liaisons
 
 
+def due_text(sender: Who, moment: datetime) -> str:
+    """A due time with its day of the week, as the organisation reads it."""
+    day = sender.plain("weekday", day=weekday(moment, sender.tz))
+    return f"{local_text(moment, sender.tz)} {day}"
+
+
 def _period_list(sender: Who, db: Session) -> str:
-    periods = listed(period_store.period_views(db), sender.tz)
+    periods = [
+        replace(p, due=f"{p.due} {sender.plain('weekday', day=p.weekday)}")
+        for p in listed(period_store.period_views(db), sender.tz)
+    ]
     if not periods:
         return sender.text("console_no_periods")
     return sender.text("period_list", periods=periods)
@@ -312,7 +322,8 @@ def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetim
     if period is None:
         return PeriodAnswer(_unknown_month(sender, db, month))
     assert period.due_at is not None
-    due, past_due = local_text(period.due_at, sender.tz), period.due_at <= now
+    due, past_due = due_text(sender, period.due_at), period.due_at <= now
+    warning = _day_off_warning(sender, db, command, change.outcome, period.due_at)
     if change.outcome is PeriodOutcome.CLOSED:
         status = period_status(db, period, now)
         text = sender.text(
@@ -333,8 +344,22 @@ def period_answer(sender: Who, db: Session, command: PeriodCommand, now: datetim
         text = sender.text(
             "period_opened", month=month, due=due, reopened=reopened, past_due=past_due
         )
-        return PeriodAnswer(text, period.id)
-    return PeriodAnswer(text)
+        return PeriodAnswer(text + warning, period.id)
+    return PeriodAnswer(text + warning)
+
+
+_SETS_DUE = (PeriodOutcome.OPENED, PeriodOutcome.REOPENED, PeriodOutcome.DUE_CHANGED)
+
+
+def _day_off_warning(
+    sender: Who, db: Session, command: PeriodCommand, outcome: PeriodOutcome, due_at: datetime
+) -> str:
+    """A due time the coordinator gave that falls on a day off: set, with a warning."""
+    given = command.due_at is not None and outcome in _SETS_DUE
+    if not given or not due_on_day_off(due_at, sender.tz, work_calendar(db)):
+        return ""
+    values = {"due": local_text(due_at, sender.tz), "due_weekday": weekday(due_at, sender.tz)}
+    return "\n" + sender.text("period_due_day_off", **values)
 
 
 async def period_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

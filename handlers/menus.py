@@ -17,6 +17,7 @@ COORDINATOR = (
     "compile",
     "stats",
     "period",
+    "calendar",
     "remind",
     "invite",
     "liaisons",

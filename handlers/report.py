@@ -45,6 +45,7 @@ from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, s
 from handlers.notices import Notice, send_notices
 from handlers.onboarding import stranger_or_idle
 from storage import drafts, prompts
+from storage.calendar import work_calendar
 from storage.models import Period, Submission
 from storage.people import has_approvers
 from storage.periods import current_period, latest_period, period_and_title
@@ -545,20 +546,19 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
 # --- entry ------------------------------------------------------------------------
 
 
-def _no_period_text(sender: Who, latest: Period | None) -> str:
+def _no_period_text(sender: Who, db: Session, latest: Period | None) -> str:
     tz = sender.tz
     if latest is None:
         return sender.text("no_open_period", month=None, due=None)
     upcoming = parse_month(latest.month).next()
-    return sender.text(
-        "no_open_period", month=str(upcoming), due=local_text(default_due(upcoming, tz), tz)
-    )
+    due = default_due(upcoming, tz, work_calendar(db))
+    return sender.text("no_open_period", month=str(upcoming), due=local_text(due, tz))
 
 
 def _no_period_screen(sender: Who, db: Session) -> Screen:
     """No open period: say so, and list what the department submitted last (read-only)."""
     latest = latest_period(db)
-    text = _no_period_text(sender, latest)
+    text = _no_period_text(sender, db, latest)
     if latest is None or not sender.is_a(Role.LIAISON):
         return Screen([text])
     head = sender.text("last_period", month=latest.month)

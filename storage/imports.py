@@ -24,6 +24,7 @@ from bot.core.status import DepartmentView, SubmissionStatus, WorkItemView
 from bot.core.texts import TerminalError
 from bot.core.word import ReadRow, ReadTable, Unmatched, Why, match_items
 from storage import audit
+from storage.calendar import work_calendar
 from storage.models import (
     Department,
     Period,
@@ -252,7 +253,7 @@ def import_month(
             unmatched.append(missed)
     created = period is None
     if period is None:
-        due = default_due(month, tz)
+        due = default_due(month, tz, work_calendar(session))
         period = Period(month=str(month), due_at=due, is_open=False, closed_at=now)
         session.add(period)
         session.flush()

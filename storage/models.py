@@ -6,7 +6,7 @@ PostgreSQL agree; the organisation's time zone is applied only when showing them
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -280,3 +280,15 @@ class Prompt(SQLModel, table=True):
     kind: str = Field(max_length=40)
     data: dict[str, Any] = _json(dict)
     asked_at: datetime | None = _time()
+
+
+class CalendarDay(SQLModel, table=True):
+    """A day the office set itself (bot.core.workdays.Override): a local holiday, or a
+    working day the holiday library does not know (a year it has no data for yet)."""
+
+    __tablename__ = "calendar_day"
+    day: date = Field(sa_column=sa.Column(sa.Date(), primary_key=True, autoincrement=False))
+    working: bool
+    note: str = Field(default="", max_length=200)
+    created_by: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    created_at: datetime | None = _time()

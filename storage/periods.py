@@ -18,6 +18,7 @@ from bot.core.period_change import PeriodAction, PeriodOutcome, decide
 from bot.core.periods import Month, PeriodView, parse_month
 from bot.core.reminders import Kind
 from storage import audit, reminder_log
+from storage.calendar import work_calendar
 from storage.models import (
     Department,
     Liaison,
@@ -202,7 +203,7 @@ def change_period(
     if found is not None:
         assert found.due_at is not None
         stored = (found.is_open, found.due_at)
-    decision = decide(action, month, tz, stored, due_at)
+    decision = decide(action, month, tz, stored, due_at, work_calendar(session))
     outcome = decision.outcome
     if outcome in (PeriodOutcome.OPENED, PeriodOutcome.REOPENED):
         assert decision.due_at is not None

@@ -217,6 +217,20 @@ def claimed(
     return {(recipient, _slot_of(key)) for recipient, key in rows}
 
 
+def claimed_anywhere(
+    session: Session, kind: str, slots: Iterable[datetime]
+) -> set[tuple[int, datetime]]:
+    """(recipient, slot) pairs in the log for these slots in any period (a notice that is
+    once per person, not once per period)."""
+    keys = [slot_key(kind, s) for s in slots]
+    if not keys:
+        return set()
+    rows = session.exec(
+        select(ReminderLog.recipient_id, ReminderLog.slot).where(col(ReminderLog.slot).in_(keys))
+    )
+    return {(recipient, _slot_of(key)) for recipient, key in rows}
+
+
 def mute(session: Session, period_id: int, liaison_id: int, now: datetime | None = None) -> bool:
     """Mute one liaison for one period; False if already muted."""
     if session.get(ReminderMute, (period_id, liaison_id)) is not None:

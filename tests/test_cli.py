@@ -69,7 +69,7 @@ def test_roster_load_show_invite_and_periods(cli: CliRunner) -> None:
 
     opened = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
     assert "due 2015-11-05 17:00" in opened.output
-    assert "2015-10  due 2015-11-05 17:00  open" in cli.invoke(main, ["period", "list"]).output
+    assert "2015-10  due 2015-11-05 17:00 Thu  open" in cli.invoke(main, ["period", "list"]).output
     assert cli.invoke(main, ["period", "close", "2015-10"]).exit_code == 0
     assert "closed" in cli.invoke(main, ["period", "list"]).output
 
@@ -102,10 +102,10 @@ def test_period_due_and_reopen_match_the_chat(cli: CliRunner) -> None:
     cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
     cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
     result = cli.invoke(main, ["period", "open", "2015-10"])
-    assert result.output.strip() == "period 2015-10 is already open, due 2015-11-05 17:00"
+    assert result.output.strip() == "period 2015-10 is already open, due 2015-11-05 17:00 Thu"
     result = cli.invoke(main, ["period", "due", "2015-10", "2015-11-06 17:30"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "period 2015-10 is now due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is now due 2015-11-06 17:30 Fri"
     assert result.stderr.strip() == (
         "⚠ that time has passed, so every submission from now on counts as late."
     )
@@ -113,9 +113,9 @@ def test_period_due_and_reopen_match_the_chat(cli: CliRunner) -> None:
     result = cli.invoke(main, ["period", "close", "2015-10"])
     assert result.output.strip() == "period 2015-10 is already closed"
     result = cli.invoke(main, ["period", "reopen", "2015-10"])
-    assert result.stdout.strip() == "period 2015-10 is open again, due 2015-11-06 17:30"
+    assert result.stdout.strip() == "period 2015-10 is open again, due 2015-11-06 17:30 Fri"
     assert "counts as late" in result.stderr
-    assert "2015-10  due 2015-11-06 17:30  open" in cli.invoke(main, ["period", "list"]).output
+    assert "2015-10  due 2015-11-06 17:30 Fri  open" in cli.invoke(main, ["period", "list"]).output
 
     for args, expected in (
         (["period", "reopen", "2015-09"], "there is no period 2015-09"),
@@ -187,13 +187,13 @@ def test_the_command_speaks_chinese_on_a_chinese_or_plain_terminal(
         assert result.exit_code == 0 and result.output.startswith("名册已载入："), result.output
     zh = {"LANG": "zh_CN.UTF-8"}
     opened = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"], env=zh)
-    assert opened.stdout.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00"
+    assert opened.stdout.strip() == "2015-10 填报期已开放，截止时间 2015-11-05 17:00 周四"
     assert opened.stderr.strip() == (
         "⚠ 截止时间已过，此后的提交都会记为逾期。"
         '如需延期：huibao period due 2015-10 "年-月-日 时:分"'
     )
     listed = cli.invoke(main, ["period", "list"], env=zh).output
-    assert listed.strip() == "2015-10  截止 2015-11-05 17:00  开放"
+    assert listed.strip() == "2015-10  截止 2015-11-05 17:00 周四  开放"
     compiled = cli.invoke(main, ["compile", "2015-10"], env=zh)
     assert compiled.output.splitlines()[1].startswith(
         "已报送 0/13 项重点工作；未报送：团的制度建设、"
@@ -371,7 +371,7 @@ def test_period_open_warns_when_the_due_time_has_passed(cli: CliRunner) -> None:
     cli.invoke(main, ["roster", "load", str(ROOT / "examples" / "roster.toml")])
     past = cli.invoke(main, ["period", "open", "2015-10", "--due", "2015-11-05 17:00"])
     assert past.exit_code == 0
-    assert past.stdout.strip() == "period 2015-10 is open, due 2015-11-05 17:00"
+    assert past.stdout.strip() == "period 2015-10 is open, due 2015-11-05 17:00 Thu"
     assert past.stderr.strip() == (
         "⚠ the due time has passed, so every submission from now on counts as late. "
         'To extend it: huibao period due 2015-10 "YYYY-MM-DD HH:MM"'

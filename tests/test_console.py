@@ -311,14 +311,14 @@ async def test_period_round_trip_and_liaisons_told(harness: Harness) -> None:
     rights.block()
 
     replies = await coordinator.send("/period open 2015-10 2015-11-05 17:00")
-    assert replies[0].text == "🟢 2015-10 填报期已开启，截止 2015-11-05 17:00。"
+    assert replies[0].text == "🟢 2015-10 填报期已开启，截止 2015-11-05 17:00 周四。"
     assert "已通知 1 位联络员" in replies[1].text and "1 位联络员无法送达" in replies[1].text
     assert org.last.text.startswith("📢 2015-10 填报期已开启，截止 2015-11-05 17:00")
     assert "/report" in org.last.text
     rights.unblock()
 
     replies = await coordinator.send("/period")
-    assert "2015-10 · 截止 2015-11-05 17:00 · 🟢 填报中" in replies.last.text
+    assert "2015-10 · 截止 2015-11-05 17:00 周四 · 🟢 填报中" in replies.last.text
     replies = await coordinator.send("/period open 2015-10")
     assert "本来就是开启的" in replies.last.text
 
@@ -335,7 +335,7 @@ async def test_period_round_trip_and_liaisons_told(harness: Harness) -> None:
     replies = await coordinator.send("/period close 2015-10")
     assert "本来就已结束" in replies.last.text
     replies = await coordinator.send("/period")
-    assert "2015-10 · 截止 2015-11-06 17:30 · ⚪ 已结束" in replies.last.text
+    assert "2015-10 · 截止 2015-11-06 17:30 周五 · ⚪ 已结束" in replies.last.text
 
     replies = await coordinator.send("/period reopen 2015-10")
     assert "2015-10 填报期已重新开启，截止 2015-11-06 17:30" in replies[0].text

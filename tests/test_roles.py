@@ -548,6 +548,7 @@ COMMANDS: list[tuple[str, Act, Cells]] = [
     }),
     ("/invite DEPT [approver]", say("/invite org"), console(has("组织部"))),
     ("/period", say("/period"), console(has(MONTH))),
+    ("/calendar", say("/calendar 2026"), console(has("国庆节", "调休上班"))),
     ("/status [YYYY-MM]", say("/status"), console(has(DEPARTMENT))),
     ("/compile [YYYY-MM]", say("/compile"), console(compiled)),
     ("/compile RANGE", say("/compile 2015-Q4"), console(compiled)),

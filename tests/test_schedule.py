@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +19,7 @@ from bot.core.schedule import (
     reminder_slots,
     split_due,
 )
+from bot.core.workdays import LIBRARY, WorkCalendar
 from bot.settings import SettingsError, load_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -37,10 +38,13 @@ def slots(
     hour: str = "09:00",
     quiet: str = "22:00-08:00",
     days_after: int = 3,
+    calendar: WorkCalendar = LIBRARY,
 ) -> list[datetime]:
     schedule = ReminderSchedule.parse(tz, offsets, hour, quiet)
     until = due + timedelta(days=days_after)
-    return reminder_slots(due, schedule.tz, schedule.offsets, schedule.hour, schedule.quiet, until)
+    return reminder_slots(
+        due, schedule.tz, schedule.offsets, schedule.hour, schedule.quiet, until, calendar
+    )
 
 
 def shown(found: list[datetime], tz: ZoneInfo = SHANGHAI) -> list[str]:
@@ -116,7 +120,7 @@ def test_default_schedule_then_daily_while_overdue() -> None:
     found = slots(due)
     assert shown(found) == [
         "11-02 09:00", "11-04 09:00", "11-05 09:00",  # -3d, -1d, the due day
-        "11-06 09:00", "11-07 09:00", "11-08 09:00",  # daily while overdue
+        "11-06 09:00",  # daily while overdue: on working days, the weekend has none
     ]  # fmt: skip
     assert all(s.tzinfo is UTC for s in found)
     assert found == sorted(set(found))
@@ -133,11 +137,12 @@ def test_until_cuts_the_list() -> None:
 @pytest.mark.parametrize(
     ("due", "expected"),
     [
-        # across a month end, and a leap day
-        ((2016, 3, 1, 17, 0), ["02-27 09:00", "02-29 09:00", "03-01 09:00", "03-02 09:00"]),
-        ((2015, 3, 1, 17, 0), ["02-26 09:00", "02-28 09:00", "03-01 09:00", "03-02 09:00"]),
-        # across a year end
-        ((2015, 12, 31, 17, 0), ["12-28 09:00", "12-30 09:00", "12-31 09:00", "01-01 09:00"]),
+        # across a month end, and a leap day (-3d is Saturday 02-27: Friday before)
+        ((2016, 3, 1, 17, 0), ["02-26 09:00", "02-29 09:00", "03-01 09:00", "03-02 09:00"]),
+        # due on a Sunday: 0d moves to Saturday 02-28, a 调休 working day, as -1d: once
+        ((2015, 3, 1, 17, 0), ["02-26 09:00", "02-28 09:00", "03-02 09:00"]),
+        # across a year end: New Year's Day has no overdue reminder
+        ((2015, 12, 31, 17, 0), ["12-28 09:00", "12-30 09:00", "12-31 09:00"]),
     ],
 )
 def test_month_and_year_ends(due: tuple[int, ...], expected: list[str]) -> None:
@@ -183,31 +188,35 @@ def test_reminder_hour_inside_quiet_hours_moves_to_their_end() -> None:
 
 
 def test_berlin_spring_forward_keeps_the_wall_clock() -> None:
-    # 2015-03-29 02:00 CET → 03:00 CEST
+    # 2015-03-29 02:00 CET → 03:00 CEST; -1d is that Sunday: Friday, with -3d
     due = local(BERLIN, 2015, 3, 30, 17, 0)
     found = slots(due, tz=BERLIN, days_after=1)
-    assert shown(found, BERLIN) == ["03-27 09:00", "03-29 09:00", "03-30 09:00", "03-31 09:00"]
-    assert [s.hour for s in found] == [8, 7, 7, 7]  # UTC: CET is +1, CEST +2
+    assert shown(found, BERLIN) == ["03-27 09:00", "03-30 09:00", "03-31 09:00"]
+    assert [s.hour for s in found] == [8, 7, 7]  # UTC: CET is +1, CEST +2
 
 
 def test_berlin_fall_back_keeps_the_wall_clock() -> None:
     # 2015-10-25 03:00 CEST → 02:00 CET
     due = local(BERLIN, 2015, 10, 26, 17, 0)
     found = slots(due, tz=BERLIN, days_after=1)
-    assert shown(found, BERLIN) == ["10-23 09:00", "10-25 09:00", "10-26 09:00", "10-27 09:00"]
-    assert [s.hour for s in found] == [7, 8, 8, 8]
+    assert shown(found, BERLIN) == ["10-23 09:00", "10-26 09:00", "10-27 09:00"]
+    assert [s.hour for s in found] == [7, 8, 8]
 
 
 def test_berlin_exact_offsets_count_real_time_across_dst() -> None:
-    due = local(BERLIN, 2015, 3, 29, 12, 0)  # 10:00 UTC, CEST
-    found = slots(due, tz=BERLIN, offsets="-12h", quiet="off", days_after=0)
-    assert found == [due - timedelta(hours=12)]
-    assert shown(found, BERLIN) == ["03-28 23:00"]  # wall clock moved only 13h back
+    due = local(BERLIN, 2015, 3, 30, 12, 0)  # Monday, 10:00 UTC, CEST
+    found = slots(due, tz=BERLIN, offsets="-72h", quiet="off", days_after=0)
+    assert found == [due - timedelta(hours=72)]
+    assert shown(found, BERLIN) == ["03-27 11:00"]  # wall clock moved 73h back
 
 
 def test_reminder_hour_in_the_dst_gap_still_gives_one_time_that_day() -> None:
     due = local(BERLIN, 2015, 3, 30, 17, 0)
-    found = slots(due, tz=BERLIN, hour="02:30", offsets="-1d", quiet="off", days_after=0)
+    sunday_worked = WorkCalendar({date(2015, 3, 29): True})  # the gap is on a Sunday
+    found = slots(
+        due, tz=BERLIN, hour="02:30", offsets="-1d", quiet="off", days_after=0,
+        calendar=sunday_worked,
+    )  # fmt: skip
     assert len(found) == 1
     assert found[0].astimezone(BERLIN).date().isoformat() == "2015-03-29"
 
@@ -233,7 +242,7 @@ def test_digest_at_the_deadline_then_daily() -> None:
     schedule = ReminderSchedule.parse(SHANGHAI, "0d", "09:00", "22:00-08:00")
     due = local(SHANGHAI, 2015, 11, 5, 17, 0)
     found = digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due + timedelta(days=2))
-    assert shown(found) == ["11-05 17:00", "11-06 09:00", "11-07 09:00"]
+    assert shown(found) == ["11-05 17:00", "11-06 09:00"]  # Saturday 11-07: none
     assert (
         digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due - timedelta(minutes=1))
         == []
@@ -243,8 +252,8 @@ def test_digest_at_the_deadline_then_daily() -> None:
 def test_digest_for_a_late_night_deadline_waits_and_does_not_double_up() -> None:
     schedule = ReminderSchedule.parse(SHANGHAI, "0d", "09:00", "22:00-08:00")
     due = local(SHANGHAI, 2015, 11, 5, 23, 0)
-    found = digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due + timedelta(days=2))
-    assert shown(found) == ["11-06 08:00", "11-07 09:00"]
+    found = digest_slots(due, schedule.tz, schedule.hour, schedule.quiet, due + timedelta(days=4))
+    assert shown(found) == ["11-06 08:00", "11-09 09:00"]  # then Monday, past the weekend
 
 
 def test_split_due_by_grace_and_lookback() -> None:

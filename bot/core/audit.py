@@ -36,6 +36,9 @@ class Action(StrEnum):
     RETURN = "return"  # a submission sent back for revision, with a reason
     APPROVE = "approve"  # an approver let a submission count
     IMPORT = "import"  # a past month's summary table read from Word (huibao import)
+    CALENDAR_HOLIDAY = "calendar_holiday"  # the office made a day a day off
+    CALENDAR_WORKDAY = "calendar_workday"  # the office made a day a working day
+    CALENDAR_CLEAR = "calendar_clear"  # the office's word on a day withdrawn
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from enum import Enum, StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core.periods import Month, default_due
+from bot.core.workdays import LIBRARY, WorkCalendar
 
 
 class PeriodAction(StrEnum):
@@ -83,15 +84,22 @@ class PeriodDecision:
     due_at: datetime | None = None  # what to store: set on OPENED, REOPENED, DUE_CHANGED
 
 
+def due_on_day_off(due_at: datetime, tz: ZoneInfo, calendar: WorkCalendar) -> bool:
+    """An explicit due time on a holiday or weekend: accepted, with a warning."""
+    return not calendar.is_workday(due_at.astimezone(tz).date())
+
+
 def decide(
     action: PeriodAction,
     month: Month,
     tz: ZoneInfo,
     stored: tuple[bool, datetime] | None,
     due_at: datetime | None = None,
+    calendar: WorkCalendar = LIBRARY,
 ) -> PeriodDecision:
     """The outcome of `action` on a month that is `stored` as (is open, due time), or
-    None when there is no such period; `due_at` the due time the command gave."""
+    None when there is no such period; `due_at` the due time the command gave (the
+    default one falls on a working day of `calendar`)."""
     if action not in CHANGES:
         raise ValueError(f"{action} does not change a period")
     if stored is None:
@@ -102,7 +110,7 @@ def decide(
     found = _DECISIONS.get((action, stands), _O.UNKNOWN)
     outcome = found if isinstance(found, PeriodOutcome) else found[due]
     if outcome is _O.OPENED:
-        return PeriodDecision(outcome, due_at or default_due(month, tz))
+        return PeriodDecision(outcome, due_at or default_due(month, tz, calendar))
     if outcome is _O.REOPENED:
         return PeriodDecision(outcome, due_at or current)
     if outcome is _O.DUE_CHANGED:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.core.texts import TerminalError
+from bot.core.workdays import LIBRARY, WorkCalendar
 
 # The organisation's zone when neither the roster nor TIMEZONE names one.
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -144,14 +145,25 @@ def parse_due(text: str, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz).astimezone(UTC)
 
 
-def default_due(month: Month, tz: ZoneInfo) -> datetime:
-    """The 5th of the next month at 17:00, the office's usual deadline."""
+DUE_DAY, DUE_TIME = 5, time(17, 0)
+
+
+def default_due(month: Month, tz: ZoneInfo, calendar: WorkCalendar = LIBRARY) -> datetime:
+    """The office's usual deadline: 17:00 on the 5th of the next month, or on the next
+    working day when the 5th is not one (2026-10-05, National Day: 2026-10-08)."""
     following = month.next()
-    return datetime(following.year, following.month, 5, 17, 0, tzinfo=tz).astimezone(UTC)
+    day = calendar.on_or_after(date(following.year, following.month, DUE_DAY))
+    return datetime.combine(day, DUE_TIME, tzinfo=tz).astimezone(UTC)
 
 
 def local_text(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def weekday(moment: datetime, tz: ZoneInfo) -> int:
+    """The day of the week in the organisation's zone: 0 Monday … 6 Sunday (the words:
+    the text ``weekday``)."""
+    return moment.astimezone(tz).weekday()
 
 
 @dataclass(frozen=True)
@@ -161,7 +173,11 @@ class ListedPeriod:
     month: str
     due: str  # the due time as the organisation reads it
     open: bool
+    weekday: int = 0  # of the due day, 0 Monday … 6 Sunday
 
 
 def listed(periods: Iterable[PeriodView], tz: ZoneInfo) -> list[ListedPeriod]:
-    return [ListedPeriod(p.month, local_text(p.due_at, tz), p.is_open) for p in periods]
+    return [
+        ListedPeriod(p.month, local_text(p.due_at, tz), p.is_open, weekday(p.due_at, tz))
+        for p in periods
+    ]

@@ -11,7 +11,7 @@ import functools
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum, StrEnum
 from zoneinfo import ZoneInfo
 
@@ -23,10 +23,12 @@ from bot.core.schedule import (
     ReminderSchedule,
     digest_slots,
     parse_offsets,
+    reminder_days,
     reminder_slots,
     split_due,
 )
 from bot.core.status import State
+from bot.core.workdays import LIBRARY, WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class Kind(StrEnum):
     NUDGE = "nudge"  # a coordinator's /remind
     OPENED = "opened"  # "the period is open", queued when it opens
     REOPENED = "reopened"
+    CALENDAR = "calendar"  # to the coordinators, once a year: the holiday library does not
+    # know a year the open period needs (its slot: that year's 1 January, 00:00 UTC)
 
 
 QUEUED_KINDS = (Kind.OPENED, Kind.REOPENED)  # recipients fixed when queued, not at send time
@@ -105,11 +109,16 @@ def _period_offsets(text: str) -> tuple[Offset, ...]:
 
 
 def schedule_for(
-    base: ReminderSchedule, tz: ZoneInfo, period_offsets: str | None, month: str = ""
+    base: ReminderSchedule,
+    tz: ZoneInfo,
+    period_offsets: str | None,
+    month: str = "",
+    calendar: WorkCalendar = LIBRARY,
 ) -> ReminderSchedule:
-    """The settings' schedule in the organisation's zone, with the period's own offsets
-    when a coordinator set them (bad ones are ignored, with a warning)."""
-    schedule = replace(base, tz=tz)
+    """The settings' schedule in the organisation's zone and on its working days, with
+    the period's own offsets when a coordinator set them (bad ones are ignored, with a
+    warning)."""
+    schedule = replace(base, tz=tz, calendar=calendar)
     if not period_offsets:
         return schedule
     try:
@@ -126,12 +135,60 @@ def due_now(
     within LOOKBACK), leaving out a kind with neither."""
     times = {
         Kind.REMINDER: reminder_slots(
-            due_at, schedule.tz, schedule.offsets, schedule.hour, schedule.quiet, now
+            due_at,
+            schedule.tz,
+            schedule.offsets,
+            schedule.hour,
+            schedule.quiet,
+            now,
+            schedule.calendar,
         ),
-        Kind.DIGEST: digest_slots(due_at, schedule.tz, schedule.hour, schedule.quiet, now),
+        Kind.DIGEST: digest_slots(
+            due_at, schedule.tz, schedule.hour, schedule.quiet, now, schedule.calendar
+        ),
     }
     found = {kind: split_due(slots, now, grace, LOOKBACK) for kind, slots in times.items()}
     return {kind: (due, missed) for kind, (due, missed) in found.items() if due or missed}
+
+
+def year_slot(year: int) -> datetime:
+    """The log's slot of the once-a-year "unknown year" notice."""
+    return datetime(year, 1, 1, tzinfo=UTC)
+
+
+def unknown_years(schedule: ReminderSchedule, due_at: datetime) -> set[int]:
+    """The years of the due day and the reminder days whose holidays nobody knows: not
+    the library, and the office set no day of them (then weekdays count as working)."""
+    days = reminder_days(due_at, schedule.tz, schedule.offsets)
+    return {day.year for day in days if not schedule.calendar.covers(day.year)}
+
+
+def calendar_notices(
+    years_by_period: Iterable[tuple[int, set[int]]],
+    coordinators: Iterable[int],
+    told: set[tuple[int, datetime]],
+) -> list[Task]:
+    """The "unknown year" notice per coordinator and year, once: under the first period
+    (in order) that needs the year, unless the log has it for that person (`told`:
+    (recipient, year slot) pairs, whichever period)."""
+    first: dict[int, int] = {}
+    for period_id, years in years_by_period:
+        for year in sorted(years):
+            first.setdefault(year, period_id)
+    recipients = list(coordinators)
+    return [
+        Task(period_id, recipient, year_slot(year), Kind.CALENDAR)
+        for year, period_id in sorted(first.items())
+        for recipient in recipients
+        if (recipient, year_slot(year)) not in told
+    ]
+
+
+def compose_calendar_notice(task: Task, language: str) -> Message:
+    """ "The holidays of YEAR are not known yet: weekdays count as working days"."""
+    return Message(
+        task.recipient, texts.text(language, "calendar_unknown_year", year=task.slot.year)
+    )
 
 
 def choose_slots(

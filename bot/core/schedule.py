@@ -1,18 +1,20 @@
 """When reminders and digests are due: pure date arithmetic, no Telegram, no database.
 
 Everything is computed on the organisation's wall clock (so "09:00" stays 09:00
-across DST changes) and returned as aware UTC datetimes, whole minutes.
+across DST changes) and returned as aware UTC datetimes, whole minutes. Reminders fall
+on working days only (which days those are: bot.core.workdays, handed in as a value).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.texts import TerminalError
+from bot.core.workdays import LIBRARY, WorkCalendar
 
 _OFFSET = re.compile(r"^([+-]?)(\d{1,5})([dhm])$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -108,6 +110,7 @@ class ReminderSchedule:
     offsets: tuple[Offset, ...]
     hour: time
     quiet: QuietHours | None
+    calendar: WorkCalendar = field(default=LIBRARY, compare=False)
 
     @classmethod
     def parse(cls, tz: ZoneInfo | str, offsets: str, hour: str, quiet: str) -> ReminderSchedule:
@@ -134,16 +137,36 @@ def _settle(local: datetime, quiet: QuietHours | None) -> datetime:
 def _daily(
     after: datetime, schedule: ReminderSchedule, until: datetime, from_day: date | None = None
 ) -> Iterable[datetime]:
-    """Every day's reminder hour strictly after `after` (from `from_day` on), up to `until`."""
+    """Every working day's reminder hour strictly after `after` (from `from_day` on), up
+    to `until`."""
     day = from_day or after.astimezone(schedule.tz).date()
     while True:
         local = _wall(day, schedule.hour, schedule.tz)
         if local.astimezone(UTC) > until:
             return
         slot = _settle(local, schedule.quiet)
-        if after < slot <= until:
+        if after < slot <= until and schedule.calendar.is_workday(day):
             yield slot
         day += timedelta(days=1)
+
+
+def _offset_slot(offset: Offset, due_at: datetime, schedule: ReminderSchedule) -> datetime | None:
+    """Where one offset lands, on the wall clock. A day offset before (or on) the due day
+    that lands on a day off moves to the last working day before it, at the reminder
+    hour; so does an exact one (-2h before a due time on a holiday). After the due day a
+    day off has no reminder: the overdue dailies cover every working day."""
+    tz, calendar = schedule.tz, schedule.calendar
+    if offset.whole_days:
+        day = due_at.astimezone(tz).date() + timedelta(days=offset.days)
+        local = _wall(day, schedule.hour, tz)
+    else:
+        local = (due_at + timedelta(minutes=offset.minutes)).astimezone(tz)
+        day = local.date()
+    if calendar.is_workday(day):
+        return local
+    if offset.minutes > 0:
+        return None
+    return _wall(calendar.on_or_before(day), schedule.hour, tz)
 
 
 def reminder_slots(
@@ -153,22 +176,22 @@ def reminder_slots(
     hour: time,
     quiet: QuietHours | None,
     until: datetime,
+    calendar: WorkCalendar = LIBRARY,
 ) -> list[datetime]:
-    """The liaisons' reminder times up to `until`: the offsets, then daily while overdue.
+    """The liaisons' reminder times up to `until`: the offsets, then daily while overdue,
+    on working days only (offsets landing on the same day are one slot).
 
     A before-due reminder that would land after the due time (day offset on a
     morning deadline, or pushed out of the quiet hours) is dropped: the overdue
     reminders take over from there.
     """
-    schedule = ReminderSchedule(tz, offsets, hour, quiet)
+    schedule = ReminderSchedule(tz, offsets, hour, quiet, calendar)
     due = _minute(due_at)
-    due_local = due_at.astimezone(tz)
     slots: set[datetime] = set()
     for offset in offsets:
-        if offset.whole_days:
-            local = _wall(due_local.date() + timedelta(days=offset.days), hour, tz)
-        else:
-            local = (due_at + timedelta(minutes=offset.minutes)).astimezone(tz)
+        local = _offset_slot(offset, due_at, schedule)
+        if local is None:
+            continue
         slot = _settle(local, quiet)
         if offset.minutes <= 0 and slot > due:
             continue
@@ -179,16 +202,35 @@ def reminder_slots(
 
 
 def digest_slots(
-    due_at: datetime, tz: ZoneInfo, hour: time, quiet: QuietHours | None, until: datetime
+    due_at: datetime,
+    tz: ZoneInfo,
+    hour: time,
+    quiet: QuietHours | None,
+    until: datetime,
+    calendar: WorkCalendar = LIBRARY,
 ) -> list[datetime]:
-    """The coordinators' digests: at the due time (out of quiet hours), then daily at the
-    reminder hour from the next day on (never two digests a few hours apart)."""
+    """The coordinators' digests: at the due time (out of quiet hours), whatever the day,
+    then at the reminder hour of every working day from the next day on (never two
+    digests a few hours apart)."""
     first = _settle(due_at.astimezone(tz), quiet)
     if first > until:
         return []
-    schedule = ReminderSchedule(tz, (), hour, quiet)
+    schedule = ReminderSchedule(tz, (), hour, quiet, calendar)
     next_day = first.astimezone(tz).date() + timedelta(days=1)
     return [first, *_daily(first, schedule, until, next_day)]
+
+
+def reminder_days(due_at: datetime, tz: ZoneInfo, offsets: tuple[Offset, ...]) -> set[date]:
+    """The days the schedule reads the calendar for before moving anything: the due day
+    and where each offset lands (whose years must be known for the rule to be right)."""
+    due_local = due_at.astimezone(tz)
+    days = {due_local.date()}
+    for offset in offsets:
+        if offset.whole_days:
+            days.add(due_local.date() + timedelta(days=offset.days))
+        else:
+            days.add((due_at + timedelta(minutes=offset.minutes)).astimezone(tz).date())
+    return days
 
 
 def split_due(
