@@ -55,7 +55,7 @@ def calendar_answer(
         lines += [sender.text("calendar_moved", **moved_view(m)) for m in outcome.moved]
         if not outcome.moved:
             lines.append(sender.text("calendar_unchanged_months"))
-    return "".join(lines)
+    return "\n".join(line.strip() for line in lines)
 
 
 async def calendar_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
