@@ -4,12 +4,13 @@ the counting is bot.core.stats, the reading storage/stats.py)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from dataclasses import dataclass
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, FileSizeLimit
 from telegram.ext import ContextTypes
 
 from bot.core.periods import MonthRange, PeriodError, parse_range
@@ -19,6 +20,22 @@ from handlers.coordinator import showing
 from storage.stats import read_stats
 
 log = logging.getLogger(__name__)
+
+# Telegram shows a photo of at most 10 MB whose width and height add up to at most 10000
+# pixels, the longer side at most 20 times the shorter; a taller chart (an organisation of
+# a hundred departments) goes as a file, which the phone opens at full size.
+PHOTO_SIDES, PHOTO_RATIO = 10_000, 20
+
+
+def fits_a_photo(picture: bytes) -> bool:
+    from PIL import Image  # comes with matplotlib, which drew the picture
+
+    width, height = Image.open(io.BytesIO(picture)).size
+    return (
+        len(picture) <= FileSizeLimit.PHOTOSIZE_UPLOAD
+        and width + height <= PHOTO_SIDES
+        and max(width, height) <= PHOTO_RATIO * max(min(width, height), 1)
+    )
 
 
 def wanted_range(sender: Who, args: list[str]) -> MonthRange | None:
@@ -69,4 +86,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             await reply(update, sender.text("stats_unavailable"))
             return
         caption = sender.text("stats_caption", **summary_values(stats))
-        await chat.send_photo(photo=picture, caption=caption)
+        if fits_a_photo(picture):
+            await chat.send_photo(photo=picture, caption=caption)
+        else:
+            name = f"stats-{stats.range}.png"
+            await chat.send_document(document=picture, filename=name, caption=caption)

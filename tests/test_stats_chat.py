@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from PIL import Image
+from sqlalchemy import Engine
 
 from bot import chart
 from bot.cli import main
@@ -72,6 +73,49 @@ async def test_stats_sends_the_chart_as_a_photo(harness: Harness) -> None:
     again = await wait_for_photo(coordinator)
     assert again.message_id != sent.message_id and again.caption is not None
     assert "2015-Q4" in again.caption
+
+
+def many_departments(tmp_path: Path, count: int) -> Path:
+    """A roster of `count` departments, a key work item each, and the coordinator."""
+    parts = ['[organisation]\nname = "某省人社厅"\ntimezone = "Asia/Shanghai"\n']
+    for n in range(count):
+        parts.append(f'[[departments]]\ncode = "d{n}"\nname = "第{n}市县人社局"\n')
+    for n in range(count):
+        parts.append(f'[[work_items]]\ntitle = "重点工作{n}"\ndepartments = ["d{n}"]\n')
+    parts.append('[[coordinators]]\ntelegram_id = 123456789\nname = "李明"\n')
+    path = tmp_path / "roster.toml"
+    path.write_text("\n".join(parts), encoding="utf-8")
+    return path
+
+
+async def wait_for_file(user: FakeUser, timeout: float = 60.0) -> SentMessage:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [m for m in user.messages if m.document is not None]
+        if found:
+            return found[-1]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no file arrived; last messages: {user.messages[-3:]}")
+
+
+async def test_a_chart_too_tall_for_a_photo_comes_as_a_file(engine: Engine, tmp_path: Path) -> None:
+    """A hundred and twenty departments: taller than Telegram shows a photo (the double
+    refuses such a photo, as Telegram does), so the picture comes as a PNG file."""
+    harness = Harness(engine=engine, roster=many_departments(tmp_path, 120))
+    await harness.start()
+    try:
+        open_month(harness)
+        coordinator = harness.coordinator()
+        await coordinator.send("/stats", timeout=120)  # a tall picture takes seconds to draw
+        sent = await wait_for_file(coordinator)
+        assert sent.document is not None and sent.document.filename == "stats-2015-10.png"
+        picture = Image.open(io.BytesIO(sent.document.content))
+        assert picture.format == "PNG" and picture.width + picture.height > 10_000
+        assert sent.caption is not None and "全单位按时率" in sent.caption
+        assert not [m for m in coordinator.messages if m.kind == "photo"]
+        assert not harness.double.violations
+    finally:
+        await harness.close()
 
 
 async def test_a_range_that_cannot_be_read_or_has_no_period(harness: Harness) -> None:

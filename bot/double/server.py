@@ -53,6 +53,10 @@ CALLBACK_ANSWER_LIMIT = 200
 MAX_BUTTONS = 100
 MAX_BUTTONS_PER_ROW = 8
 UPLOAD_LIMIT = 50 * 1024 * 1024
+# sendPhoto: at most 10 MB, width + height at most 10000, the longer side at most 20 times
+# the shorter (the Bot API's sendPhoto documentation).
+PHOTO_BYTES, PHOTO_SIDES, PHOTO_RATIO = 10 * 1024 * 1024, 10_000, 20
+_PNG = b"\x89PNG\r\n\x1a\n"
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -1231,6 +1235,8 @@ class BotApiDouble:
         return self.message_json(self._store(chat, msg))
 
     def _upload(self, value: Any, kind: str, chat: ChatState) -> StoredFile:
+        if kind == "photo" and isinstance(value, InputFileValue):
+            _check_photo(value.content)
         if isinstance(value, InputFileValue):
             if len(value.content) > UPLOAD_LIMIT:
                 raise ApiError(413, "Request Entity Too Large")
@@ -1300,7 +1306,8 @@ class BotApiDouble:
         }
         media: Any
         if kind == "photo":
-            media = [{**base, "width": 800, "height": 600}]
+            width, height = _photo_size(stored.content)
+            media = [{**base, "width": width, "height": height}]
         elif kind == "sticker":
             media = {
                 **base,
@@ -1468,3 +1475,21 @@ class BotApiDouble:
             "file_size": stored.size,
             "file_path": stored.file_path,
         }
+
+
+def _photo_size(content: bytes) -> tuple[int, int]:
+    """A PNG's width and height from its header; other pictures count as 800 × 600."""
+    if content.startswith(_PNG) and len(content) >= 24:
+        return int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+    return 800, 600
+
+
+def _check_photo(content: bytes) -> None:
+    """Telegram refuses a photo over 10 MB or of sides it would not show."""
+    if len(content) > PHOTO_BYTES:
+        raise bad_request("PHOTO_SAVE_FILE_INVALID")
+    width, height = _photo_size(content)
+    if width + height > PHOTO_SIDES or max(width, height) > PHOTO_RATIO * max(
+        min(width, height), 1
+    ):
+        raise bad_request("PHOTO_INVALID_DIMENSIONS")
