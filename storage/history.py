@@ -81,14 +81,37 @@ def item_history(session: Session, department_id: int, work_item_id: int) -> lis
     return months
 
 
+_PAST_ITEMS = (
+    select(WorkItem, sa.func.max(Period.month))
+    .join(Submission, col(Submission.work_item_id) == col(WorkItem.id))
+    .join(Period, col(Period.id) == col(Submission.period_id))
+    .where(
+        Submission.department_id == sa.bindparam("department_id"),
+        col(Submission.status).in_(_HANDED_IN),
+    )
+    .group_by(col(WorkItem.id))
+    .order_by(sa.func.max(Period.month).desc(), col(WorkItem.id))
+)
+
+
 def department_items(session: Session, department_id: int) -> list[WorkItemView]:
     """The key work items the department reports on now, in document order: the list
-    /report numbers while a month is open (a period takes the roster as it is)."""
-    return [
+    /report numbers while a month is open (a period takes the roster as it is); then those
+    it handed in once and no longer reports on (retired, or moved to another department),
+    the most recent first, so their history stays within reach."""
+    current = [
         item
         for item in roster_work_items(session)
         if any(d.id == department_id for d in item.departments)
     ]
+    known = {item.id for item in current}
+    found = session.exec(_PAST_ITEMS, params={"department_id": department_id}).all()
+    past = [
+        WorkItemView(item.id or 0, item.title, [], item.code)
+        for item, _ in found
+        if (item.id or 0) not in known
+    ]
+    return current + past
 
 
 def has_history(session: Session, department_id: int, work_item_id: int) -> bool:

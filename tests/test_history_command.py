@@ -296,6 +296,36 @@ async def test_a_renamed_item_keeps_its_history(harness: Harness, tmp_path: Path
         assert len(db.exec(select(Submission)).all()) == 2
 
 
+async def test_a_retired_item_keeps_its_history_within_reach(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """An item the roster retired after October is listed after the current ones, and its
+    months open by name and from the list."""
+    title = "促进青年创新创业就业工作"
+    youth = await harness.liaison("youth", 3007, "郑凯")
+    open_month(harness, "2015-10", "2015-11-05 17:00")
+    harness.now = local("2015-11-02 10:00")
+    await report(youth, title, "十月创业大赛", "十一月培训")
+    close_month(harness, "2015-10")
+    roster = tmp_path / "roster.toml"
+    text = Path(harness.roster).read_text(encoding="utf-8")
+    block = re.search(r"\[\[work_items\]\]\ncode = \"youth_jobs\"\n[^\[]*", text)
+    assert block is not None
+    roster.write_text(text.replace(block.group(0), ""), encoding="utf-8")
+    with session_scope(harness.engine) as db:
+        apply_roster(db, load_roster(roster), "Asia/Shanghai")
+        assert not db.exec(select(WorkItem).where(WorkItem.title == title)).one().active
+    open_month(harness, "2015-11", "2015-12-05 17:00")
+    harness.now = local("2015-12-02 10:00")
+
+    listing = await youth.send("/history")
+    assert title in listing.last.buttons[-1]  # after the items reported on now
+    replies = await youth.tap(listing.last.buttons[-1])
+    assert months_shown(replies.last.text) == ["2015-10"] and "十月创业大赛" in replies.last.text
+    replies = await youth.send("/history 创业就业")
+    assert months_shown(replies.last.text) == ["2015-10"]
+
+
 async def test_a_month_too_long_for_a_message_goes_on_over_pages(harness: Harness) -> None:
     """A month imported from a long Word table: one paragraph longer than a message."""
     sentence = "围绕从严治团要求，持续推进团干部队伍建设。"
