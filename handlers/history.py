@@ -194,7 +194,12 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     args = list(context.args or [])
 
     def work(db: Session, sender: Who) -> Screen:
-        if sender.is_a(Role.COORDINATOR):  # anywhere, as /show (CONSOLE)
+        # A coordinator names the department (anywhere, as /show); one who is also a
+        # department's liaison and names none reads their own, as a liaison does.
+        names_one = bool(args) and match_department(store.all_departments(db), args[0][:64])
+        who = sender.identity
+        liaison_too = (who.is_liaison or who.is_approver) and not who.revoked
+        if sender.is_a(Role.COORDINATOR) and (names_one or not liaison_too):
             return _coordinator_screen(sender, db, args)
         require(sender, OWN)
         own = sender.identity.department

@@ -242,6 +242,21 @@ async def test_a_coordinator_reads_any_department(harness: Harness) -> None:
     assert "12月考核" in replies.last.text
 
 
+async def test_a_coordinator_who_reports_too_reads_their_own_without_naming_it(
+    harness: Harness,
+) -> None:
+    """The coordinator is 组织部's liaison as well: /history and /history 3 are their own
+    department's, as for any liaison; naming a department reads that one."""
+    await three_months(harness)
+    coordinator = await harness.liaison("org", 123456789, "李明")
+    replies = await coordinator.send("/history")
+    assert "组织部" in replies.last.text and len(replies.last.buttons) == 3
+    replies = await coordinator.send("/history 3")
+    assert months_shown(replies.last.text) == ["2015-12", "2015-11", "2015-10", "2015-09"]
+    replies = await coordinator.send("/history office")
+    assert "办公室" in replies.last.text and "组织部" not in replies.last.text
+
+
 async def test_strangers_and_other_departments_are_refused(harness: Harness) -> None:
     liaison = await three_months(harness)
     await liaison.send("/history 3")
