@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,15 +28,21 @@ from tests.test_stats import SYSTEM, _ids
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def wait_for_photo(user: FakeUser, timeout: float = 30.0) -> SentMessage:
+async def wait_for(
+    user: FakeUser, wanted: Callable[[SentMessage], bool], timeout: float = 30.0
+) -> SentMessage:
     """/stats draws off the event loop; wait for the upload rather than a quiet spell."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        photos = [m for m in user.messages if m.kind == "photo"]
-        if photos:
-            return photos[-1]
+        found = [m for m in user.messages if wanted(m)]
+        if found:
+            return found[-1]
         await asyncio.sleep(0.05)
-    raise AssertionError(f"no photo arrived; last messages: {user.messages[-3:]}")
+    raise AssertionError(f"nothing arrived; last messages: {user.messages[-3:]}")
+
+
+async def wait_for_photo(user: FakeUser) -> SentMessage:
+    return await wait_for(user, lambda m: m.kind == "photo")
 
 
 def photo_bytes(harness: Harness, message: SentMessage) -> bytes:
@@ -88,16 +95,6 @@ def many_departments(tmp_path: Path, count: int) -> Path:
     return path
 
 
-async def wait_for_file(user: FakeUser, timeout: float = 60.0) -> SentMessage:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in user.messages if m.document is not None]
-        if found:
-            return found[-1]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no file arrived; last messages: {user.messages[-3:]}")
-
-
 async def test_a_chart_too_tall_for_a_photo_comes_as_a_file(engine: Engine, tmp_path: Path) -> None:
     """A hundred and twenty departments: taller than Telegram shows a photo (the double
     refuses such a photo, as Telegram does), so the picture comes as a PNG file."""
@@ -107,7 +104,7 @@ async def test_a_chart_too_tall_for_a_photo_comes_as_a_file(engine: Engine, tmp_
         open_month(harness)
         coordinator = harness.coordinator()
         await coordinator.send("/stats", timeout=120)  # a tall picture takes seconds to draw
-        sent = await wait_for_file(coordinator)
+        sent = await wait_for(coordinator, lambda m: m.document is not None, timeout=60)
         assert sent.document is not None and sent.document.filename == "stats-2015-10.png"
         picture = Image.open(io.BytesIO(sent.document.content))
         assert picture.format == "PNG" and picture.width + picture.height > 10_000
