@@ -15,11 +15,11 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.core.period_command import CommandInputError
 from bot.core.periods import local_text, weekday
 from bot.core.schedule import ReminderSchedule, reminder_slots
 from bot.core.workdays import Override, Run, WorkCalendar
 
-ECHO_CHARS = 64  # at most this much of the offending words is shown back
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 _DAY = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _YEAR = re.compile(r"^(\d{4})年?$")
@@ -49,13 +49,8 @@ _ACTIONS = {
 CHANGES = (CalendarAction.HOLIDAY, CalendarAction.WORKDAY, CalendarAction.CLEAR)
 
 
-class CalendarInputError(ValueError):
-    """What is wrong with the words: `kind` "usage", "day" or "year"; `text` the words."""
-
-    def __init__(self, kind: str, text: str = "") -> None:
-        super().__init__(f"{kind}: {text}")
-        self.kind = kind
-        self.text = text[:ECHO_CHARS]
+class CalendarInputError(CommandInputError):
+    """The words after /calendar: `kind` is "usage", "day" or "year"."""
 
 
 @dataclass(frozen=True)

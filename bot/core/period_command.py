@@ -17,16 +17,18 @@ from bot.core.schedule import parse_offsets
 ECHO_CHARS = 64  # at most this much of the offending words is shown back
 
 
-class PeriodInputError(ValueError):
-    """What is wrong with the words after /period: their shape, the month or the due time.
-
-    `kind` is "usage", "month" or "due"; `text` the offending words (for the answer).
-    """
+class CommandInputError(ValueError):
+    """What is wrong with the words after a console command (/period, /calendar): `kind`
+    names the piece for the answer, `text` the offending words, shortened to echo back."""
 
     def __init__(self, kind: str, text: str = "") -> None:
         super().__init__(f"{kind}: {text}")
         self.kind = kind
         self.text = text[:ECHO_CHARS]
+
+
+class PeriodInputError(CommandInputError):
+    """The words after /period: `kind` is "usage", "month" or "due"."""
 
 
 @dataclass(frozen=True)
