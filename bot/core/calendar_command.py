@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.period_command import CommandInputError
+from bot.core.command_input import CommandInputError
 from bot.core.periods import local_text, weekday
 from bot.core.schedule import ReminderSchedule, reminder_slots
 from bot.core.workdays import Override, Run, WorkCalendar

@@ -10,21 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.core.command_input import CommandInputError
 from bot.core.period_change import PeriodAction
 from bot.core.periods import Month, PeriodError, parse_due, parse_month
 from bot.core.schedule import parse_offsets
-
-ECHO_CHARS = 64  # at most this much of the offending words is shown back
-
-
-class CommandInputError(ValueError):
-    """What is wrong with the words after a console command (/period, /calendar): `kind`
-    names the piece for the answer, `text` the offending words, shortened to echo back."""
-
-    def __init__(self, kind: str, text: str = "") -> None:
-        super().__init__(f"{kind}: {text}")
-        self.kind = kind
-        self.text = text[:ECHO_CHARS]
 
 
 class PeriodInputError(CommandInputError):
