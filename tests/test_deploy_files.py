@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,19 @@ def test_dockerignore_keeps_secrets_and_state_out_of_the_image() -> None:
     }
     allowed = {line.removeprefix("!").rstrip("/") for line in lines if line.startswith("!")}
     assert copied == allowed
+
+
+def test_image_gets_every_package_the_wheel_installs() -> None:
+    """A new top-level package in pyproject.toml must be copied into the image too."""
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {name.split(".")[0] for name in pyproject["tool"]["setuptools"]["packages"]}
+    copied = {
+        source
+        for name, args in _dockerfile_instructions()
+        if name == "COPY"
+        for source in args.split()[:-1]
+    }
+    assert packages | {"pyproject.toml", "constraints.txt"} == copied
 
 
 def test_compose_file_text_has_the_health_check() -> None:
