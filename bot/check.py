@@ -290,7 +290,23 @@ def _host_has(family: str) -> bool:
     return bool(listed.stdout.strip())
 
 
+# What each line is called on the terminal (the Line's name → its text).
+NAMES = {
+    "settings": "check_name_settings",
+    "telegram": "check_name_telegram",
+    "token": "check_name_token",
+    "webhook": "check_name_webhook",
+    "database": "check_name_database",
+    "migration": "check_name_migration",
+    "roster": "check_name_roster",
+    "period": "check_name_period",
+    "reminders": "check_name_reminders",
+    "template": "check_name_template",
+    "fonts": "check_name_fonts",
+}
+
+
 def rendered(lines: list[Line]) -> Iterator[str]:
     for line in lines:
-        name = terminal(f"check_name_{line.name}")
+        name = terminal(NAMES[line.name])
         yield terminal("check_line", status=line.status.value, name=name, detail=line.detail)

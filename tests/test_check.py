@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
+from bot.check import NAMES
 from bot.cli import main
 from bot.core import document
 from bot.core.check import Line, Status, exit_code, next_reminder
@@ -56,7 +57,7 @@ def marked(result: Result, mark: str) -> list[str]:
 
 
 def named(name: str) -> str:
-    return terminal(f"check_name_{name}")
+    return terminal(NAMES[name])
 
 
 def assert_clean(result: Result) -> None:
