@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from sqlalchemy.engine import Engine
 
 from bot.check import NAMES
 from bot.cli import main
@@ -75,6 +76,43 @@ async def test_all_good_against_the_double(ready: CliRunner) -> None:
     wanted = ["settings", "telegram", "token", "database", "migration", "roster", "period"]
     assert {named(name) for name in [*wanted, "reminders", "template"]} <= shown
     assert "next for" in result.output and HEAD in result.output
+
+
+async def test_all_good_on_each_backend(
+    engine: Engine, double: BotApiDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("BOT_API_BASE_URL", double.base_url)
+    runner = CliRunner()
+    roster = Path(__file__).resolve().parent.parent / "examples" / "roster.toml"
+    assert runner.invoke(main, ["roster", "load", str(roster)]).exit_code == 0
+    result = await check(runner)
+    assert result.exit_code == 0, result.output
+    assert marked(result, f"✓ {named('database')}: {engine.url.drivername}")
+    assert marked(result, f"✓ {named('roster')}")
+
+
+async def test_a_template_that_lost_a_field(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from docx import Document
+
+    copy = Document(str(document.DEFAULT_TEMPLATE))
+    for table in copy.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    for run in paragraph.runs:
+                        run.text = run.text.replace("r.title", "r.titel")
+    broken = tmp_path / "summary.docx"
+    copy.save(str(broken))
+    monkeypatch.setattr(document, "DEFAULT_TEMPLATE", broken)
+    result = await check(ready)
+    assert result.exit_code != 0
+    failed = marked(result, "✗")
+    assert len(failed) == 1 and "r.title" in failed[0] and "r.titel" in failed[0], result.output
 
 
 async def test_webhook_info_when_a_webhook_is_configured(
