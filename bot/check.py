@@ -11,10 +11,12 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
@@ -125,7 +127,24 @@ def _bounded_url(url: str) -> str:
     return url
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The SQLite file DATABASE_URL names, when there is none: a check makes nothing."""
+    if not url.startswith("sqlite"):
+        return None
+    path = sa.engine.make_url(url).database
+    if not path or path == ":memory:" or Path(path).exists():
+        return None
+    return path
+
+
 def database_lines(settings: Settings) -> list[Line]:
+    try:
+        missing = _missing_sqlite_file(settings.database_url)
+    except (SQLAlchemyError, ValueError) as exc:
+        error = f"{exc.__class__.__name__}: {exc}"
+        return [Line("database", Status.FAIL, terminal("check_database_bad_url", error=error))]
+    if missing is not None:
+        return [Line("database", Status.FAIL, terminal("check_database_no_file", path=missing))]
     try:
         engine = make_engine(_bounded_url(settings.database_url))
     except (SQLAlchemyError, ValueError) as exc:

@@ -170,6 +170,17 @@ async def test_database_unreachable_sqlite(
     assert_clean(result)
 
 
+async def test_no_sqlite_file_yet(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'nowhere' / 'huibao.db'}")
+    result = await check(ready)
+    assert result.exit_code != 0
+    failed = marked(result, "✗")
+    assert len(failed) == 1 and "huibao db upgrade" in failed[0], result.output
+    assert not (tmp_path / "nowhere").exists()  # a check makes nothing
+
+
 async def test_database_unreachable_postgres(
     ready: CliRunner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
