@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +63,16 @@ def _server(settings: Settings) -> str:
     return f"{parsed.scheme}://{parsed.netloc}"
 
 
+def _route(settings: Settings) -> str:
+    """The server, and the proxy the requests go through (aiohttp's trust_env reads the
+    same variables), by host only: a proxy URL may hold a password."""
+    server = _server(settings)
+    proxy = urllib.request.getproxies().get(urlparse(server).scheme)
+    if not proxy or urllib.request.proxy_bypass(urlparse(server).hostname or ""):
+        return server
+    return terminal("check_via_proxy", server=server, proxy=urlparse(proxy).netloc.split("@")[-1])
+
+
 async def telegram_lines(settings: Settings) -> list[Line]:
     """getMe (the server reachable, the token accepted) and, with a webhook, getWebhookInfo."""
     from telegram import Bot
@@ -71,10 +82,10 @@ async def telegram_lines(settings: Settings) -> list[Line]:
 
     try:
         token = settings.token
-        if settings.webhook_url:
-            settings.webhook_secret_or_fail()
     except SettingsError as exc:
         return [Line("token", Status.FAIL, str(exc))]
+    if settings.webhook_url and settings.webhook_secret is None:
+        return [Line("webhook", Status.FAIL, terminal("webhook_needs_secret"))]
     server = _server(settings)
 
     def request() -> AiohttpRequest:
@@ -91,7 +102,7 @@ async def telegram_lines(settings: Settings) -> list[Line]:
         async with asyncio.timeout(3 * TIMEOUT):
             async with bot:
                 lines = [
-                    Line("telegram", Status.OK, server),
+                    Line("telegram", Status.OK, _route(settings)),
                     Line("token", Status.OK, f"@{bot.username}"),
                 ]
                 if settings.webhook_url:
@@ -99,7 +110,7 @@ async def telegram_lines(settings: Settings) -> list[Line]:
                 return lines
     except InvalidToken:
         return [
-            Line("telegram", Status.OK, server),
+            Line("telegram", Status.OK, _route(settings)),
             Line("token", Status.FAIL, terminal("token_rejected")),
         ]
     except (NetworkError, TimeoutError) as exc:

@@ -127,6 +127,33 @@ async def test_webhook_info_when_a_webhook_is_configured(
     assert result.exit_code == 0, result.output
 
 
+async def test_a_webhook_without_its_secret(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", "https://example.org/hook")
+    result = await check(ready)
+    assert result.exit_code != 0
+    assert marked(result, "✗") == [f"✗ {named('webhook')}: {terminal('webhook_needs_secret')}"]
+
+
+async def test_the_proxy_is_named_without_its_password(
+    ready: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through HTTPS_PROXY when set (aiohttp's trust_env): here a proxy that is not
+    there, so the server cannot be reached, and the line says so."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://user:pr0xypass@127.0.0.1:{closed}")
+    monkeypatch.setenv("NO_PROXY", "")
+    monkeypatch.delenv("no_proxy", raising=False)
+    result = await check(ready)
+    assert result.exit_code != 0
+    failed = marked(result, "✗")
+    assert len(failed) == 1 and named("telegram") in failed[0], result.output
+    assert "pr0xypass" not in result.output
+
+
 async def test_a_bad_token(ready: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
     wrong = "555:WRONG-token-value"
     monkeypatch.setenv("BOT_TOKEN", wrong)
