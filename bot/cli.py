@@ -80,12 +80,16 @@ def settings_or_exit(*, bot: bool = False) -> Settings:
         settings = load_settings()
     except SettingsError as exc:
         fail(str(exc), 2)
+    log_for(settings, bot=bot)
+    return settings
+
+
+def log_for(settings: Settings, *, bot: bool = False) -> None:
     token = settings.bot_token.get_secret_value().strip() if settings.bot_token else ""
     level = settings.log_level.upper()
     if not bot and level != "DEBUG":
         level = "WARNING" if level in ("INFO", "NOTSET") else level
     setup_logging(level, token)
-    return settings
 
 
 def engine_or_exit(settings: Settings, *, auto_upgrade: bool = False) -> Engine:
@@ -766,6 +770,20 @@ def calendar_workday(day: str, note: tuple[str, ...]) -> None:
 @click.argument("day", metavar="DATE")
 def calendar_clear(day: str) -> None:
     _calendar_change(["clear", day])
+
+
+# --- huibao check: is this deployment ready (bot/check.py) -------------------------------
+
+
+@main.command("check", help=_help("check"))
+def check() -> None:
+    from bot.check import rendered, run_checks
+    from bot.core.check import exit_code
+
+    lines = run_checks(log_for)
+    for text in rendered(lines):
+        click.echo(redact(text))
+    sys.exit(exit_code(lines))
 
 
 if __name__ == "__main__":
