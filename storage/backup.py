@@ -36,10 +36,15 @@ def backup(engine: Engine, target: Path) -> Path:
     if target.exists():
         raise BackupError("backup_exists", path=str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    if engine.dialect.name == "sqlite":
-        _sqlite_backup(_sqlite_path(engine), target)
-    else:
-        _pg("pg_dump", engine, ["--format=custom", f"--file={target}"])
+    partial = target.with_name(target.name + ".partial")  # a failed backup leaves no file
+    try:
+        if engine.dialect.name == "sqlite":
+            _sqlite_backup(_sqlite_path(engine), partial)
+        else:
+            _pg("pg_dump", engine, ["--format=custom", f"--file={partial}"])
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 
@@ -129,16 +134,12 @@ def _sqlite_backup(source: Path, target: Path) -> None:
     the bot writes (WAL lets it go on meanwhile)."""
     if not source.is_file():
         raise BackupError("backup_no_database", path=str(source))
-    partial = target.with_name(target.name + ".partial")
-    try:
-        with (
-            _closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as origin,
-            _closing(sqlite3.connect(partial)) as copy,
-        ):
-            origin.backup(copy)
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with (
+        _closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as origin,
+        _closing(sqlite3.connect(target)) as copy,
+    ):
+        origin.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # the backup is one file, not three
 
 
 def _kind(source: Path) -> str:
@@ -182,8 +183,11 @@ def _pg(tool: str, engine: Engine, arguments: list[str]) -> None:
         [program, target, *arguments], env=environment, capture_output=True, text=True
     )
     if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        error = lines[-1] if lines else f"exit status {done.returncode}"
+        # the tool's own first line, not what a wrapper (Debian's pg_wrapper) said first
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        own = [line for line in lines if line.startswith(f"{tool}: ")] or lines[-1:]
+        error = own[0].removeprefix(f"{tool}: ").removeprefix("error: ") if own else ""
+        error = error or f"exit status {done.returncode}"
         if engine.url.password:
             error = error.replace(str(engine.url.password), "***")
         raise BackupError("backup_tool_failed", tool=tool, error=error)

@@ -90,6 +90,7 @@ def test_a_backup_while_another_connection_writes_restores_identically(
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"backed up to {tmp_path / 'saved.db'}"
     writer.set()  # the writer stops; the backup is a copy as of one moment
+    assert [p.name for p in tmp_path.glob("saved.db*")] == ["saved.db"]  # one file
     with sqlite3.connect(tmp_path / "saved.db") as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         churned = copy.execute("SELECT count(*), max(n) FROM churn").fetchone()
@@ -126,7 +127,7 @@ def test_a_restore_into_a_database_with_tables_is_refused(
     result = filled.invoke(main, ["db", "restore", str(tmp_path / "saved.db")])
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1
-    assert "not empty" in result.output and "department" in result.output
+    assert "not empty" in result.output and "alembic_version" in result.output
     assert rows(f"sqlite:///{tmp_path / 'cli.db'}") == before
 
 
@@ -265,3 +266,16 @@ def test_postgresql_round_trip_with_pg_dump(
 def test_the_commands_have_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output and "FILE" in result.output
+
+
+def test_a_failed_pg_dump_says_why_leaves_no_file_and_no_password(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not shutil.which("pg_dump"):
+        pytest.skip("pg_dump is not on PATH")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://huibao:s3cret-pw@127.0.0.1:1/huibao")
+    result = cli.invoke(main, ["db", "backup", str(tmp_path / "x.dump")])
+    assert result.exit_code == 2
+    assert result.output.startswith("pg_dump failed: ") and "port 1" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "s3cret-pw" not in result.output
+    assert list(tmp_path.glob("x.dump*")) == []
