@@ -67,6 +67,7 @@ def restore(engine: Engine, source: Path) -> str:
         ):
             origin.backup(copy)
     else:
+        refuse_newer(_dump_revision(source))
         _pg("pg_restore", engine, ["--no-owner", "--single-transaction", str(source)])
     engine.dispose()
     restored = current_revision(engine)
@@ -191,3 +192,17 @@ def _pg(tool: str, engine: Engine, arguments: list[str]) -> None:
         if engine.url.password:
             error = error.replace(str(engine.url.password), "***")
         raise BackupError("backup_tool_failed", tool=tool, error=error)
+
+
+def _dump_revision(source: Path) -> str | None:
+    """The schema revision a pg_dump file holds, read by pg_restore without a database."""
+    program = shutil.which("pg_restore")
+    if program is None:
+        raise ToolMissing("backup_tool_missing", tool="pg_restore")
+    arguments = ["--data-only", "--table=alembic_version", "--file=-", str(source)]
+    done = subprocess.run([program, *arguments], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    for number, line in enumerate(lines[:-1]):
+        if line.startswith("COPY ") and "alembic_version" in line:
+            return lines[number + 1].strip() or None
+    return None

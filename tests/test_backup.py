@@ -260,6 +260,20 @@ def test_postgresql_round_trip_with_pg_dump(
     assert rows(first) == before
     result = filled.invoke(main, ["db", "restore", str(tmp_path / "saved.dump")])
     assert result.exit_code == 2 and "not empty" in result.output
+    # a dump of a newer huibao's database is refused before anything is restored
+    _stamp(first, "0099")
+    assert filled.invoke(main, ["db", "backup", str(tmp_path / "newer.dump")]).exit_code == 0
+    engine = make_engine(first)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    result = filled.invoke(main, ["db", "restore", str(tmp_path / "newer.dump")])
+    assert result.exit_code == 2 and "0099 is newer than this huibao" in result.output
+    engine = make_engine(first)
+    with engine.connect() as connection:
+        assert sa.inspect(connection).get_table_names() == []
+    engine.dispose()
 
 
 @pytest.mark.parametrize("command", [["db", "backup"], ["db", "restore"]])
@@ -279,3 +293,26 @@ def test_a_failed_pg_dump_says_why_leaves_no_file_and_no_password(
     assert result.output.startswith("pg_dump failed: ") and "port 1" in result.output
     assert len(result.output.strip().splitlines()) == 1 and "s3cret-pw" not in result.output
     assert list(tmp_path.glob("x.dump*")) == []
+
+
+def test_upgrading_an_old_postgresql_database_dumps_it_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_database: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", postgres_database)
+    engine = make_engine(postgres_database)
+    command.upgrade(_alembic_config(engine), "0005")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO department (code, name, position, active) VALUES ('o', '办', 0, true)"
+            )
+        )
+    engine.dispose()
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    name = postgres_database.rsplit("/", 1)[1]
+    saved = list(tmp_path.glob(f"{name}.before-{HEAD}-*.dump"))
+    assert len(saved) == 1 and saved[0].read_bytes().startswith(b"PGDMP")
+    assert result.stderr.strip() == f"backed up to {saved[0]} before the upgrade"
+    assert current_revision(make_engine(postgres_database)) == HEAD
