@@ -96,6 +96,8 @@ def engine_or_exit(settings: Settings, *, auto_upgrade: bool = False) -> Engine:
     """The database at the newest schema (upgraded first for the bot and `db upgrade`)."""
     engine = make_engine(settings.database_url)
     try:
+        if auto_upgrade:
+            backup_before_upgrade(engine)
         ensure_schema(engine, auto_upgrade=auto_upgrade)
     except SchemaError as exc:
         fail(str(exc), 2)
@@ -784,6 +786,59 @@ def check() -> None:
     for text in rendered(lines):
         click.echo(redact(text))
     sys.exit(exit_code(lines))
+
+
+# --- backups and restores (storage/backup.py) ------------------------------------------
+
+
+def backup_before_upgrade(engine: Engine) -> None:
+    """A database with data behind HEAD is backed up before it is migrated, and the
+    operator told where; without pg_dump, warned that there is none."""
+    from storage.backup import BackupError, ToolMissing, before_upgrade
+
+    try:
+        saved = before_upgrade(engine)
+    except ToolMissing:
+        click.echo(terminal("backup_before_upgrade_unavailable"), err=True)
+        return
+    except BackupError as exc:
+        fail(terminal("backup_before_upgrade_failed", error=str(exc)), 2)
+    if saved is not None:
+        click.echo(terminal("backup_before_upgrade", path=str(saved)), err=True)
+
+
+@db.command("backup", help=_help("db_backup"))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(file: Path) -> None:
+    from storage.backup import BackupError, backup
+
+    engine = make_engine(settings_or_exit().database_url)
+    try:
+        written = backup(engine, file)
+    except BackupError as exc:
+        fail(str(exc), 2)
+    except SQLAlchemyError as exc:
+        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
+    finally:
+        engine.dispose()
+    click.echo(terminal("backup_written", path=str(written)))
+
+
+@db.command("restore", help=_help("db_restore"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def db_restore(file: Path) -> None:
+    from storage.backup import BackupError, restore
+
+    engine = make_engine(settings_or_exit().database_url)
+    try:
+        revision = restore(engine, file)
+    except (BackupError, SchemaError) as exc:
+        fail(str(exc), 2)
+    except SQLAlchemyError as exc:
+        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
+    finally:
+        engine.dispose()
+    click.echo(terminal("restore_done", path=str(file), revision=revision or "?"))
 
 
 if __name__ == "__main__":

@@ -132,6 +132,9 @@ async def in_thread(threads: Executor | None, engine: Engine, work: Callable[[Se
 # The newest migration. The bot checks it at every start without loading Alembic (a fifth
 # of the start-up); tests/test_storage.py fails when a new migration is not named here.
 HEAD = "0006"
+# Every migration this code knows (file names start with the revision): a database at any
+# other revision was made by a newer huibao, and no migration here can go from there.
+KNOWN = frozenset(p.name[:4] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -209,7 +212,14 @@ def ensure_schema(engine: Engine, *, auto_upgrade: bool) -> None:
     current, head = current_revision(engine), HEAD
     if current == head:
         return
+    refuse_newer(current)
     if auto_upgrade:
         upgrade(engine)
         return
     raise SchemaError("schema_mismatch", current=current, head=head)
+
+
+def refuse_newer(current: str | None) -> None:
+    """A database made by a newer huibao: no migration here knows its revision."""
+    if current is not None and current not in KNOWN:
+        raise SchemaError("schema_newer", current=current, head=HEAD)

@@ -1,0 +1,208 @@
+"""Backups and restores: SQLite by its online backup API, PostgreSQL by pg_dump/pg_restore.
+
+A backup is a consistent copy taken while the bot keeps writing; a restore goes into an
+empty database only (never over someone's data), and then brings the schema up to date.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from bot.core.texts import TerminalError
+from storage.db import HEAD, current_revision, refuse_newer, upgrade
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+PG_DUMP_MAGIC = b"PGDMP"
+
+
+class BackupError(TerminalError):
+    """A backup or restore that cannot be done; nothing was changed."""
+
+
+class ToolMissing(BackupError):
+    """pg_dump or pg_restore is not installed."""
+
+
+def backup(engine: Engine, target: Path) -> Path:
+    """Write a consistent copy of the database to `target` (which must not exist yet)."""
+    if target.exists():
+        raise BackupError("backup_exists", path=str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")  # a failed backup leaves no file
+    try:
+        if engine.dialect.name == "sqlite":
+            _sqlite_backup(_sqlite_path(engine), partial)
+        else:
+            _pg("pg_dump", engine, ["--format=custom", f"--file={partial}"])
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target
+
+
+def restore(engine: Engine, source: Path) -> str:
+    """Load a backup into an empty database and upgrade it to HEAD; its revision before."""
+    kind = _kind(source)
+    wanted = "sqlite" if kind == "sqlite" else "postgresql"
+    if engine.dialect.name != wanted:
+        raise BackupError("restore_wrong_kind", kind=kind, dialect=engine.dialect.name)
+    filled = tables(engine)
+    if filled:
+        raise BackupError("restore_not_empty", tables=filled)
+    if kind == "sqlite":
+        revision = _sqlite_revision(source)
+        refuse_newer(revision)
+        engine.dispose()
+        with (
+            _closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as origin,
+            _closing(sqlite3.connect(_sqlite_path(engine))) as copy,
+        ):
+            origin.backup(copy)
+    else:
+        refuse_newer(_dump_revision(source))
+        _pg("pg_restore", engine, ["--no-owner", "--single-transaction", str(source)])
+    engine.dispose()
+    restored = current_revision(engine)
+    refuse_newer(restored)
+    if restored != HEAD:
+        upgrade(engine)
+    return restored or ""
+
+
+def before_upgrade(engine: Engine, now: datetime | None = None) -> Path | None:
+    """Before migrating a database that holds data and is behind HEAD, back it up next to
+    the database (PostgreSQL: in the working folder); None when there is nothing to keep.
+    Raises ToolMissing when pg_dump is not installed (the caller warns and goes on)."""
+    current = current_revision(engine)
+    refuse_newer(current)
+    if current is None or current == HEAD or not _has_rows(engine):
+        return None
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    if engine.dialect.name == "sqlite":
+        path = _sqlite_path(engine)
+        return backup(engine, path.with_name(f"{path.name}.before-{HEAD}-{stamp}.bak"))
+    name = engine.url.database or "huibao"
+    return backup(engine, Path(f"{name}.before-{HEAD}-{stamp}.dump").resolve())
+
+
+def tables(engine: Engine) -> list[str]:
+    """The tables the database holds (an empty database holds none)."""
+    with engine.connect() as connection:
+        return sorted(sa.inspect(connection).get_table_names())
+
+
+def _has_rows(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        metadata = sa.MetaData()
+        metadata.reflect(connection)
+        return any(
+            connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+            for name, table in metadata.tables.items()
+            if name != "alembic_version"
+        )
+
+
+class _closing:
+    """sqlite3's connection as a context manager commits but does not close: this closes."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.connection
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.close()
+
+
+def _sqlite_path(engine: Engine) -> Path:
+    database = engine.url.database
+    if not database or database == ":memory:":
+        raise BackupError("backup_no_file")
+    return Path(database)
+
+
+def _sqlite_backup(source: Path, target: Path) -> None:
+    """One step of the backup API: the copy is the database as of one moment, even while
+    the bot writes (WAL lets it go on meanwhile)."""
+    if not source.is_file():
+        raise BackupError("backup_no_database", path=str(source))
+    with (
+        _closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as origin,
+        _closing(sqlite3.connect(target)) as copy,
+    ):
+        origin.backup(copy)
+        copy.execute("PRAGMA journal_mode=DELETE")  # the backup is one file, not three
+
+
+def _kind(source: Path) -> str:
+    """What made the file: "sqlite" (a database file) or "pg_dump" (its custom format)."""
+    try:
+        with source.open("rb") as file:
+            start = file.read(len(SQLITE_MAGIC))
+    except OSError:
+        raise BackupError("restore_not_a_backup", path=str(source)) from None
+    if start == SQLITE_MAGIC:
+        return "sqlite"
+    if start.startswith(PG_DUMP_MAGIC):
+        return "pg_dump"
+    raise BackupError("restore_not_a_backup", path=str(source))
+
+
+def _sqlite_revision(source: Path) -> str | None:
+    uri = f"{source.resolve().as_uri()}?mode=ro"
+    try:
+        with _closing(sqlite3.connect(uri, uri=True)) as connection:
+            found = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        raise BackupError("restore_not_a_backup", path=str(source)) from None
+    if found is None:
+        raise BackupError("restore_not_a_backup", path=str(source))
+    return str(found[0])
+
+
+def _pg(tool: str, engine: Engine, arguments: list[str]) -> None:
+    """Run pg_dump or pg_restore on the engine's database; the password goes through the
+    environment (PGPASSWORD), never on the command line where `ps` shows it."""
+    program = shutil.which(tool)
+    if program is None:
+        raise ToolMissing("backup_tool_missing", tool=tool)
+    url = engine.url.set(drivername="postgresql", password=None)
+    environment = dict(os.environ)
+    if engine.url.password is not None:
+        environment["PGPASSWORD"] = str(engine.url.password)
+    target = "--dbname=" + url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [program, target, *arguments], env=environment, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        # the tool's own first line, not what a wrapper (Debian's pg_wrapper) said first
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        own = [line for line in lines if line.startswith(f"{tool}: ")] or lines[-1:]
+        error = own[0].removeprefix(f"{tool}: ").removeprefix("error: ") if own else ""
+        error = error or f"exit status {done.returncode}"
+        if engine.url.password:
+            error = error.replace(str(engine.url.password), "***")
+        raise BackupError("backup_tool_failed", tool=tool, error=error)
+
+
+def _dump_revision(source: Path) -> str | None:
+    """The schema revision a pg_dump file holds, read by pg_restore without a database."""
+    program = shutil.which("pg_restore")
+    if program is None:
+        raise ToolMissing("backup_tool_missing", tool="pg_restore")
+    arguments = ["--data-only", "--table=alembic_version", "--file=-", str(source)]
+    done = subprocess.run([program, *arguments], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    for number, line in enumerate(lines[:-1]):
+        if line.startswith("COPY ") and "alembic_version" in line:
+            return lines[number + 1].strip() or None
+    return None
