@@ -167,20 +167,27 @@ def test_a_database_newer_than_the_code_is_refused(
     assert current_revision(make_engine(f"sqlite:///{tmp_path / 'cli.db'}")) == "0099"
 
 
-def test_upgrading_an_old_database_with_data_backs_it_up_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    monkeypatch.setenv("DATABASE_URL", url)
+def at_0005_with_a_department(url: str) -> None:
+    """A database as a huibao of migration 0005 left it, holding one department."""
     engine = make_engine(url)
     command.upgrade(_alembic_config(engine), "0005")
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO department (code, name, position, active) VALUES ('o', '办', 0, 1)"
-            )
+                "INSERT INTO department (code, name, position, active)"
+                " VALUES ('o', '办', 0, :active)"
+            ),
+            {"active": True},
         )
     engine.dispose()
+
+
+def test_upgrading_an_old_database_with_data_backs_it_up_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    at_0005_with_a_department(url)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     saved = list(tmp_path.glob(f"old.db.before-{HEAD}-*.bak"))
@@ -300,15 +307,7 @@ def test_upgrading_an_old_postgresql_database_dumps_it_first(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", postgres_database)
-    engine = make_engine(postgres_database)
-    command.upgrade(_alembic_config(engine), "0005")
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO department (code, name, position, active) VALUES ('o', '办', 0, true)"
-            )
-        )
-    engine.dispose()
+    at_0005_with_a_department(postgres_database)
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     name = postgres_database.rsplit("/", 1)[1]
