@@ -221,9 +221,9 @@ def postgres_database() -> Iterator[str]:
     """A database of the test's own on the local PostgreSQL, dropped afterwards."""
     reason = _postgres_unavailable()
     if reason:
-        pytest.skip(reason)
+        pytest.skip(reason=reason)
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
-        pytest.skip("pg_dump and pg_restore are not on PATH")
+        pytest.skip(reason="pg_dump and pg_restore are not on PATH")
     name = f"huibao_restore_{threading.get_native_id()}"
     admin = sa.create_engine(
         "postgresql+psycopg://" + POSTGRES_URL.split("://", 1)[1].split("?")[0],
@@ -293,7 +293,7 @@ def test_a_failed_pg_dump_says_why_leaves_no_file_and_no_password(
     cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not shutil.which("pg_dump"):
-        pytest.skip("pg_dump is not on PATH")
+        pytest.skip(reason="pg_dump is not on PATH")
     monkeypatch.setenv("DATABASE_URL", "postgresql://huibao:s3cret-pw@127.0.0.1:1/huibao")
     result = cli.invoke(main, ["db", "backup", str(tmp_path / "x.dump")])
     assert result.exit_code == 2

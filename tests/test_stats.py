@@ -278,7 +278,7 @@ def test_long_department_names_wrap_evenly(name: str, lines: str) -> None:
 def test_the_hosts_cjk_font_is_one_with_the_glyphs() -> None:
     found = chart.host_font()
     if found is None:
-        pytest.skip("this host has no CJK font")
+        pytest.skip(reason="this host has no CJK font")
     assert chart.chart_font() == found
 
 
