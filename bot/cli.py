@@ -841,5 +841,68 @@ def db_restore(file: Path) -> None:
     click.echo(terminal("restore_done", path=str(file), revision=revision or "?"))
 
 
+
+# --- export, import and copy between databases (bot/archive.py) ------------------------
+
+
+def _rows_and_tables(counts: dict[str, int]) -> dict[str, int]:
+    return {"rows": sum(counts.values()), "tables": len(counts)}
+
+
+@main.command("export", help=_help("export"))
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@friendly(TerminalError)  # a folder with files in it, a full disk (ArchiveError)
+def export(folder: Path) -> None:
+    from bot.archive import export as export_office
+
+    engine = engine_or_exit(settings_or_exit())
+    try:
+        done = export_office(engine, folder)
+    finally:
+        engine.dispose()
+    counts = _rows_and_tables(done.counts)
+    click.echo(terminal("exported", path=str(folder), documents=done.documents, **counts))
+
+
+@main.command("import-archive", help=_help("import_archive"))
+@click.argument("source", metavar="DIR", type=click.Path(exists=True, path_type=Path))
+@friendly(TerminalError)  # no archive, a database with data, a newer schema
+def import_archive(source: Path) -> None:
+    from bot.archive import import_archive as load
+
+    engine = make_engine(settings_or_exit().database_url)
+    try:
+        counts = load(engine, source)
+    except SQLAlchemyError as exc:
+        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
+    finally:
+        engine.dispose()
+    click.echo(terminal("imported", path=str(source), **_rows_and_tables(counts)))
+
+
+@db.command("copy", help=_help("db_copy"))
+@click.option("--to", "to_url", required=True, metavar="URL", help=_help("db_copy_to"))
+@friendly(TerminalError)  # a target with data, a month compiling differently
+def db_copy(to_url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    from bot.archive import copy
+
+    source = engine_or_exit(settings_or_exit())
+    target = make_engine(to_url)
+    if target.url == source.url:
+        fail(terminal("copy_same_database"), 2)
+    try:
+        done = copy(source, target)
+    except SQLAlchemyError as exc:
+        fail(terminal("database_unusable", url=repr(target.url), error=str(exc)), 2)
+    finally:
+        source.dispose()
+        target.dispose()
+    counts = _rows_and_tables(done.counts)
+    shown = repr(make_url(to_url))  # as given, the password masked
+    click.echo(terminal("copied", url=shown, months=done.months, **counts))
+
+
 if __name__ == "__main__":
     main()

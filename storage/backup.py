@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.core.texts import TerminalError
+from storage.archive import has_rows
 from storage.db import HEAD, current_revision, refuse_newer, upgrade
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -83,7 +84,7 @@ def before_upgrade(engine: Engine, now: datetime | None = None) -> Path | None:
     Raises ToolMissing when pg_dump is not installed (the caller warns and goes on)."""
     current = current_revision(engine)
     refuse_newer(current)
-    if current is None or current == HEAD or not _has_rows(engine):
+    if current is None or current == HEAD or not has_rows(engine):
         return None
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     if engine.dialect.name == "sqlite":
@@ -97,17 +98,6 @@ def tables(engine: Engine) -> list[str]:
     """The tables the database holds (an empty database holds none)."""
     with engine.connect() as connection:
         return sorted(sa.inspect(connection).get_table_names())
-
-
-def _has_rows(engine: Engine) -> bool:
-    with engine.connect() as connection:
-        metadata = sa.MetaData()
-        metadata.reflect(connection)
-        return any(
-            connection.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
-            for name, table in metadata.tables.items()
-            if name != "alembic_version"
-        )
 
 
 class _closing:

@@ -81,28 +81,42 @@ def _migration_engine(engine: Engine) -> Engine:
 
     pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so each CREATE TABLE
     commits by itself and a kill half-way leaves half a schema that every later upgrade
-    trips over. Here the driver's own transaction handling is off and every transaction
-    starts with BEGIN IMMEDIATE (SQLAlchemy's pysqlite recipe), so a whole upgrade
+    trips over. Here every transaction starts with BEGIN IMMEDIATE, so a whole upgrade
     commits at once or not at all. PostgreSQL runs DDL in transactions anyway.
     """
+    return _sqlite_beginning_with(engine, "BEGIN IMMEDIATE", timeout=30)
+
+
+def snapshot_engine(engine: Engine) -> Engine:
+    """An engine whose transactions read one moment of the database from their first
+    statement on, for an export while the bot writes: on SQLite a deferred BEGIN, which
+    pysqlite would not issue before a SELECT (writers go on meanwhile, WAL); PostgreSQL's
+    transactions need only their isolation level (storage/archive.py)."""
+    return _sqlite_beginning_with(engine, "BEGIN", timeout=LOCK_TIMEOUT)
+
+
+def _sqlite_beginning_with(engine: Engine, begin: str, *, timeout: float) -> Engine:
+    """On SQLite, a new engine on the same file with the driver's own transaction
+    handling off and every transaction started by `begin` (SQLAlchemy's pysqlite
+    recipe); on other databases `engine` itself."""
     if engine.dialect.name != "sqlite":
         return engine
-    migrating = sa.create_engine(
+    beginning = sa.create_engine(
         engine.url,
-        connect_args={"check_same_thread": False, "timeout": 30},
+        connect_args={"check_same_thread": False, "timeout": timeout},
         poolclass=sa.pool.NullPool,
     )
 
-    @sa.event.listens_for(migrating, "connect")
+    @sa.event.listens_for(beginning, "connect")
     def _connect(dbapi_connection: Any, record: Any) -> None:
         _sqlite_pragmas(dbapi_connection, record)
         dbapi_connection.isolation_level = None
 
-    @sa.event.listens_for(migrating, "begin")
+    @sa.event.listens_for(beginning, "begin")
     def _begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)
 
-    return migrating
+    return beginning
 
 
 @contextmanager
@@ -159,24 +173,25 @@ def head_revision() -> str:
 def current_revision(engine: Engine) -> str | None:
     """The database's migration (Alembic's version table, read with plain SQL)."""
     with engine.connect() as connection:
-        return _revision(connection)
+        return revision_in(connection)
 
 
-def _revision(connection: sa.Connection) -> str | None:
+def revision_in(connection: sa.Connection) -> str | None:
     if not sa.inspect(connection).has_table("alembic_version"):
         return None
     found = connection.execute(sa.text("SELECT version_num FROM alembic_version")).first()
     return None if found is None else str(found[0])
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration, in one transaction: all or nothing."""
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to the newest migration (or to `revision`), in one transaction:
+    all or nothing."""
     from alembic import command
 
     migrating = _migration_engine(engine)
     try:
         _clear_half_made_schema(migrating)
-        command.upgrade(_alembic_config(migrating), "head")
+        command.upgrade(_alembic_config(migrating), revision)
     finally:
         if migrating is not engine:
             migrating.dispose()
@@ -190,7 +205,7 @@ def _clear_half_made_schema(engine: Engine) -> None:
     import storage.models  # noqa: F401  (registers the tables)
 
     with engine.begin() as connection:
-        if _revision(connection) is not None:
+        if revision_in(connection) is not None:
             return
         inspector = sa.inspect(connection)
         present = [t for t in SQLModel.metadata.sorted_tables if inspector.has_table(t.name)]

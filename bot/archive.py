@@ -1,0 +1,160 @@
+"""`huibao export`, `import-archive` and `db copy`: the office's data out of one database
+and into another, in open formats, and proof that every month compiles the same after.
+
+An export folder holds `huibao-archive.json` (every table, every row: what
+`import-archive` reads back), `csv/` (one file per table, for a spreadsheet) and
+`documents/` (every month's compiled summary table as .docx). The tables, the CSV and
+the documents are read in one transaction: one moment of the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.core.summary import Summary, Tally, summary_filename
+from storage.archive import (
+    ArchiveError,
+    Table,
+    Tables,
+    read_tables,
+    snapshot,
+    to_json,
+    write_tables,
+)
+from storage.periods import all_periods
+from storage.summary import build_summary
+
+ARCHIVE = "huibao-archive.json"
+FORMAT = "huibao-archive"
+VERSION = 1
+
+Compiled = dict[str, tuple[Summary, Tally]]  # month → what /compile would put in it
+
+
+@dataclass(frozen=True)
+class Exported:
+    folder: Path
+    counts: dict[str, int]
+    documents: int
+
+
+@dataclass(frozen=True)
+class Copied:
+    counts: dict[str, int]
+    months: int  # compiled on both sides, identical
+
+
+def export(engine: Engine, folder: Path) -> Exported:
+    """Write the office's data into `folder`, which must be new or empty."""
+    from bot.core.document import render_summary
+
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ArchiveError("export_folder_not_empty", path=str(folder))
+    with snapshot(engine) as connection:
+        data = read_tables(connection)
+        summaries = compiled(Session(bind=connection))
+    try:
+        (folder / "csv").mkdir(parents=True, exist_ok=True)
+        (folder / "documents").mkdir(exist_ok=True)
+        (folder / ARCHIVE).write_text(_archive_json(data), encoding="utf-8")
+        for table in data.tables:
+            _write_csv(folder / "csv" / f"{table.name}.csv", table)
+        for summary, _ in summaries.values():
+            document = folder / "documents" / summary_filename(summary)
+            document.write_bytes(render_summary(summary))
+    except OSError as exc:
+        raise ArchiveError("cannot_write_export", path=str(folder), error=str(exc)) from None
+    return Exported(folder, data.counts(), len(summaries))
+
+
+def read_archive(source: Path) -> Tables:
+    """An export's tables (`source`: its folder or its huibao-archive.json)."""
+    path = source / ARCHIVE if source.is_dir() else source
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        if content.get("format") != FORMAT:
+            raise ValueError("not an archive")
+        if content.get("version") != VERSION:
+            raise ArchiveError("archive_version", version=content.get("version"))
+        tables = tuple(
+            Table(name, tuple(table["columns"]), tuple(tuple(row) for row in table["rows"]))
+            for name, table in content["tables"].items()
+        )
+        return Tables(str(content["revision"]), tables)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise ArchiveError("not_an_archive", path=str(path)) from None
+
+
+def import_archive(engine: Engine, source: Path) -> dict[str, int]:
+    """Load an export into an empty database; the rows written, per table."""
+    return write_tables(engine, read_archive(source))
+
+
+def copy(source: Engine, target: Engine) -> Copied:
+    """Every row of `source` into the empty `target`, then every month compiled on both:
+    a difference is an error (the target is left for inspection, the source untouched)."""
+    with snapshot(source) as connection:
+        data = read_tables(connection)
+        before = compiled(Session(bind=connection))
+    counts = write_tables(target, data)
+    with Session(target) as session:
+        after = compiled(session)
+    differing = sorted(month for month in before.keys() | after.keys()
+                       if before.get(month) != after.get(month))  # fmt: skip
+    if differing:
+        raise ArchiveError("copy_differs", months=differing)
+    return Copied(counts, len(before))
+
+
+def compiled(session: Session) -> Compiled:
+    """Every month's summary as `/compile` builds it now."""
+    return {period.month: build_summary(session, period) for period in all_periods(session)}
+
+
+def _archive_json(data: Tables) -> str:
+    content: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "revision": data.revision,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "times": "UTC",
+        "tables": {
+            table.name: {
+                "columns": list(table.columns),
+                "rows": [[to_json(value) for value in row] for row in table.rows],
+            }
+            for table in data.tables
+        },
+    }
+    return json.dumps(content, ensure_ascii=False, indent=1)
+
+
+def _write_csv(path: Path, table: Table) -> None:
+    """One table for a spreadsheet: UTF-8 with a BOM (so Excel reads Chinese), lists and
+    dicts as JSON text, times in UTC."""
+    with path.open("w", encoding="utf-8-sig", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(table.columns)
+        writer.writerows([_cell(value) for value in row] for row in table.rows)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return to_json(value)
+
+
+def same_compiled(one: Engine, other: Engine) -> bool:
+    """Whether two databases compile every month the same (tests, `db copy`)."""
+    with Session(one) as first, Session(other) as second:
+        return compiled(first) == compiled(second)
