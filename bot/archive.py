@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,8 @@ from bot.core.summary import Summary, Tally, summary_filename
 from storage.archive import (
     ArchiveError,
     Table,
-    Tables,
+    archive_json,
+    load_archive,
     read_tables,
     snapshot,
     to_json,
@@ -33,8 +33,6 @@ from storage.periods import all_periods
 from storage.summary import build_summary
 
 ARCHIVE = "huibao-archive.json"
-FORMAT = "huibao-archive"
-VERSION = 1
 
 Compiled = dict[str, tuple[Summary, Tally]]  # month → what /compile would put in it
 
@@ -64,7 +62,7 @@ def export(engine: Engine, folder: Path) -> Exported:
     try:
         (folder / "csv").mkdir(parents=True, exist_ok=True)
         (folder / "documents").mkdir(exist_ok=True)
-        (folder / ARCHIVE).write_text(_archive_json(data), encoding="utf-8")
+        (folder / ARCHIVE).write_text(archive_json(data), encoding="utf-8")
         for table in data.tables:
             _write_csv(folder / "csv" / f"{table.name}.csv", table)
         for summary, _ in summaries.values():
@@ -75,27 +73,9 @@ def export(engine: Engine, folder: Path) -> Exported:
     return Exported(folder, data.counts(), len(summaries))
 
 
-def read_archive(source: Path) -> Tables:
-    """An export's tables (`source`: its folder or its huibao-archive.json)."""
-    path = source / ARCHIVE if source.is_dir() else source
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-        if content.get("format") != FORMAT:
-            raise ValueError("not an archive")
-        if content.get("version") != VERSION:
-            raise ArchiveError("archive_version", version=content.get("version"))
-        tables = tuple(
-            Table(name, tuple(table["columns"]), tuple(tuple(row) for row in table["rows"]))
-            for name, table in content["tables"].items()
-        )
-        return Tables(str(content["revision"]), tables)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
-        raise ArchiveError("not_an_archive", path=str(path)) from None
-
-
 def import_archive(engine: Engine, source: Path) -> dict[str, int]:
     """Load an export into an empty database; the rows written, per table."""
-    return write_tables(engine, read_archive(source))
+    return write_tables(engine, load_archive(source / ARCHIVE if source.is_dir() else source))
 
 
 def copy(source: Engine, target: Engine) -> Copied:
@@ -117,24 +97,6 @@ def copy(source: Engine, target: Engine) -> Copied:
 def compiled(session: Session) -> Compiled:
     """Every month's summary as `/compile` builds it now."""
     return {period.month: build_summary(session, period) for period in all_periods(session)}
-
-
-def _archive_json(data: Tables) -> str:
-    content: dict[str, Any] = {
-        "format": FORMAT,
-        "version": VERSION,
-        "revision": data.revision,
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "times": "UTC",
-        "tables": {
-            table.name: {
-                "columns": list(table.columns),
-                "rows": [[to_json(value) for value in row] for row in table.rows],
-            }
-            for table in data.tables
-        },
-    }
-    return json.dumps(content, ensure_ascii=False, indent=1)
 
 
 def _write_csv(path: Path, table: Table) -> None:

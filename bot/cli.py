@@ -51,6 +51,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from storage import audit as audit_store
 from storage import calendar as calendar_store
 from storage import periods as period_store
+from storage.archive import ArchiveError
 from storage.calendar import work_calendar
 from storage.db import SchemaError, ensure_schema, make_engine, session_scope
 from storage.models import utcnow
@@ -793,14 +794,11 @@ def check() -> None:
 
 def backup_before_upgrade(engine: Engine) -> None:
     """A database with data behind HEAD is backed up before it is migrated, and the
-    operator told where; without pg_dump, warned that there is none."""
-    from storage.backup import BackupError, ToolMissing, before_upgrade
+    operator told where."""
+    from storage.backup import BackupError, before_upgrade
 
     try:
         saved = before_upgrade(engine)
-    except ToolMissing:
-        click.echo(terminal("backup_before_upgrade_unavailable"), err=True)
-        return
     except BackupError as exc:
         fail(terminal("backup_before_upgrade_failed", error=str(exc)), 2)
     if saved is not None:
@@ -810,18 +808,20 @@ def backup_before_upgrade(engine: Engine) -> None:
 @db.command("backup", help=_help("db_backup"))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def db_backup(file: Path) -> None:
-    from storage.backup import BackupError, backup
+    from storage.backup import BackupError, backup, kind_of
 
     engine = make_engine(settings_or_exit().database_url)
     try:
         written = backup(engine, file)
-    except BackupError as exc:
+    except (BackupError, ArchiveError) as exc:
         fail(str(exc), 2)
     except SQLAlchemyError as exc:
         fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
     finally:
         engine.dispose()
     click.echo(terminal("backup_written", path=str(written)))
+    if kind_of(written) == "archive":
+        click.echo(terminal("backup_as_archive"), err=True)
 
 
 @db.command("restore", help=_help("db_restore"))
@@ -832,14 +832,13 @@ def db_restore(file: Path) -> None:
     engine = make_engine(settings_or_exit().database_url)
     try:
         revision = restore(engine, file)
-    except (BackupError, SchemaError) as exc:
+    except (BackupError, SchemaError, ArchiveError) as exc:
         fail(str(exc), 2)
     except SQLAlchemyError as exc:
         fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
     finally:
         engine.dispose()
     click.echo(terminal("restore_done", path=str(file), revision=revision or "?"))
-
 
 
 # --- export, import and copy between databases (bot/archive.py) ------------------------

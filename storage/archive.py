@@ -9,10 +9,12 @@ revision and then migrated like any old database.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +23,8 @@ from sqlalchemy.engine import Engine
 from bot.core.texts import TerminalError
 from storage.db import HEAD, refuse_newer, revision_in, snapshot_engine, upgrade
 
+FORMAT = "huibao-archive"  # an archive's JSON says so, with its VERSION
+VERSION = 1
 VERSION_TABLE = "alembic_version"  # Alembic's; the revision travels beside the tables
 BATCH = 500  # rows per INSERT
 
@@ -189,3 +193,46 @@ def from_json(value: Any, column_type: sa.types.TypeEngine[Any]) -> Any:
     if isinstance(value, str) and isinstance(column_type, sa.Date):
         return date.fromisoformat(value)
     return value
+
+
+def archive_json(data: Tables) -> str:
+    """The tables as an archive's JSON: complete, and what `load_archive` reads back."""
+    content: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "revision": data.revision,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "times": "UTC",
+        "tables": {
+            table.name: {
+                "columns": list(table.columns),
+                "rows": [[to_json(value) for value in row] for row in table.rows],
+            }
+            for table in data.tables
+        },
+    }
+    return json.dumps(content, ensure_ascii=False, indent=1)
+
+
+def load_archive(path: Path) -> Tables:
+    """An archive's tables (values as JSON has them: write_tables types them)."""
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        if content.get("format") != FORMAT:
+            raise ValueError("not an archive")
+        if content.get("version") != VERSION:
+            raise ArchiveError("archive_version", version=content.get("version"))
+        tables = tuple(
+            Table(name, tuple(table["columns"]), tuple(tuple(row) for row in table["rows"]))
+            for name, table in content["tables"].items()
+        )
+        return Tables(str(content["revision"]), tables)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise ArchiveError("not_an_archive", path=str(path)) from None
+
+
+def write_archive(engine: Engine, target: Path) -> None:
+    """The whole database as one archive file (a backup where pg_dump is missing)."""
+    with snapshot(engine) as connection:
+        data = read_tables(connection)
+    target.write_text(archive_json(data), encoding="utf-8")

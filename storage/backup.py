@@ -1,4 +1,5 @@
-"""Backups and restores: SQLite by its online backup API, PostgreSQL by pg_dump/pg_restore.
+"""Backups and restores: SQLite by its online backup API, PostgreSQL by pg_dump/pg_restore
+(or, where pg_dump is not installed, a huibao archive: JSON of every row).
 
 A backup is a consistent copy taken while the bot keeps writing; a restore goes into an
 empty database only (never over someone's data), and then brings the schema up to date.
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from bot.core.texts import TerminalError
-from storage.archive import has_rows
+from storage.archive import has_rows, load_archive, write_archive, write_tables
 from storage.db import HEAD, current_revision, refuse_newer, upgrade
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -41,6 +42,8 @@ def backup(engine: Engine, target: Path) -> Path:
     try:
         if engine.dialect.name == "sqlite":
             _sqlite_backup(_sqlite_path(engine), partial)
+        elif shutil.which("pg_dump") is None:
+            write_archive(engine, partial)  # JSON, which `restore` reads as well
         else:
             _pg("pg_dump", engine, ["--format=custom", f"--file={partial}"])
         partial.replace(target)
@@ -51,7 +54,11 @@ def backup(engine: Engine, target: Path) -> Path:
 
 def restore(engine: Engine, source: Path) -> str:
     """Load a backup into an empty database and upgrade it to HEAD; its revision before."""
-    kind = _kind(source)
+    kind = kind_of(source)
+    if kind == "archive":  # into either kind of database
+        data = load_archive(source)
+        write_tables(engine, data)
+        return data.revision
     wanted = "sqlite" if kind == "sqlite" else "postgresql"
     if engine.dialect.name != wanted:
         raise BackupError("restore_wrong_kind", kind=kind, dialect=engine.dialect.name)
@@ -80,8 +87,7 @@ def restore(engine: Engine, source: Path) -> str:
 
 def before_upgrade(engine: Engine, now: datetime | None = None) -> Path | None:
     """Before migrating a database that holds data and is behind HEAD, back it up next to
-    the database (PostgreSQL: in the working folder); None when there is nothing to keep.
-    Raises ToolMissing when pg_dump is not installed (the caller warns and goes on)."""
+    the database (PostgreSQL: in the working folder); None when there is nothing to keep."""
     current = current_revision(engine)
     refuse_newer(current)
     if current is None or current == HEAD or not has_rows(engine):
@@ -133,8 +139,9 @@ def _sqlite_backup(source: Path, target: Path) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")  # the backup is one file, not three
 
 
-def _kind(source: Path) -> str:
-    """What made the file: "sqlite" (a database file) or "pg_dump" (its custom format)."""
+def kind_of(source: Path) -> str:
+    """What made the file: "sqlite" (a database file), "pg_dump" (its custom format) or
+    "archive" (huibao's JSON of every row)."""
     try:
         with source.open("rb") as file:
             start = file.read(len(SQLITE_MAGIC))
@@ -144,6 +151,8 @@ def _kind(source: Path) -> str:
         return "sqlite"
     if start.startswith(PG_DUMP_MAGIC):
         return "pg_dump"
+    if start.lstrip().startswith(b"{"):
+        return "archive"
     raise BackupError("restore_not_a_backup", path=str(source))
 
 

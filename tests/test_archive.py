@@ -73,7 +73,7 @@ async def an_office_with_history(harness: Harness) -> None:
     await a_liaison_is_revoked(harness, rights, publicity)
 
 
-def cli(url: str) -> Any:
+def cli_on(url: str) -> Any:
     def run(*args: str) -> Any:
         return CliRunner().invoke(main, list(args), env={"DATABASE_URL": url})
 
@@ -122,12 +122,12 @@ async def test_an_export_holds_everything_and_imports_into_the_same_months(
     september = Document(str(folder / "documents" / documents[1]))
     assert any("九月宣传推进" in cell.text for cell in september.tables[0]._cells)
 
-    result = cli(empty_url)("import-archive", str(folder))
+    result = cli_on(empty_url)("import-archive", str(folder))
     assert result.exit_code == 0, result.output
     assert f"imported {folder}: {rows} rows in {len(before)} tables" in result.output
     assert every_row(empty_url) == before
     assert months_compiled(empty_url) == months_compiled(url_of(harness))
-    again = cli(empty_url)("import-archive", str(folder))
+    again = cli_on(empty_url)("import-archive", str(folder))
     assert again.exit_code == 2 and "already holds data, nothing written" in again.output
     assert every_row(empty_url) == before
 
@@ -138,12 +138,12 @@ async def test_a_copy_from_sqlite_to_postgresql_runs_the_bot_there(
     harness = sqlite_harness
     await an_office_with_history(harness)
     source = url_of(harness)
-    result = cli(source)("db", "copy", "--to", postgres_database)
+    result = cli_on(source)("db", "copy", "--to", postgres_database)
     assert result.exit_code == 0, result.output
     assert "all 2 months compile identically on both" in result.output
     assert every_row(postgres_database) == every_row(source)
     assert months_compiled(postgres_database) == months_compiled(source)
-    assert cli(source)("db", "copy", "--to", postgres_database).exit_code == 2  # not empty
+    assert cli_on(source)("db", "copy", "--to", postgres_database).exit_code == 2  # not empty
 
     # the bot then runs on PostgreSQL: new rows get ids past the copied ones
     await harness.stop_bot()
@@ -245,3 +245,22 @@ def test_refusals_say_why_and_change_nothing(roster_cli: CliRunner, tmp_path: Pa
 def test_the_commands_have_help(command: list[str]) -> None:
     result = CliRunner().invoke(main, [*command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_without_pg_dump_a_postgresql_backup_is_an_archive_that_restores(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_database: str
+) -> None:
+    office = cli_on(postgres_database)
+    assert office("db", "upgrade").exit_code == 0
+    assert office("roster", "load", str(ROOT / "examples" / "roster.toml")).exit_code == 0
+    assert office("period", "open", "2026-11").exit_code == 0
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no pg_dump, no pg_restore
+    result = office("db", "backup", str(tmp_path / "saved.dump"))
+    assert result.exit_code == 0, result.output
+    assert "pg_dump is not installed, so this backup is a huibao archive" in result.output
+    # an archive restores into either kind of database: here a SQLite file
+    restored = f"sqlite:///{tmp_path / 'restored.db'}"
+    result = cli_on(restored)("db", "restore", str(tmp_path / "saved.dump"))
+    assert result.exit_code == 0, result.output
+    assert every_row(restored) == every_row(postgres_database)
+    assert months_compiled(restored) == months_compiled(postgres_database)
