@@ -2,8 +2,9 @@
 and into another, in open formats, and proof that every month compiles the same after.
 
 An export folder holds `huibao-archive.json` (every table, every row: what
-`import-archive` reads back), `csv/` (one file per table, for a spreadsheet) and
-`documents/` (every month's compiled summary table as .docx). The tables, the CSV and
+`import-archive` reads back), `reports.csv` (every submitted revision with names, for a
+spreadsheet), `csv/` (one file per table as stored) and `documents/` (every month's
+compiled summary table as .docx). The tables, the CSV and
 the documents are read in one transaction: one moment of the database.
 """
 
@@ -11,17 +12,23 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.core.periods import DEFAULT_ZONE
 from bot.core.summary import Summary, Tally, summary_filename
+from bot.core.texts import terminal
 from storage.archive import (
     ArchiveError,
     Table,
+    Tables,
     archive_json,
     load_archive,
     read_tables,
@@ -33,6 +40,7 @@ from storage.periods import all_periods
 from storage.summary import build_summary
 
 ARCHIVE = "huibao-archive.json"
+REPORTS = "reports.csv"  # every submitted revision with names, for a spreadsheet
 
 Compiled = dict[str, tuple[Summary, Tally]]  # month → what /compile would put in it
 
@@ -65,6 +73,7 @@ def export(engine: Engine, folder: Path) -> Exported:
         (folder / ARCHIVE).write_text(archive_json(data), encoding="utf-8")
         for table in data.tables:
             _write_csv(folder / "csv" / f"{table.name}.csv", table)
+        _write_rows(folder / REPORTS, _report_header(), _report_rows(data))
         for summary, _ in summaries.values():
             document = folder / "documents" / summary_filename(summary)
             document.write_bytes(render_summary(summary))
@@ -100,12 +109,57 @@ def compiled(session: Session) -> Compiled:
 
 
 def _write_csv(path: Path, table: Table) -> None:
-    """One table for a spreadsheet: UTF-8 with a BOM (so Excel reads Chinese), lists and
-    dicts as JSON text, times in UTC."""
+    """One table as it is stored: lists and dicts as JSON text, times in UTC."""
+    _write_rows(path, list(table.columns), ([_cell(value) for value in row] for row in table.rows))
+
+
+def _write_rows(path: Path, header: list[str], rows: Iterable[list[Any]]) -> None:
+    """UTF-8 with a BOM, so Excel reads the Chinese."""
     with path.open("w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
-        writer.writerow(table.columns)
-        writer.writerows([_cell(value) for value in row] for row in table.rows)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _report_header() -> list[str]:
+    return terminal("reports_csv_header").split("|")
+
+
+def _report_rows(data: Tables) -> list[list[Any]]:
+    """Every submitted revision, oldest month first: the month, the department and the
+    key work item by name (as the month had it), who sent it and when (local time)."""
+    table = {
+        t.name: [dict(zip(t.columns, row, strict=True)) for row in t.rows] for t in data.tables
+    }
+    zone = ZoneInfo(next((o["timezone"] for o in table["organisation"]), DEFAULT_ZONE))
+    months = {p["id"]: p["month"] for p in table["period"]}
+    departments = {d["id"]: d["name"] for d in table["department"]}
+    titles = {w["id"]: w["title"] for w in table["work_item"]}
+    titles_then = {(i["period_id"], i["work_item_id"]): i["title"] for i in table["period_item"]}
+    people = {c["telegram_id"]: c["name"] for c in table["coordinator"]}
+    people.update({p["telegram_id"]: p["name"] for p in table["liaison"]})
+    submissions = {s["id"]: s for s in table["submission"]}
+    rows = []
+    for revision in table["submission_revision"]:
+        submission = submissions[revision["submission_id"]]
+        period, item = submission["period_id"], submission["work_item_id"]
+        by = revision["submitted_by"]
+        rows.append([
+            months.get(period, ""),
+            departments.get(submission["department_id"], ""),
+            titles_then.get((period, item), titles.get(item, "")),
+            revision["version"],
+            _local(revision["submitted_at"], zone),
+            f"{people.get(by, '')} ({by})" if by is not None else "",
+            "\n".join(revision["progress"]),
+            "\n".join(revision["plan"]),
+        ])  # fmt: skip
+    return sorted(rows, key=lambda row: (row[0], row[1], row[2], row[3]))
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    """A stored time (naive UTC) as the office reads it."""
+    return moment.replace(tzinfo=UTC).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(value: Any) -> Any:

@@ -114,6 +114,13 @@ async def test_an_export_holds_everything_and_imports_into_the_same_months(
     assert len(table) == len(before["submission"]) + 1  # the header, then one row each
     assert any("九月宣传推进" in cell for row in table for cell in row)
     assert sorted(p.name for p in (folder / "csv").iterdir()) == sorted(f"{t}.csv" for t in before)
+    with (folder / "reports.csv").open(encoding="utf-8-sig", newline="") as file:
+        reports = list(csv.reader(file))
+    assert reports[0][:3] == ["month", "department", "key work item"]
+    assert len(reports) == len(before["submission_revision"]) + 1
+    [first] = [row for row in reports if row[-2] == "九月宣传推进"]
+    assert first[:4] == ["2015-09", "宣传部", "青年马克思主义者培养工程", "1"]
+    assert first[5] == "周宣 (4001)" and first[4].startswith("2015-10-02 10:")
     documents = sorted(p.name for p in (folder / "documents").iterdir())
     assert documents == [
         "2015年10月重点工作推进情况汇总表.docx",
