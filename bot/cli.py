@@ -53,7 +53,14 @@ from storage import calendar as calendar_store
 from storage import periods as period_store
 from storage.archive import ArchiveError
 from storage.calendar import work_calendar
-from storage.db import SchemaError, ensure_schema, make_engine, session_scope
+from storage.db import (
+    SchemaError,
+    SecondProcess,
+    ensure_schema,
+    make_engine,
+    only_bot_process,
+    session_scope,
+)
 from storage.models import utcnow
 from storage.people import RevokeOutcome, audited_invite, people_by_department, revoke
 from storage.roster import (
@@ -157,8 +164,9 @@ def run() -> None:
         fail(str(exc), 2)
     engine = engine_or_exit(settings, auto_upgrade=True)
     try:
-        run_bot(build_application(settings, engine), settings)
-    except BotStopped as exc:
+        with only_bot_process(engine):
+            run_bot(build_application(settings, engine), settings)
+    except (BotStopped, SecondProcess) as exc:
         fail(str(exc), 2)
     finally:
         engine.dispose()

@@ -60,6 +60,33 @@ def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     return engine
 
 
+class SecondProcess(TerminalError):
+    """Another bot process runs on this SQLite file."""
+
+
+@contextmanager
+def only_bot_process(engine: Engine) -> Iterator[None]:
+    """Hold the SQLite file's lock (`<file>.lock`) while the bot runs. Two bots on one
+    SQLite file would fight over its single writer and over Telegram's updates; several
+    processes need PostgreSQL. The operating system drops the lock when the process ends,
+    however it ends. Other databases: nothing to hold."""
+    from filelock import FileLock, Timeout
+
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        yield
+        return
+    lock = FileLock(f"{path}.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise SecondProcess("sqlite_second_process", path=path) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def is_busy(error: BaseException | None) -> bool:
     """The statement gave up waiting for another connection's lock (LOCK_TIMEOUT)."""
     if not isinstance(error, sa.exc.OperationalError):

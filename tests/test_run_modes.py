@@ -313,3 +313,24 @@ async def test_a_bot_api_that_stops_answering_is_logged(sqlite_engine: Engine) -
             log = await stop(process, signal.SIGTERM)
             await runner.cleanup()
         assert TOKEN not in seen + log
+
+
+async def test_a_second_bot_on_one_sqlite_file_is_refused(sqlite_engine: Engine) -> None:
+    """SQLite serves one bot process; the lock goes with its process, however it ends."""
+    async with BotApiDouble(token=TOKEN) as double:
+        first = await start_bot(double, sqlite_engine)
+        try:
+            await wait_for(lambda: double.calls_to("getUpdates"))
+            second = await start_bot(double, sqlite_engine)
+            line = one_line_naming(await finish(second), "already running on")
+            assert second.returncode == 2
+            assert "SQLite serves one bot process" in line and "PostgreSQL" in line
+        finally:
+            first.kill()  # SIGKILL: no chance to let go of anything
+            await first.wait()
+        polled = len(double.calls_to("getUpdates"))
+        third = await start_bot(double, sqlite_engine)
+        try:
+            await wait_for(lambda: len(double.calls_to("getUpdates")) > polled)
+        finally:
+            await stop(third, signal.SIGTERM)
