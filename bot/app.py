@@ -32,6 +32,7 @@ from storage.roster import organisation_zone
 
 log = logging.getLogger(__name__)
 POLLING_REQUEST = "polling_request"  # bot_data key: the getUpdates transport, for run()
+WEBHOOK_SERVER = "webhook_server"  # bot_data key: the running bot.webhook.Webhook
 
 # Database threads: as many as SQLAlchemy's default pool has connections (5 + 10 overflow),
 # so a thread never waits for a connection, and about as many as updates run at once
@@ -206,20 +207,27 @@ async def _start(app: Application, settings: Settings) -> None:  # type: ignore[
 
 
 async def _listen(app: Application, settings: Settings, url: str) -> None:  # type: ignore[type-arg]
-    """Register the webhook with Telegram and serve it, with the secret checked first."""
-    assert app.updater is not None
+    """Serve the webhook (bot/webhook.py), then register it with Telegram: Telegram sends
+    the first update only once the server listens."""
+    from bot.webhook import Webhook  # aiohttp's server: loaded only in webhook mode
+
+    secret = settings.webhook_secret_or_fail()
+    processor = app.update_processor
+    assert isinstance(processor, PerUserOrder)
+    server = Webhook(
+        app,
+        path=urlparse(url).path or "/",
+        secret=secret,
+        engine=app.bot_data["services"].engine,
+        progress=processor,
+    )
     try:
-        await app.updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(url).path.lstrip("/"),
-            webhook_url=url,
-            secret_token=settings.webhook_secret_or_fail(),
-            allowed_updates=Update.ALL_TYPES,
-        )
+        await server.start(settings.webhook_listen, settings.webhook_port)
     except OSError as exc:  # the port is taken, or the address is not this machine's
         where = f"{settings.webhook_listen}:{settings.webhook_port}"
         raise BotStopped("webhook_cannot_listen", where=where, error=str(exc)) from None
+    app.bot_data[WEBHOOK_SERVER] = server
+    await app.bot.set_webhook(url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
 
 
 def _polling_failed(error: TelegramError) -> None:
@@ -231,6 +239,9 @@ def _polling_failed(error: TelegramError) -> None:
 async def _stop(app: Application) -> None:  # type: ignore[type-arg]
     """Undo whatever part of _start happened, in run_polling's order; never raises for
     Telegram's errors, so connections are always closed."""
+    server = app.bot_data.pop(WEBHOOK_SERVER, None)
+    if server is not None:
+        await server.stop()
     if app.updater is not None and app.updater.running:
         try:
             await app.updater.stop()

@@ -18,6 +18,7 @@ updates run at once is bounded by our own semaphore, taken only after the user's
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -37,6 +38,10 @@ class PerUserOrder(BaseUpdateProcessor):
         self.max_running = max_running
         self._running = asyncio.Semaphore(max_running)
         self._locks: dict[tuple[str, int], tuple[asyncio.Lock, int]] = {}
+        # For /healthz (bot/webhook.py): updates taken and not finished, and when one last
+        # started or finished (time.monotonic()).
+        self.in_progress = 0
+        self.last_progress = time.monotonic()
 
     @staticmethod
     def key(update: object) -> tuple[str, int] | None:
@@ -48,15 +53,25 @@ class PerUserOrder(BaseUpdateProcessor):
         return None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self.in_progress += 1
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            self.in_progress -= 1
+            self.last_progress = time.monotonic()
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self.key(update)
         if key is None:
             async with self._running:
+                self.last_progress = time.monotonic()
                 await coroutine
             return
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
             async with lock, self._running:
+                self.last_progress = time.monotonic()
                 await coroutine
         finally:
             lock, users = self._locks[key]

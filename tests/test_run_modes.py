@@ -135,8 +135,7 @@ async def test_webhook_needs_the_secret_and_stops_cleanly_on_sigterm(engine: Eng
         )
         try:
             await wait_for(lambda: double.calls_to("setWebhook"))
-            # PTB registers the webhook a moment before its server listens (Telegram retries).
-            await wait_for(lambda: listening(port))
+            assert listening(port)  # the webhook is registered once the server listens
             assert double.calls_to("setWebhook")[-1].params["url"] == url
             # A forged update claiming to be the coordinator, without the right secret.
             coordinator = double.user(COORDINATOR_ID, "李明")
@@ -158,6 +157,18 @@ async def test_webhook_needs_the_secret_and_stops_cleanly_on_sigterm(engine: Eng
                         headers={"Content-Type": "application/json", **headers},
                     ) as response:
                         assert response.status == expected
+                secret = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+                for body, expected in (
+                    (b'{"update_id": 4, "message": ', 400),  # broken JSON
+                    (b"[1, 2, 3]", 400),  # JSON, but no update
+                    (b'{"message": {}}', 400),  # no update_id
+                    (b"x" * 2_000_000, 413),  # 2 MB of junk
+                ):
+                    async with http.post(url, data=body, headers=secret) as response:
+                        assert response.status == expected, body[:40]
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    assert response.status == 200
+                    assert (await response.json())["status"] == "ok"
             await wait_for(lambda: double.messages_in(9002))
             assert "仅供" in double.messages_in(9002)[-1].text
             assert not double.calls_to("getUpdates")
@@ -167,6 +178,7 @@ async def test_webhook_needs_the_secret_and_stops_cleanly_on_sigterm(engine: Eng
         finally:
             log = await stop(process, signal.SIGTERM)
         assert TOKEN not in log
+        assert "Traceback" not in log and "CRITICAL" not in log, log
         assert not double.violations
 
 
@@ -315,6 +327,15 @@ async def test_a_bot_api_that_stops_answering_is_logged(sqlite_engine: Engine) -
         assert TOKEN not in seen + log
 
 
+async def started(process: asyncio.subprocess.Process) -> None:
+    """Read the bot's log until python-telegram-bot says the Application started."""
+    assert process.stdout is not None
+    while b"Application started" not in await asyncio.wait_for(
+        process.stdout.readline(), timeout=PATIENCE
+    ):
+        assert not process.stdout.at_eof(), "the bot ended before it started"
+
+
 async def test_a_second_bot_on_one_sqlite_file_is_refused(sqlite_engine: Engine) -> None:
     """SQLite serves one bot process; the lock goes with its process, however it ends."""
     async with BotApiDouble(token=TOKEN) as double:
@@ -328,9 +349,8 @@ async def test_a_second_bot_on_one_sqlite_file_is_refused(sqlite_engine: Engine)
         finally:
             first.kill()  # SIGKILL: no chance to let go of anything
             await first.wait()
-        polled = len(double.calls_to("getUpdates"))
         third = await start_bot(double, sqlite_engine)
         try:
-            await wait_for(lambda: len(double.calls_to("getUpdates")) > polled)
+            await started(third)  # past the lock: the killed bot's went with it
         finally:
             await stop(third, signal.SIGTERM)
