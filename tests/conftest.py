@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import Engine
 
 from bot.cli import main
@@ -20,6 +21,12 @@ from storage.db import make_engine, upgrade
 
 if TYPE_CHECKING:
     from tests.harness import Harness
+
+# Property tests check what the code does with odd input, not how fast Hypothesis makes the
+# input: `make test` runs a test process per core beside PostgreSQL, and on a busy machine
+# drawing examples can pass Hypothesis's one-second health limit.
+settings.register_profile("huibao", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("huibao")
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parent.parent
