@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 
 from bot.core.document import render_summary
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS
-from bot.double import FakeUser
+from bot.double import FakeUser, Replies
 from bot.pacing import PacedRateLimiter
 from storage.db import make_engine, session_scope
 from storage.models import Department, Period, Submission, SubmissionRevision, WorkItem
@@ -109,19 +109,19 @@ async def office(
     try:
         unpace(harness)
         busy = Office(harness, harness.coordinator())
-        busy.liaisons = list(
-            await asyncio.gather(
-                *(
-                    harness.liaison(department_code(i), FIRST_LIAISON_ID + i, f"联络员{i:02d}")
-                    for i in range(liaisons)
-                )
+        busy.liaisons = [
+            harness.double.user(FIRST_LIAISON_ID + i, f"联络员{i:02d}", language_code="zh-hans")
+            for i in range(liaisons)
+        ]
+        await asyncio.gather(  # tests/harness.py Harness.liaison, with more patience
+            *(
+                user.send(f"/start {harness.invite_token(department_code(i))}", timeout=PATIENCE)
+                for i, user in enumerate(busy.liaisons)
             )
         )
         harness.now = datetime(2015, 11, 2, 2, 0, tzinfo=UTC)
         await _say(busy.coordinator, f"/period open {CLOSED_MONTH} {CLOSED_DUE}", "已开启")
-        await asyncio.gather(
-            *(report(user, i, CLOSED_MONTH) for i, user in enumerate(busy.liaisons[:by_chat]))
-        )
+        await advance(list(enumerate(busy.liaisons[:by_chat])), CLOSED_MONTH, range(STEPS))
         hand_in(harness, CLOSED_MONTH, range(by_chat, liaisons))
         await _say(busy.coordinator, f"/period close {CLOSED_MONTH}", "已结束")
         harness.now = datetime(2015, 12, 1, 2, 0, tzinfo=UTC)
@@ -169,23 +169,34 @@ async def _say(user: FakeUser, text: str, expected: str) -> None:
     assert expected in replies[0].text, [m.text for m in replies]
 
 
-async def report(
-    user: FakeUser, i: int, month: str, before_submit: asyncio.Event | None = None
-) -> None:
+def _script(user: FakeUser, i: int, month: str) -> list[Callable[[], Awaitable[Replies]]]:
     """Liaison `i` reports their item through the chat as on a phone: /report, the item,
-    the progress block, done, the plan block, done (the preview), submit. With
-    `before_submit`, they wait at the preview until it is set."""
+    the progress block, done, the plan block, done (the preview), submit."""
     progress, plan = texts(i, month)
-    replies = await user.send("/report", timeout=PATIENCE)
-    await user.tap(next(b for b in replies.last.buttons if item_title(i) in b), timeout=PATIENCE)
-    await user.send(progress, timeout=PATIENCE)
-    await user.tap(DONE, timeout=PATIENCE)
-    await user.send(plan, timeout=PATIENCE)
-    await user.tap(DONE, timeout=PATIENCE)
-    if before_submit is not None:
-        await before_submit.wait()
-    replies = await user.tap(SUBMIT, timeout=PATIENCE)
-    assert "已提交" in replies[0].text, [m.text for m in replies]
+    item = item_title(i)
+    return [
+        lambda: user.send("/report", timeout=PATIENCE),
+        lambda: user.tap(next(b for b in user.last.buttons if item in b), timeout=PATIENCE),
+        lambda: user.send(progress, timeout=PATIENCE),
+        lambda: user.tap(DONE, timeout=PATIENCE),
+        lambda: user.send(plan, timeout=PATIENCE),
+        lambda: user.tap(DONE, timeout=PATIENCE),
+        lambda: user.tap(SUBMIT, timeout=PATIENCE),
+    ]
+
+
+PREVIEW, STEPS = 6, 7  # the steps of _script before the preview's 📤, and all of them
+
+
+async def advance(people: Sequence[tuple[int, FakeUser]], month: str, steps: range) -> None:
+    """The liaisons (index, user) take `steps` of their report at once, one step at a time
+    for all of them. Not each at their own pace: the double answers an action once the
+    whole bot is idle, so one who went on at once would keep the others waiting."""
+    scripts = [_script(user, i, month) for i, user in people]
+    for step in steps:
+        answers = await asyncio.gather(*(script[step]() for script in scripts))
+        if step == STEPS - 1:
+            assert all("已提交" in replies[0].text for replies in answers), answers
 
 
 async def busy_month(
@@ -195,37 +206,38 @@ async def busy_month(
     after: int = LIAISONS // 2,
     held: int = 5,
 ) -> T:
-    """Every liaison hands in OPEN_MONTH at once; once `after` of them have submitted,
-    `during` runs in a worker thread while the others go on. The last `held` liaisons
-    wait at their preview until `during` has returned, so whatever it saw is a month
-    in the middle: at least `after` and at most all but `held` submissions in. Returns
-    what `during` returned, once every liaison has submitted."""
-    count = len(busy.liaisons)
-    assert 0 <= after <= count - held, "the held liaisons submit only after `during`"
-    reached, finished = asyncio.Event(), asyncio.Event()
-    submitted = 0
-
-    async def liaison(i: int, user: FakeUser) -> None:
-        nonlocal submitted
-        await report(user, i, OPEN_MONTH, finished if i >= count - held else None)
-        submitted += 1
-        if submitted == after:
-            reached.set()
-
-    async def meanwhile() -> T:
-        if after:
-            await reached.wait()
-        try:
-            return await asyncio.to_thread(during)
-        finally:
-            finished.set()
-
-    running = asyncio.ensure_future(meanwhile())
-    await asyncio.gather(*(liaison(i, user) for i, user in enumerate(busy.liaisons)), running)
-    return running.result()
+    """Every liaison reports OPEN_MONTH through the chat, all at once: the first `after`
+    submit, then `during` runs in a worker thread while all but the last `held` submit
+    at once; the `held` ones are halfway through their report meanwhile and go on once
+    `during` has returned. So whatever `during` saw is a month in the middle: at least
+    `after` and at most all but `held` submissions in, others being written. Returns what
+    `during` returned, once every liaison has submitted."""
+    people = list(enumerate(busy.liaisons))
+    assert 0 <= after <= len(people) - held, "the held liaisons submit only after `during`"
+    split = len(people) - held
+    first, rest, last = people[:after], people[after:split], people[split:]
+    halfway = PREVIEW // 2
+    await advance(people, OPEN_MONTH, range(halfway))
+    await advance(first + rest, OPEN_MONTH, range(halfway, PREVIEW))
+    await advance(first, OPEN_MONTH, range(PREVIEW, STEPS))
+    saw, _ = await asyncio.gather(
+        asyncio.to_thread(during), advance(rest, OPEN_MONTH, range(PREVIEW, STEPS))
+    )
+    await advance(last, OPEN_MONTH, range(halfway, STEPS))
+    return saw
 
 
 # --- what a user sees of a database ---------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Revision:
+    """One handed-in version of a submission, kept forever."""
+
+    version: int
+    progress: tuple[str, ...]
+    plan: tuple[str, ...]
+    by: int | None  # the Telegram id of who handed it in
 
 
 @dataclass(frozen=True, order=True)
@@ -239,15 +251,23 @@ class Reported:
     progress: tuple[str, ...]
     plan: tuple[str, ...]
     version: int
-    revisions: int  # handed-in versions kept
+    kept: tuple[Revision, ...]  # its handed-in versions, oldest first
+
+    @property
+    def revisions(self) -> int:
+        return len(self.kept)
 
     @property
     def whole(self) -> bool:
         """Its status, version and kept revisions agree: never handed in (a draft, no
-        revision), or handed in with one revision for each version."""
-        if self.status == "draft" and self.revisions == 0:
+        revision), or one revision for each version, the last one what it holds now."""
+        if self.status == "draft" and not self.kept:
             return True
-        return self.status != "draft" and self.version == self.revisions >= 1
+        return (
+            self.status != "draft"
+            and [r.version for r in self.kept] == list(range(1, self.version + 1))
+            and (self.kept[-1].progress, self.kept[-1].plan) == (self.progress, self.plan)
+        )
 
 
 @dataclass(frozen=True)
@@ -278,16 +298,19 @@ def snapshot(database: Engine | str) -> Snapshot:
 def _submissions(connection: sa.Connection) -> tuple[Reported, ...]:
     submission = sa.inspect(Submission).local_table
     revision = sa.inspect(SubmissionRevision).local_table
-    kept = (
-        sa.select(sa.func.count())
-        .where(revision.c.submission_id == submission.c.id)
-        .scalar_subquery()
-    )
     department = sa.inspect(Department).local_table
     item = sa.inspect(WorkItem).local_table
     period = sa.inspect(Period).local_table
+    kept: dict[int, list[Revision]] = {}
+    for row in connection.execute(
+        sa.select(revision).order_by(revision.c.submission_id, revision.c.version)
+    ):
+        kept.setdefault(row.submission_id, []).append(
+            Revision(row.version, tuple(row.progress), tuple(row.plan), row.submitted_by)
+        )
     query = (
         sa.select(
+            submission.c.id,
             department.c.code,
             item.c.title,
             period.c.month,
@@ -295,7 +318,6 @@ def _submissions(connection: sa.Connection) -> tuple[Reported, ...]:
             submission.c.progress,
             submission.c.plan,
             submission.c.version,
-            kept,
         )
         .join(department, department.c.id == submission.c.department_id)
         .join(item, item.c.id == submission.c.work_item_id)
@@ -303,10 +325,17 @@ def _submissions(connection: sa.Connection) -> tuple[Reported, ...]:
     )
     return tuple(
         sorted(
-            Reported(code, title, month, status, tuple(progress), tuple(plan), version, count)
-            for code, title, month, status, progress, plan, version, count in connection.execute(
-                query
+            Reported(
+                row.code,
+                row.title,
+                row.month,
+                row.status,
+                tuple(row.progress),
+                tuple(row.plan),
+                row.version,
+                tuple(kept.get(row.id, ())),
             )
+            for row in connection.execute(query)
         )
     )
 
