@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -219,12 +220,21 @@ def test_restoring_an_old_backup_upgrades_it(
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
     """A database of the test's own on the local PostgreSQL, dropped afterwards."""
+    with own_postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def own_postgres_database(suffix: str = "") -> Iterator[str]:
+    """A database of its own on the local PostgreSQL (another `suffix` for another one in
+    the same test), dropped afterwards; skips when PostgreSQL, pg_dump or pg_restore is
+    missing."""
     reason = _postgres_unavailable()
     if reason:
         pytest.skip(reason=reason)
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         pytest.skip(reason="pg_dump and pg_restore are not on PATH")
-    name = f"huibao_restore_{threading.get_native_id()}"
+    name = f"huibao_restore_{threading.get_native_id()}{suffix}"
     admin = sa.create_engine(
         "postgresql+psycopg://" + POSTGRES_URL.split("://", 1)[1].split("?")[0],
         isolation_level="AUTOCOMMIT",
