@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
 from telegram.ext import Application, ContextTypes
 
 from bot import broadcast
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 JOB_ID = "huibao-backups"
 INTERVAL = 60.0  # seconds between looks at the clock (a look lists one folder)
 STATE = "backups"  # bot_data key of the job's memory
+_Due = Callable[[datetime | None], bool]  # is a backup due, given the last one's time
 
 
 @dataclass
@@ -64,24 +67,35 @@ async def run_backup_pass(app: Application) -> BackupPass:  # type: ignore[type-
     svc: Services = app.bot_data["services"]
     memory, now = _memory(app), svc.now()
     where = backup.scheduled_folder(svc.engine, svc.settings.backup_dir)
-    loop = asyncio.get_running_loop()
     tz = await in_db_thread(svc, organisation_zone)
+    due: _Due = functools.partial(
+        backup_plan.is_due, now=now, at=svc.settings.backup_time, tz=tz,
+        last_failure=memory.failed_at,
+    )  # fmt: skip
+    loop = asyncio.get_running_loop()
     names = await loop.run_in_executor(svc.database, backup.listing, where)
-    last = backup_plan.newest(names, backup.suffix(svc.engine))
-    if not backup_plan.is_due(last, now, svc.settings.backup_time, tz, memory.failed_at):
+    if not due(backup_plan.newest(names, backup.suffix(svc.engine))):  # most minutes
         return BackupPass()
-    take = functools.partial(
-        backup.take_scheduled, svc.engine, where, now, svc.settings.backup_keep
-    )
     try:  # in a database thread: a large database takes a while to copy
-        taken = await loop.run_in_executor(svc.database, take)
+        taken = await in_db_thread(svc, functools.partial(_take, svc, where, now, due))
     except (backup.BackupError, OSError) as exc:
         memory.failed_at = now
         log.warning("scheduled backup into %s failed: %s", where, exc)
         return BackupPass(error=exc, told=await _tell(app, memory, exc, where, now, tz))
+    if taken is None:
+        return BackupPass()
     memory.failed_at = None
     log.info("backed up to %s (%d old backups deleted)", taken.path, len(taken.deleted))
     return BackupPass(taken=taken)
+
+
+def _take(svc: Services, where: Path, now: datetime, due: _Due, db: Session) -> backup.Taken | None:
+    """The backup, in this process's turn, unless another process took it meanwhile."""
+    if not backup.my_turn(db):
+        return None
+    if not due(backup_plan.newest(backup.listing(where), backup.suffix(svc.engine))):
+        return None
+    return backup.take_scheduled(svc.engine, where, now, svc.settings.backup_keep)
 
 
 async def _tell(

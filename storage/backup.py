@@ -17,6 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from bot.core import backup_plan
 from bot.core.texts import TerminalError
@@ -24,6 +25,7 @@ from storage.db import HEAD, current_revision, refuse_newer, upgrade
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
+SCHEDULED_LOCK = 0x68756962  # "huib": the advisory lock of the scheduled backup
 log = logging.getLogger(__name__)
 
 
@@ -84,6 +86,16 @@ def listing(folder: Path) -> list[str]:
     if not folder.is_dir():
         return []
     return [entry.name for entry in os.scandir(folder) if entry.is_file()]
+
+
+def my_turn(session: Session) -> bool:
+    """Whether this process may take the scheduled backup now: of several bot processes
+    on one PostgreSQL database one at a time (an advisory lock held until the session's
+    transaction ends; the others skip this round). SQLite has one process: always."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    locked = session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(SCHEDULED_LOCK)))
+    return bool(locked.scalar())
 
 
 def take_scheduled(engine: Engine, folder: Path, now: datetime, keep: int) -> Taken:

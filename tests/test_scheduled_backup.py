@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,17 +19,33 @@ from sqlalchemy.engine import Engine
 from bot.core.periods import parse_due
 from bot.double import FakeUser
 from handlers.backups import JOB_ID, BackupPass, run_backup_pass
-from storage.db import HEAD, session_scope
+from storage.db import HEAD, make_engine, session_scope, upgrade
 from storage.models import Coordinator
 from storage.people import set_language
 from storage.periods import open_period
 from storage.roster import organisation_zone
 from tests.harness import COORDINATOR_ID, Harness
+from tests.test_backup import postgres_database  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 NIGHT = datetime(2026, 12, 2, 19, 0, tzinfo=UTC)  # 3 December, 03:00 in Shanghai
 DAY = timedelta(days=1)
 SECOND_COORDINATOR = 555000111
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database at the newest schema, once per backend; on PostgreSQL one of the
+    test's own (conftest's schemas share a database, and pg_dump dumps a whole database,
+    while other test processes make and drop theirs)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'huibao.db'}"
+    else:
+        url = request.getfixturevalue("postgres_database")  # skips without pg_dump
+    made = make_engine(url)
+    upgrade(made)
+    yield made
+    made.dispose()
 
 
 async def started(engine: Engine, **settings: Any) -> Harness:
@@ -64,13 +80,6 @@ def ours(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.suffix in (".db", ".dump"))
 
 
-def need_pg_dump(harness: Harness) -> None:
-    import shutil
-
-    if harness.engine.dialect.name == "postgresql" and shutil.which("pg_dump") is None:
-        pytest.skip(reason="pg_dump is not installed: PostgreSQL is backed up by pg_dump")
-
-
 def second_coordinator(harness: Harness) -> FakeUser:
     """Another coordinator, who reads English."""
     with session_scope(harness.engine) as db:
@@ -82,7 +91,6 @@ def second_coordinator(harness: Harness) -> FakeUser:
 async def test_the_daily_backup_appears_after_its_time_and_is_the_database(
     backups: Harness, tmp_path: Path
 ) -> None:
-    need_pg_dump(backups)
     folder = tmp_path / "backups"
     first = await tick(backups, NIGHT - timedelta(hours=2))  # none yet: one at once
     assert first.taken is not None and first.error is None
@@ -104,7 +112,6 @@ async def test_the_daily_backup_appears_after_its_time_and_is_the_database(
 async def test_keeping_two_deletes_the_oldest_and_nothing_else(
     backups: Harness, tmp_path: Path
 ) -> None:
-    need_pg_dump(backups)
     folder = tmp_path / "backups"
     folder.mkdir()
     strangers = ["notes.txt", "huibao-20200101T000000Z.db.partial", "huibao-copy.db"]
@@ -167,7 +174,6 @@ async def test_off_means_no_job_and_no_file(engine: Engine, tmp_path: Path) -> N
 async def test_the_job_takes_a_missed_backup_at_start_up(engine: Engine, tmp_path: Path) -> None:
     harness = await started(engine, backup_dir=tmp_path / "backups")
     try:
-        need_pg_dump(harness)
         harness.now = NIGHT
         await harness.stop_bot()
         harness.extra_settings["backup_schedule"] = "daily"
@@ -223,3 +229,20 @@ def test_bad_backup_settings_are_named(setting: str, value: str, says: str) -> N
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None, **{setting: value})
     assert setting.upper() in str(caught.value) and says in str(caught.value)
+
+
+async def test_of_two_processes_on_one_postgres_one_backs_up(
+    backups: Harness, tmp_path: Path
+) -> None:
+    if backups.engine.dialect.name != "postgresql":
+        pytest.skip(reason="several bot processes share a database only on PostgreSQL")
+    import sqlalchemy as sa
+
+    from storage.backup import SCHEDULED_LOCK
+
+    with backups.engine.connect() as other_process:  # backing up just now
+        other_process.execute(sa.select(sa.func.pg_advisory_lock(SCHEDULED_LOCK)))
+        assert await tick(backups, NIGHT) == BackupPass()
+        other_process.execute(sa.select(sa.func.pg_advisory_unlock(SCHEDULED_LOCK)))
+    assert ours(tmp_path / "backups") == []
+    assert (await tick(backups, NIGHT + timedelta(minutes=1))).taken is not None
