@@ -14,6 +14,11 @@ RUN groupadd --system --gid 10001 huibao \
        --shell /usr/sbin/nologin huibao \
     && mkdir /data && chown huibao:huibao /data
 
+# pg_dump for the scheduled backups and `huibao db backup` of a PostgreSQL database.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 # Only what the wheel is built from (see .dockerignore), installed with the pinned versions.
 WORKDIR /opt/huibao/src
 COPY pyproject.toml constraints.txt ./

@@ -101,6 +101,7 @@ async def bench(n: int, url: str) -> dict[str, Any]:
         bot_api_file_url=double.base_file_url,
         database_url=url,
         reminders_enabled=False,
+        backup_schedule="off",
     )
     app = build_application(settings, engine)
     app.bot_data["services"].now = lambda: SLOT + timedelta(minutes=1)

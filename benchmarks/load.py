@@ -349,6 +349,7 @@ def build_huibao(  # type: ignore[type-arg]
         bot_api_file_url=double.base_file_url,
         database_url=engine.url.render_as_string(hide_password=False),
         reminders_enabled=False,
+        backup_schedule="off",
         log_level="WARNING",
     )
     app = build_application(settings, engine, TRANSPORTS[transport])

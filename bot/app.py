@@ -23,6 +23,7 @@ from bot.ordering import PerUserOrder
 from bot.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
+from handlers.backups import start_backups
 from handlers.common import Services, reply, with_db
 from handlers.menus import set_default_menu
 from handlers.once import handled_once, prune_handled
@@ -100,6 +101,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     except TelegramError:
         log.warning("could not set the default command menu", exc_info=True)
     start_reminders(app)  # a pass now (catch-up after downtime), then every minute
+    start_backups(app)  # BACKUP_SCHEDULE: a backup now if one was missed, then daily
     if app.job_queue is not None:  # forget old handled update ids: now, then hourly
         app.job_queue.run_repeating(
             prune_handled,

@@ -126,6 +126,29 @@ def _calendar_notices(session: Session, unknown: list[tuple[int, set[int]]]) -> 
     return core.calendar_notices(unknown, recipients, told)
 
 
+def plan_coordinator_notice(
+    session: Session, settings: Settings, kind: Kind, slot: datetime, text: Callable[[str], str],
+    now: datetime,
+) -> list[tuple[Task | None, Message]]:  # fmt: skip
+    """A notice to every active coordinator, once per slot: each claimed under the anchor
+    period, so a restart or a second process sends none again. Before any period exists
+    nothing can be logged: every coordinator gets it (the caller remembers it in memory)."""
+    anchor = reminder_log.anchor_period(session)
+    told = set() if anchor is None else reminder_log.claimed_anywhere(session, kind, [slot])
+    found: list[tuple[Task | None, Message]] = []
+    for person in coordinators(session):
+        recipient, task = person.telegram_id, None
+        if anchor is not None:
+            if (recipient, slot) in told:
+                continue
+            if not reminder_log.claim(session, anchor, recipient, slot, kind, now=now):
+                continue
+            task = Task(anchor, recipient, slot, kind)
+        language = _language(session, settings, recipient)
+        found.append((task, Message(recipient, text(language))))
+    return found
+
+
 def plan_nudge(session: Session, now: datetime) -> list[Task]:
     """A coordinator's /remind: every pending liaison of every open period, now."""
     return [
@@ -241,7 +264,7 @@ def _prepare(
     return message
 
 
-_TO_COORDINATORS = (Kind.DIGEST, Kind.CALENDAR)  # no liaison to flag unreachable
+_TO_COORDINATORS = (Kind.DIGEST, Kind.CALENDAR, Kind.BACKUP)  # no liaison to flag unreachable
 
 
 def _record(db: Session, done: list[tuple[Task, Delivery]], now: datetime) -> None:
@@ -303,6 +326,24 @@ class Broadcast:
         """A coordinator's /remind: the pending liaisons, now, still logged."""
         tasks = await self._plan(plan_nudge, now)
         return await _Pass(self, now, PassReport()).send_all(tasks)
+
+    async def tell_coordinators(
+        self, kind: Kind, slot: datetime, text: Callable[[str], str], now: datetime
+    ) -> PassReport:
+        """Something the coordinators must hear (`text` in each one's language), once per
+        slot whoever else tries: few recipients, sent one after another."""
+        planned = await self._plan(plan_coordinator_notice, self.settings, kind, slot, text, now)
+        report = PassReport()
+        deliveries = _Deliveries(self.engine, now, self.threads)
+        try:
+            for task, message in planned:
+                delivery = await self.deliver(message)
+                report.count(delivery)
+                if task is not None:
+                    await deliveries.add(task, delivery)
+        finally:
+            await deliveries.flush()
+        return report
 
     async def _plan(self, planner: Callable[..., T], *args: object) -> T:
         """Database work in the bot's database threads: a pass waiting for a lock must

@@ -22,11 +22,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from bot.core import reminders
-from bot.core.check import Line, Status, next_reminder
+from bot.core import backup_plan, reminders
+from bot.core.check import Line, Status, backup_status, next_reminder
 from bot.core.periods import local_text, weekday
 from bot.core.texts import terminal
 from bot.settings import Settings, SettingsError, load_settings
+from storage import backup
 from storage import periods as period_store
 from storage.calendar import work_calendar
 from storage.db import HEAD, SchemaError, current_revision, ensure_schema, make_engine
@@ -190,6 +191,7 @@ def _database_lines(settings: Settings, engine: Engine) -> list[Line]:
         roster_line,
         period_line,
         lambda session: reminder_line(session, settings),
+        lambda _session: backup_line(settings, engine),
     ]
     with Session(engine) as session:
         for probe in probes:
@@ -248,6 +250,23 @@ def reminder_line(session: Session, settings: Settings) -> Line:
     return Line(
         "reminders", Status.OK, terminal("check_reminders_next", month=current.month, when=when)
     )
+
+
+def backup_line(settings: Settings, engine: Engine) -> Line:
+    """Scheduled backups on or off, where, and how old the newest is (from its name)."""
+    scheduled = settings.backup_schedule != "off"
+    folder = backup.scheduled_folder(engine, settings.backup_dir)
+    try:
+        names = backup.listing(folder)
+    except OSError:
+        names = []
+    age = backup_plan.age(backup_plan.newest(names, backup.suffix(engine)), utcnow())
+    hours = None if age is None else int(age.total_seconds() // 3600)
+    detail = terminal(
+        "check_backups", scheduled=scheduled, at=settings.backup_at, folder=str(folder),
+        hours=hours, stale=age is not None and age > backup_plan.STALE,
+    )  # fmt: skip
+    return Line("backups", backup_status(scheduled, age), detail)
 
 
 def _when(moment: datetime, tz: ZoneInfo) -> str:
@@ -331,6 +350,7 @@ NAMES = {
     "roster": "check_name_roster",
     "period": "check_name_period",
     "reminders": "check_name_reminders",
+    "backups": "check_name_backups",
     "template": "check_name_template",
     "fonts": "check_name_fonts",
 }

@@ -6,8 +6,10 @@ Every setting is documented in `.env.example`; the README lists them too.
 from __future__ import annotations
 
 import re
+from datetime import time
 from functools import cached_property
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     quiet_hours: str = "22:00-08:00"
     reminder_grace_hours: int = Field(default=12, ge=0)
     reminders_enabled: bool = True  # false: no scheduled reminders (e.g. a staging copy)
+    # Scheduled backups (handlers/backups.py): daily at BACKUP_AT, the BACKUP_KEEP newest
+    # kept in BACKUP_DIR (default: beside a SQLite database, ./backups for PostgreSQL).
+    backup_schedule: Literal["daily", "off"] = "daily"
+    backup_at: str = "03:00"
+    backup_keep: int = Field(default=7, ge=1, le=1000)
+    backup_dir: Path | None = None
     log_level: str = "INFO"
     chart_font: str | None = None  # a CJK font file for /stats; None: the host's or mplfonts'
 
@@ -81,6 +89,20 @@ class Settings(BaseSettings):
         }[str(info.field_name)]
         parse(value)
         return value.strip()
+
+    @field_validator("backup_at")
+    @classmethod
+    def _valid_backup_at(cls, value: str) -> str:
+        schedule.parse_clock(value, "backup_at")
+        return value.strip()
+
+    @field_validator("backup_schedule", mode="before")
+    @classmethod
+    def _known_backup_schedule(cls, value: object) -> object:
+        text = str(value).strip().lower()
+        if text not in ("daily", "off"):
+            raise SettingValueError("setting_bad_backup_schedule", value=str(value))
+        return text
 
     @field_validator("webhook_secret")
     @classmethod
@@ -114,6 +136,11 @@ class Settings(BaseSettings):
         return schedule.ReminderSchedule.parse(
             self.tz, self.reminder_offsets, self.reminder_hour, self.quiet_hours
         )
+
+    @property
+    def backup_time(self) -> time:
+        """BACKUP_AT on the organisation's clock (validated above)."""
+        return schedule.parse_clock(self.backup_at, "backup_at")
 
     @property
     def token(self) -> str:

@@ -7,22 +7,28 @@ empty database only (never over someone's data), and then brings the schema up t
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from bot.core import backup_plan
 from bot.core.texts import TerminalError
 from storage.archive import has_rows, load_archive, write_archive, write_tables
 from storage.db import HEAD, current_revision, refuse_newer, upgrade
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
+SCHEDULED_LOCK = 0x68756962  # "huib": the advisory lock of the scheduled backup
+log = logging.getLogger(__name__)
 
 
 class BackupError(TerminalError):
@@ -41,7 +47,10 @@ def backup(engine: Engine, target: Path) -> Path:
     partial = target.with_name(target.name + ".partial")  # a failed backup leaves no file
     try:
         if engine.dialect.name == "sqlite":
-            _sqlite_backup(_sqlite_path(engine), partial)
+            try:
+                _sqlite_backup(_sqlite_path(engine), partial)
+            except sqlite3.Error as exc:  # e.g. "database or disk is full"
+                raise BackupError("backup_sqlite_failed", error=str(exc)) from exc
         elif shutil.which("pg_dump") is None:
             write_archive(engine, partial)  # JSON, which `restore` reads as well
         else:
@@ -50,6 +59,66 @@ def backup(engine: Engine, target: Path) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A scheduled backup written, and the old ones it made room for."""
+
+    path: Path
+    deleted: tuple[Path, ...]
+
+
+def suffix(engine: Engine) -> str:
+    """A scheduled backup's file ending: '.db' for SQLite, '.dump' for pg_dump's format,
+    '.json' for the archive `backup` writes on PostgreSQL where pg_dump is missing."""
+    if engine.dialect.name == "sqlite":
+        return ".db"
+    return ".dump" if shutil.which("pg_dump") else ".json"
+
+
+def scheduled_folder(engine: Engine, chosen: Path | None = None) -> Path:
+    """Where scheduled backups go: BACKUP_DIR (`chosen`), else `backups/` next to a SQLite
+    database file (data/huibao.db → data/backups/), `./backups` for PostgreSQL."""
+    if chosen is not None:
+        return chosen.resolve()
+    if engine.dialect.name == "sqlite":
+        return _sqlite_path(engine).resolve().parent / "backups"
+    return Path("backups").resolve()
+
+
+def listing(folder: Path) -> list[str]:
+    """The names of the files in `folder`; none when it does not exist (yet) or is no
+    folder (the backup will say why it cannot write there)."""
+    if not folder.is_dir():
+        return []
+    return [entry.name for entry in os.scandir(folder) if entry.is_file()]
+
+
+def my_turn(session: Session) -> bool:
+    """Whether this process may take the scheduled backup now: of several bot processes
+    on one PostgreSQL database one at a time (an advisory lock held until the session's
+    transaction ends; the others skip this round). SQLite has one process: always."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    locked = session.execute(sa.select(sa.func.pg_try_advisory_xact_lock(SCHEDULED_LOCK)))
+    return bool(locked.scalar())
+
+
+def take_scheduled(engine: Engine, folder: Path, now: datetime, keep: int) -> Taken:
+    """Back up into `folder` under a name of the moment, then delete our backups beyond
+    the `keep` newest (only files named as ours: anything else in the folder stays)."""
+    ending = suffix(engine)
+    target = backup(engine, folder / backup_plan.file_name(now, ending))
+    deleted = []
+    for name in backup_plan.to_delete(listing(folder), ending, keep):
+        try:
+            (folder / name).unlink(missing_ok=True)
+        except OSError as exc:  # the backup is written: an old one left over is no failure
+            log.warning("could not delete the old backup %s: %s", folder / name, exc)
+        else:
+            deleted.append(folder / name)
+    return Taken(target, tuple(deleted))
 
 
 def restore(engine: Engine, source: Path) -> str:

@@ -231,6 +231,13 @@ def claimed_anywhere(
     return {(recipient, _slot_of(key)) for recipient, key in rows}
 
 
+def anchor_period(session: Session) -> int | None:
+    """The period a notice that belongs to none is logged under (the log's rows hang off a
+    period): the first one, the same for every process; None before any period exists."""
+    found = session.exec(select(sa.func.min(Period.id))).one()
+    return int(found) if found is not None else None
+
+
 def mute(session: Session, period_id: int, liaison_id: int, now: datetime | None = None) -> bool:
     """Mute one liaison for one period; False if already muted."""
     if session.get(ReminderMute, (period_id, liaison_id)) is not None:

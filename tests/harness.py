@@ -38,7 +38,8 @@ class Harness:
         self.double = BotApiDouble(token=TOKEN)
         # The minute reminder job is off unless a test asks for it (reminders_enabled=True):
         # with a fixed clock it would otherwise send reminders in the middle of other tests.
-        self.extra_settings = {"reminders_enabled": False, **settings}
+        # Scheduled backups likewise (tests/test_scheduled_backup.py turns them on).
+        self.extra_settings = {"reminders_enabled": False, "backup_schedule": "off", **settings}
         # Telegram's per-chat pace (about a message a second) makes a test that sends many
         # messages to one chat take minutes; the double checks no flood limit unless a test
         # turns it on, so tests pace chats only when they ask (tests/test_pacing.py does).

@@ -55,6 +55,7 @@ async def start_bot(double: BotApiDouble, engine: Engine, **env: str) -> asyncio
             "BOT_API_BASE_URL": double.base_url,
             "BOT_API_FILE_URL": double.base_file_url,
             "DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "BACKUP_SCHEDULE": "off",  # run from the repository: no backups/ written there
             **env,
         },
         stdout=asyncio.subprocess.PIPE,

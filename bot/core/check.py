@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.core.backup_plan import STALE
 from bot.core.schedule import ReminderSchedule, reminder_slots
 
 #: How far ahead the next reminder is looked for: past any due time a period may have
@@ -52,3 +53,11 @@ def next_reminder(schedule: ReminderSchedule, due_at: datetime, now: datetime) -
         schedule.calendar,
     )
     return next((slot for slot in slots if slot > now), None)
+
+
+def backup_status(scheduled: bool, age: timedelta | None) -> Status:
+    """Scheduled backups off, none yet, or the newest older than STALE: worth a warning
+    (the bot keeps running; the database is just not being kept)."""
+    if not scheduled or age is None or age > STALE:
+        return Status.WARN
+    return Status.OK

@@ -45,6 +45,8 @@ class Kind(StrEnum):
     REOPENED = "reopened"
     CALENDAR = "calendar"  # to the coordinators, once a year: the holiday library does not
     # know a year the open period needs (its slot: that year's 1 January, 00:00 UTC)
+    BACKUP = "backup"  # to the coordinators, once a day: the scheduled backup failed (its
+    # slot: the organisation's day as that date's midnight UTC; bot.core.backup_plan)
 
 
 QUEUED_KINDS = (Kind.OPENED, Kind.REOPENED)  # recipients fixed when queued, not at send time

@@ -165,6 +165,7 @@ async def _tour(out_dir: Path, echo: Callable[[str], None], roster: Path) -> Dem
                 bot_api_file_url=double.base_file_url,
                 database_url=f"sqlite:///{database}",
                 reminders_enabled=False,
+                backup_schedule="off",
             )
             clock = parse_due(CLOCK, tz)
             app = build_application(settings, engine)
