@@ -7,7 +7,6 @@ import logging
 import signal
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
@@ -24,7 +23,7 @@ from bot.pacing import PacedRateLimiter
 from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers.backups import start_backups
-from handlers.common import Services, reply, with_db
+from handlers.common import Services, repeat, reply, with_db
 from handlers.menus import set_default_menu
 from handlers.once import handled_once, prune_handled
 from handlers.reminders import start_reminders
@@ -102,18 +101,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         log.warning("could not set the default command menu", exc_info=True)
     start_reminders(app)  # a pass now (catch-up after downtime), then every minute
     start_backups(app)  # BACKUP_SCHEDULE: a backup now if one was missed, then daily
-    if app.job_queue is not None:  # forget old handled update ids: now, then hourly
-        app.job_queue.run_repeating(
-            prune_handled,
-            interval=PRUNE_INTERVAL,
-            name=PRUNE_JOB_ID,
-            job_kwargs={
-                "id": PRUNE_JOB_ID,
-                "replace_existing": True,
-                "next_run_time": datetime.now(UTC),
-                "coalesce": True,
-            },
-        )
+    repeat(app, prune_handled, every=PRUNE_INTERVAL, job_id=PRUNE_JOB_ID)  # then hourly
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

@@ -52,6 +52,7 @@ from storage import audit as audit_store
 from storage import calendar as calendar_store
 from storage import periods as period_store
 from storage.archive import ArchiveError
+from storage.backup import BackupError
 from storage.calendar import work_calendar
 from storage.db import (
     SchemaError,
@@ -138,6 +139,19 @@ def friendly(*errors: type[Exception]) -> Callable[[Callable[..., Any]], Callabl
         return run
 
     return wrap
+
+
+@contextmanager
+def on_database(url: str) -> Iterator[Engine]:
+    """An engine on `url`, disposed after; a database that cannot be used is one line
+    naming it (the password masked) and exit status 2."""
+    engine = make_engine(url)
+    try:
+        yield engine
+    except SQLAlchemyError as exc:
+        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
+    finally:
+        engine.dispose()
 
 
 def _help(name: str) -> str:
@@ -815,18 +829,12 @@ def backup_before_upgrade(engine: Engine) -> None:
 
 @db.command("backup", help=_help("db_backup"))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@friendly(BackupError, ArchiveError)
 def db_backup(file: Path) -> None:
-    from storage.backup import BackupError, backup, kind_of
+    from storage.backup import backup, kind_of
 
-    engine = make_engine(settings_or_exit().database_url)
-    try:
+    with on_database(settings_or_exit().database_url) as engine:
         written = backup(engine, file)
-    except (BackupError, ArchiveError) as exc:
-        fail(str(exc), 2)
-    except SQLAlchemyError as exc:
-        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
-    finally:
-        engine.dispose()
     click.echo(terminal("backup_written", path=str(written)))
     if kind_of(written) == "archive":
         click.echo(terminal("backup_as_archive"), err=True)
@@ -834,18 +842,12 @@ def db_backup(file: Path) -> None:
 
 @db.command("restore", help=_help("db_restore"))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@friendly(BackupError, SchemaError, ArchiveError)
 def db_restore(file: Path) -> None:
-    from storage.backup import BackupError, restore
+    from storage.backup import restore
 
-    engine = make_engine(settings_or_exit().database_url)
-    try:
+    with on_database(settings_or_exit().database_url) as engine:
         revision = restore(engine, file)
-    except (BackupError, SchemaError, ArchiveError) as exc:
-        fail(str(exc), 2)
-    except SQLAlchemyError as exc:
-        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
-    finally:
-        engine.dispose()
     click.echo(terminal("restore_done", path=str(file), revision=revision or "?"))
 
 
@@ -877,13 +879,8 @@ def export(folder: Path) -> None:
 def import_archive(source: Path) -> None:
     from bot.archive import import_archive as load
 
-    engine = make_engine(settings_or_exit().database_url)
-    try:
+    with on_database(settings_or_exit().database_url) as engine:
         counts = load(engine, source)
-    except SQLAlchemyError as exc:
-        fail(terminal("database_unusable", url=repr(engine.url), error=str(exc)), 2)
-    finally:
-        engine.dispose()
     click.echo(terminal("imported", path=str(source), **_rows_and_tables(counts)))
 
 
@@ -896,16 +893,13 @@ def db_copy(to_url: str) -> None:
     from bot.archive import copy
 
     source = engine_or_exit(settings_or_exit())
-    target = make_engine(to_url)
-    if target.url == source.url:
-        fail(terminal("copy_same_database"), 2)
     try:
-        done = copy(source, target)
-    except SQLAlchemyError as exc:
-        fail(terminal("database_unusable", url=repr(target.url), error=str(exc)), 2)
+        with on_database(to_url) as target:
+            if target.url == source.url:
+                fail(terminal("copy_same_database"), 2)
+            done = copy(source, target)
     finally:
         source.dispose()
-        target.dispose()
     counts = _rows_and_tables(done.counts)
     shown = repr(make_url(to_url))  # as given, the password masked
     click.echo(terminal("copied", url=shown, months=done.months, **counts))

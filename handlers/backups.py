@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from telegram.ext import Application, ContextTypes
 from bot import broadcast
 from bot.core import backup_plan
 from bot.core.reminders import Kind
-from handlers.common import Services, in_db_thread
+from handlers.common import Services, in_db_thread, repeat
 from handlers.reminders import Deliverer
 from storage import backup
 from storage.roster import organisation_zone
@@ -133,19 +133,5 @@ def start_backups(app: Application) -> None:  # type: ignore[type-arg]
     if svc.settings.backup_schedule == "off":
         log.info("scheduled backups are off (BACKUP_SCHEDULE=off)")
         return
-    if app.job_queue is None:
+    if not repeat(app, _job, every=INTERVAL, job_id=JOB_ID):
         log.error("no job queue (install python-telegram-bot[job-queue]): backups are off")
-        return
-    app.job_queue.run_repeating(
-        _job,
-        interval=INTERVAL,
-        name=JOB_ID,
-        job_kwargs={
-            "id": JOB_ID,
-            "replace_existing": True,
-            "next_run_time": datetime.now(UTC),
-            "max_instances": 1,
-            "coalesce": True,
-            "misfire_grace_time": None,
-        },
-    )

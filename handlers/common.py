@@ -8,11 +8,11 @@ refusal (the table below says who may use what), or None."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from sqlmodel import Session
 from telegram import Document, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
 from bot.core import texts
 from bot.core.audit import Actor
@@ -260,3 +260,30 @@ async def download(document: Document) -> bytes | None:
     except TelegramError as exc:
         log.info("file not downloaded: %s", exc.message)
         return None
+
+
+JobCallback = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def repeat(app: Application, job: JobCallback, *, every: float, job_id: str) -> bool:  # type: ignore[type-arg]
+    """Run `job` now and then every `every` seconds, one run at a time; False without a
+    job queue. The stable id makes a second call replace the job instead of adding one;
+    the explicit first run time makes it run at once even before the scheduler starts
+    (post_init), where an interval trigger would wait a whole interval. A run missed
+    while the loop was busy is run late, once (coalesce), never skipped."""
+    if app.job_queue is None:
+        return False
+    app.job_queue.run_repeating(
+        job,
+        interval=every,
+        name=job_id,
+        job_kwargs={
+            "id": job_id,
+            "replace_existing": True,
+            "next_run_time": datetime.now(UTC),
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": None,
+        },
+    )
+    return True

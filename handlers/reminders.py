@@ -8,7 +8,6 @@ module only talks to the Bot API.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -20,7 +19,7 @@ from bot import broadcast
 from bot.core.reminders import Delivery, Message, OpenItem
 from handlers import buttons
 from handlers.chunks import REMINDER_LIMITS
-from handlers.common import COORDINATORS, MUTING, Services, Who, reply, services, with_db
+from handlers.common import COORDINATORS, MUTING, Services, Who, repeat, reply, services, with_db
 from storage import reminder_log
 from storage.periods import current_period
 
@@ -90,32 +89,13 @@ async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def start_reminders(app: Application) -> None:  # type: ignore[type-arg]
-    """Run a pass now (catching up on what was missed while down) and every minute.
-
-    The stable id makes a second call replace the job instead of adding one; an
-    explicit next_run_time makes the first run immediate even when called before the
-    scheduler starts (post_init), where an interval trigger would wait a full interval.
-    """
+    """Run a pass now (catching up on what was missed while down) and every minute."""
     svc: Services = app.bot_data["services"]
     if not svc.settings.reminders_enabled:
         log.info("scheduled reminders are off (REMINDERS_ENABLED=false)")
         return
-    if app.job_queue is None:
+    if not repeat(app, _job, every=INTERVAL, job_id=JOB_ID):
         log.error("no job queue (install python-telegram-bot[job-queue]): reminders are off")
-        return
-    app.job_queue.run_repeating(
-        _job,
-        interval=INTERVAL,
-        name=JOB_ID,
-        job_kwargs={
-            "id": JOB_ID,
-            "replace_existing": True,
-            "next_run_time": datetime.now(UTC),
-            "max_instances": 1,
-            "coalesce": True,
-            "misfire_grace_time": None,
-        },
-    )
 
 
 async def send_open_notices(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,9 +110,10 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     made.dispose()
 
 
-@pytest.fixture
-async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
-    """The real Application, long-polling the Bot API test double, with the example roster."""
+@asynccontextmanager
+async def bot_on(engine: Engine) -> AsyncIterator[Harness]:
+    """The real Application on `engine`, long-polling the Bot API test double, with the
+    example roster."""
     from tests.harness import Harness
 
     running = Harness(engine=engine, roster=ROOT / "examples" / "roster.toml")
@@ -120,6 +122,13 @@ async def harness(engine: Engine, tmp_path: Path) -> AsyncIterator[Harness]:
         yield running
     finally:
         await running.close()
+
+
+@pytest.fixture
+async def harness(engine: Engine) -> AsyncIterator[Harness]:
+    """The bot (bot_on) on each backend's fresh database."""
+    async with bot_on(engine) as running:
+        yield running
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

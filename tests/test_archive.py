@@ -20,7 +20,7 @@ from sqlmodel import Session
 from bot.archive import compiled, export
 from bot.cli import main
 from storage.db import HEAD, current_revision, make_engine, upgrade
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bot_on
 from tests.harness import Harness
 from tests.test_backup import at_0005_with_a_department, postgres_database, writer
 from tests.test_history import Huibao, huibao
@@ -174,12 +174,10 @@ async def sqlite_harness(tmp_path: Path) -> AsyncIterator[Harness]:
     """The bot on a SQLite file, whichever database the test's other fixtures use."""
     engine = make_engine(f"sqlite:///{tmp_path / 'office.db'}")
     upgrade(engine)
-    running = Harness(engine=engine, roster=ROOT / "examples" / "roster.toml")
-    await running.start()
     try:
-        yield running
+        async with bot_on(engine) as running:
+            yield running
     finally:
-        await running.close()
         engine.dispose()
 
 
