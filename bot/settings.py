@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     reminder_grace_hours: int = Field(default=12, ge=0)
     reminders_enabled: bool = True  # false: no scheduled reminders (e.g. a staging copy)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log collectors
+    log_message_text: bool = False  # true: event lines carry the message text (staging only)
     chart_font: str | None = None  # a CJK font file for /stats; None: the host's or mplfonts'
 
     @field_validator("timezone")
@@ -95,6 +97,14 @@ class Settings(BaseSettings):
         if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingValueError("setting_bad_log_level")
         return value.strip().upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_format(cls, value: object) -> str:
+        text = str(value).strip().lower()
+        if text not in ("text", "json"):
+            raise SettingValueError("setting_bad_log_format")
+        return text
 
     @field_validator("default_language")
     @classmethod
