@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 from contextvars import ContextVar
-from dataclasses import replace
 from typing import Any
 
 from telegram import Message, MessageEntity, Update
@@ -60,13 +59,16 @@ class EventLog(Application):  # type: ignore[type-arg]
         return await super().process_error(update, error, job, coroutine)
 
     def _log(self, update: Update, ms: int, outcome: str) -> None:
+        if not log.isEnabledFor(logging.INFO):
+            return
         svc: Services | None = self.bot_data.get("services")
         with_text = svc is not None and svc.settings.log_message_text
         try:
-            event = replace(describe(update, with_text=with_text), ms=ms, outcome=outcome)
+            event = describe(update, with_text=with_text)
         except Exception:  # the log line must never stop the bot
             log.exception("update=%s: could not describe it", update.update_id)
             return
+        event.ms, event.outcome = ms, outcome
         log.info(event.line(), extra=event.fields())
 
 
@@ -79,36 +81,35 @@ def describe(update: Update, *, with_text: bool = False) -> Event:
     )
     if update.callback_query is not None:  # its message is the bot's, never logged
         data = update.callback_query.data
-        return replace(event, action=f"button:{buttons.kind(data)}" if data else "button")
+        event.action = f"button:{buttons.kind(data)}" if data else "button"
+        return event
     message = getattr(update, kind, None)
     if isinstance(message, Message):
-        return _message(event, message, with_text)
+        _message(event, message, with_text)
     member = update.my_chat_member or update.chat_member
     if member is not None:
-        return replace(event, status=member.new_chat_member.status)
+        event.status = member.new_chat_member.status
     return event
 
 
-def _message(event: Event, message: Message, with_text: bool) -> Event:
+def _message(event: Event, message: Message, with_text: bool) -> None:
     """A message's action: a command's name, else what it carries; text by its length."""
     text = message.text or message.caption
     prefix = "" if event.action == "message" else f"{event.action}:"
     name = _command(message)
     if name is not None:
-        event = replace(event, action=prefix + name)
+        event.action = prefix + name
     elif message.document is not None:
-        document = message.document
-        ext = extension(document.file_name)
-        event = replace(event, action=prefix + "document", ext=ext, size=document.file_size)
+        event.action = prefix + "document"
+        event.ext = extension(message.document.file_name)
+        event.size = message.document.file_size
     else:
         what = next((name for name in _CONTENT if getattr(message, name, None)), None)
-        what = what or ("text" if message.text else "message")
-        event = replace(event, action=prefix + what)
+        event.action = prefix + (what or ("text" if message.text else "message"))
     if text and name is None:
-        event = replace(event, length=len(text))
+        event.length = len(text)
     if with_text and text:
-        event = replace(event, text=redact(text))
-    return event
+        event.text = redact(text)
 
 
 def _command(message: Message) -> str | None:

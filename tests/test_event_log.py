@@ -15,7 +15,16 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from telegram import Chat, Message, Update, User
+from telegram import (
+    Chat,
+    ChatMemberBanned,
+    ChatMemberMember,
+    ChatMemberUpdated,
+    Message,
+    PhotoSize,
+    Update,
+    User,
+)
 
 from bot.core.events import Event, command, extension
 from bot.logs import _secrets, setup_logging
@@ -145,6 +154,24 @@ def test_an_update_text_carrying_the_token_is_masked() -> None:
         event = describe(Update(5, message=message), with_text=True)
     assert event.text == "my token is <BOT_TOKEN>"
     assert event.length == len(text)
+
+
+def test_other_kinds_of_update_are_named_by_their_kind() -> None:
+    user, chat = User(7, "A", is_bot=False), Chat(7, "private")
+    now = datetime.now(UTC)
+    edited = Message(2, now, chat, from_user=user, text=REPORT_TEXT, edit_date=now)
+    event = describe(Update(6, edited_message=edited))
+    assert (event.action, event.length, event.text) == ("edited_message:text", 26, None)
+    photo = Message(3, now, chat, from_user=user, caption=REPORT_TEXT,
+                    photo=(PhotoSize("f", "u", 80, 60),))  # fmt: skip
+    event = describe(Update(7, message=photo))
+    assert (event.action, event.length, event.text) == ("photo", 26, None)
+    blocked = ChatMemberUpdated(
+        chat, user, now, ChatMemberMember(User(1, "bot", is_bot=True)),
+        ChatMemberBanned(User(1, "bot", is_bot=True), until_date=now),
+    )  # fmt: skip
+    event = describe(Update(8, my_chat_member=blocked))
+    assert (event.action, event.status, event.user) == ("my_chat_member", "kicked", 7)
 
 
 def test_event_line_and_fields() -> None:

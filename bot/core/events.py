@@ -15,9 +15,10 @@ _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]+)?(?=\s|$)")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
-    """What the bot received, as the log line shows it (None: not part of this event)."""
+    """What the bot received, as the log line shows it (None: not part of this event);
+    filled in as the update is read, then logged."""
 
     update: int
     user: int | None
@@ -33,7 +34,7 @@ class Event:
 
     def fields(self) -> dict[str, str | int]:
         """The event's fields in order, those not set left out: the JSON line's keys."""
-        found = ((field.name, getattr(self, field.name)) for field in fields(self))
+        found = ((name, getattr(self, name)) for name in _NAMES)
         return {name: value for name, value in found if value is not None}
 
     def line(self) -> str:
@@ -62,3 +63,6 @@ def extension(file_name: str | None) -> str | None:
     """A file's extension (`.docx`), lower case; the name itself may be internal too."""
     found = _EXTENSION.search(file_name or "")
     return found.group(0).lower() if found else None
+
+
+_NAMES = tuple(field.name for field in fields(Event))
