@@ -19,7 +19,7 @@ from handlers.common import Services
 log = logging.getLogger("huibao.events")
 
 # What a message carries besides text, in the order it is named (the first one found).
-_CONTENT = ("document", "photo", "sticker", "voice", "video", "video_note", "audio",
+_CONTENT = ("photo", "sticker", "voice", "video", "video_note", "audio",
             "animation", "contact", "location", "venue", "poll", "dice", "story")  # fmt: skip
 # The outcome of the update being handled, set by process_error (same task, or a task
 # started from it).
@@ -30,19 +30,19 @@ class EventLog(Application):  # type: ignore[type-arg]
     """The Application, logging each update's event line after its handlers ran.
 
     `ms` is the time the handlers took; for a block=False handler (/compile, /stats,
-    /remind) it is only the time to start it."""
+    /remind) it is only the time to start it, and its failure is not the line's outcome."""
 
     async def process_update(self, update: object) -> None:
         if not isinstance(update, Update):
             await super().process_update(update)
             return
         outcome = ["ok"]
-        token = _outcome.set(outcome)
+        reset = _outcome.set(outcome)
         started = time.perf_counter()
         try:
             await super().process_update(update)
         finally:
-            _outcome.reset(token)
+            _outcome.reset(reset)
             ms = round((time.perf_counter() - started) * 1000)
             self._log(update, ms, outcome[0])
 
