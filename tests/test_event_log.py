@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import signal
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -27,12 +28,15 @@ from telegram import (
 )
 
 from bot.core.events import Event, command, extension
+from bot.double import BotApiDouble
 from bot.logs import _secrets, setup_logging
 from bot.settings import SettingsError, load_settings
 from handlers import buttons, onboarding
 from handlers.events import describe
+from storage.db import make_engine, upgrade
 from tests.harness import TOKEN, Harness
 from tests.test_report import DONE, open_month, start_item
+from tests.test_run_modes import PATIENCE, start_bot, stop, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_TEXT = "与市教育局联合开展青少年心理健康调研，覆盖十二所学校"
@@ -280,3 +284,25 @@ def test_log_format_is_checked() -> None:
     assert load_settings(_env_file=None, log_format=" JSON ").log_format == "json"
     assert load_settings(_env_file=None).log_format == "text"
     assert load_settings(_env_file=None).log_message_text is False
+
+
+async def test_huibao_run_with_json_logs_writes_only_json_lines(tmp_path: Path) -> None:
+    """The deployer's view: `huibao run` with LOG_FORMAT=json, a stranger writes, and every
+    line the process wrote parses, the event's fields among them."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")
+    upgrade(engine)
+    try:
+        async with BotApiDouble(token=TOKEN) as double:
+            process = await start_bot(double, engine, LOG_FORMAT="json")
+            try:
+                await wait_for(lambda: double.calls_to("getUpdates"))
+                stranger = double.user(9001, "访客")
+                await stranger.send(REPORT_TEXT, timeout=PATIENCE)
+            finally:
+                output = await stop(process, signal.SIGTERM)
+    finally:
+        engine.dispose()
+    assert TOKEN not in output and REPORT_TEXT not in output
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]
+    events = [line for line in lines if line["logger"] == "huibao.events"]
+    assert [(e["user"], e["action"], e["length"]) for e in events] == [(9001, "text", 26)]
