@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers.backups import start_backups
 from handlers.common import Services, repeat, reply, with_db
+from handlers.events import EventLog
 from handlers.menus import set_default_menu
 from handlers.once import handled_once, prune_handled
 from handlers.reminders import start_reminders
@@ -60,6 +61,7 @@ def build_application(
         zone = organisation_zone(db)
     app = (
         ApplicationBuilder()
+        .application_class(EventLog)  # one log line per update (handlers/events.py)
         .token(settings.token)
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)

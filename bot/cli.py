@@ -98,7 +98,7 @@ def log_for(settings: Settings, *, bot: bool = False) -> None:
     level = settings.log_level.upper()
     if not bot and level != "DEBUG":
         level = "WARNING" if level in ("INFO", "NOTSET") else level
-    setup_logging(level, token)
+    setup_logging(level, token, settings.log_format)
 
 
 def engine_or_exit(settings: Settings, *, auto_upgrade: bool = False) -> Engine:

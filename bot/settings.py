@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     backup_keep: int = Field(default=7, ge=1, le=1000)
     backup_dir: Path | None = None
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log collectors
+    log_message_text: bool = False  # true: event lines carry the message text (staging only)
     chart_font: str | None = None  # a CJK font file for /stats; None: the host's or mplfonts'
 
     @field_validator("timezone")
@@ -117,6 +119,14 @@ class Settings(BaseSettings):
         if value.strip().upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingValueError("setting_bad_log_level")
         return value.strip().upper()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _known_format(cls, value: object) -> str:
+        text = str(value).strip().lower()
+        if text not in ("text", "json"):
+            raise SettingValueError("setting_bad_log_format")
+        return text
 
     @field_validator("default_language")
     @classmethod

@@ -533,3 +533,18 @@ def parse(
         if found is not None:
             return found
     return None
+
+
+def kind(data: str) -> str:
+    """What a tap does, without the ids it carries, for the event log: the tap's name in
+    snake case (`open_item`, `approve`, `draft_submit`), or `unknown` (old or forged)."""
+    tap = parse(data) or parse_import(data) or parse_section(data)
+    if tap is None:
+        return "unknown"
+    if isinstance(tap, OnDraft):
+        return f"draft_{tap.action.value}"
+    if isinstance(tap, OpenItem) and tap.revise:
+        return "revise_item"
+    if isinstance(tap, ImportTap):
+        return "import_file" if tap.apply else "discard_import"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(tap).__name__).lower()
