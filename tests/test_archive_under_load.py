@@ -108,4 +108,3 @@ async def test_a_copy_to_postgresql_while_fifty_liaisons_submit_is_whole_and_aft
         assert "all 2 months compile identically on both" in output
         whole_as_of_one_moment(snapshot(midway), live)
         assert snapshot(done) == live
-
