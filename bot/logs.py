@@ -6,10 +6,9 @@ import logging
 import sys
 import threading
 from types import TracebackType
-from typing import IO, Any, Literal
+from typing import IO, Literal
 from urllib.parse import quote
 
-from pythonjsonlogger.json import JsonFormatter
 from telegram.error import InvalidToken
 
 MASK = "<BOT_TOKEN>"
@@ -83,26 +82,6 @@ class QuietRejectedToken(logging.Filter):
         return True
 
 
-class JsonLines(JsonFormatter):
-    """One JSON object a line: timestamp (ISO-8601, UTC) first, level, logger, message,
-    the record's `extra` fields (an event's user, action...), and `exception` if any."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "{levelname}{name}{message}",
-            style="{",
-            timestamp=True,
-            rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
-            json_ensure_ascii=False,
-        )
-
-    def add_fields(
-        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
-    ) -> None:
-        log_data["timestamp"] = None  # the first key; the parent sets its value
-        super().add_fields(log_data, record, message_dict)
-
-
 def setup_logging(
     level: str, secret: str = "", log_format: LogFormat = "text", stream: IO[str] | None = None
 ) -> None:
@@ -118,7 +97,7 @@ def setup_logging(
         ours[0].name = HANDLER
         root.addHandler(ours[0])
     for mine in ours:
-        mine.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+        mine.setFormatter(_json_lines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root.setLevel(level.upper())
     # httpx logs every request URL, and the Bot API puts the token in the URL.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -131,6 +110,14 @@ def setup_logging(
         handler.addFilter(RedactToken(secret))
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread
+
+
+def _json_lines() -> logging.Formatter:
+    """LOG_FORMAT=json's formatter (bot/json_lines.py): python-json-logger takes a
+    twentieth of a second to import, which every start would pay for the text format."""
+    from bot.json_lines import JsonLines
+
+    return JsonLines()
 
 
 def _log_uncaught(
