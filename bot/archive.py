@@ -66,7 +66,8 @@ def export(engine: Engine, folder: Path) -> Exported:
         raise ArchiveError("export_folder_not_empty", path=str(folder))
     with snapshot(engine) as connection:
         data = read_tables(connection)
-        summaries = compiled(Session(bind=connection))
+        with Session(bind=connection) as session:
+            summaries = compiled(session)
     try:
         (folder / "csv").mkdir(parents=True, exist_ok=True)
         (folder / "documents").mkdir(exist_ok=True)
@@ -92,7 +93,8 @@ def copy(source: Engine, target: Engine) -> Copied:
     a difference is an error (the target is left for inspection, the source untouched)."""
     with snapshot(source) as connection:
         data = read_tables(connection)
-        before = compiled(Session(bind=connection))
+        with Session(bind=connection) as session:
+            before = compiled(session)
     counts = write_tables(target, data)
     with Session(target) as session:
         after = compiled(session)
@@ -168,9 +170,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "true" if value else "false"
     return to_json(value)
-
-
-def same_compiled(one: Engine, other: Engine) -> bool:
-    """Whether two databases compile every month the same (tests, `db copy`)."""
-    with Session(one) as first, Session(other) as second:
-        return compiled(first) == compiled(second)

@@ -108,13 +108,6 @@ def write_tables(engine: Engine, data: Tables) -> dict[str, int]:
     return data.counts()
 
 
-def copy_tables(source: Engine, target: Engine) -> dict[str, int]:
-    """Every row of `source` into the empty `target` (`huibao db copy`)."""
-    with snapshot(source) as connection:
-        data = read_tables(connection)
-    return write_tables(target, data)
-
-
 def has_rows(engine: Engine) -> bool:
     """Whether any table other than Alembic's holds a row."""
     with engine.connect() as connection:
