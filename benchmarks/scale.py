@@ -27,7 +27,7 @@ the same moment on the same database, as fanout.py runs one. The reminder log
 floor M/30 s, 429s, and whether each liaison got exactly one.
 
     .venv/bin/python benchmarks/scale.py                      # 1,2,3 processes, 300 / 1000
-    .venv/bin/python benchmarks/scale.py --quick              # 30 liaisons, 100 reminders
+    .venv/bin/python benchmarks/scale.py --quick              # 1,3: 30 liaisons, 100 reminders
     .venv/bin/python benchmarks/scale.py --processes 2 --liaisons 50 --json out.json
     .venv/bin/python benchmarks/scale.py --database-url postgresql://postgres@127.0.0.1/x
                                         # a scratch database: its public schema is dropped
@@ -60,6 +60,7 @@ import fanout  # noqa: E402
 import load  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import func, select  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.demo.sample_month import SAMPLE_ROWS  # noqa: E402
@@ -352,7 +353,7 @@ async def fan_out(processes: int, m: int, url: str) -> dict[str, Any]:
         await double.stop()
     reports = [json.loads(out.decode().strip().splitlines()[-1]) for out, _ in outputs]
     with session_scope(engine) as db:
-        logged = db.exec(sa.select(sa.func.count()).select_from(ReminderLog)).one()[0]
+        logged = db.exec(select(func.count()).select_from(ReminderLog)).one()
     engine.dispose()
     sends = [c for c in double.calls_to("sendMessage") if c.status == 200]
     per_chat: dict[Any, int] = {}
@@ -402,7 +403,7 @@ def show(result: dict[str, Any]) -> str:
             f"{result['seconds']:.2f} s (floor {result['floor_seconds']:.2f} s, ratio "
             f"{result['ratio']:.2f}), 429s {result['flood_429']}, sent per process "
             f"{result['sent_per_process']}, each once: {result['reminded_once']}, "
-            f"failed {result['failed']}"
+            f"failed {result['failed']} [{result.get('case_s')} s in all]"
         )
     order = result["order"]
     return (
@@ -412,14 +413,17 @@ def show(result: dict[str, Any]) -> str:
         f"{result['exactly_once']} (answered once {result['answered_once']}), "
         f"(b) in order {result['in_order']} "
         f"({order['users_out_of_order']} users, {order['out_of_order']} inversions), "
-        f"(c) stored {result['stored']}; per process {order['per_process']}"
+        f"(c) stored {result['stored']}; per process {order['per_process']} "
+        f"[{result.get('case_s')} s in all]"
     )
 
 
 async def run(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
-    for processes in args.processes:
+    for processes in args.processes if args.liaisons else ():
+        began = time.monotonic()
         case = await intake(processes, args.liaisons, url, args.timeout)
+        case["case_s"] = round(time.monotonic() - began, 1)
         print(show(case), flush=True)
         for problem in [*case["order"]["examples"][:5], *case["store_problems"][:3]]:
             print(f"    {problem}")
@@ -427,7 +431,9 @@ async def run(args: argparse.Namespace, url: str) -> list[dict[str, Any]]:
             print(f"    {problem}")
         results.append(case)
     for processes in args.processes if args.reminders else ():
+        began = time.monotonic()
         case = await fan_out(processes, args.reminders, url)
+        case["case_s"] = round(time.monotonic() - began, 1)
         print(show(case), flush=True)
         results.append(case)
     return results
@@ -439,17 +445,22 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(worker(*argv[1:4]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--processes", default="1,2,3", help="process counts (default 1,2,3)")
+    parser.add_argument(
+        "--processes", default="", help="process counts (default 1,2,3; --quick: 1,3)"
+    )
     parser.add_argument("--liaisons", type=int, default=300)
     parser.add_argument("--reminders", type=int, default=1000, help="0: no fan-out")
     parser.add_argument("--timeout", type=float, default=120.0, help="per step, seconds")
-    parser.add_argument("--quick", action="store_true", help="30 liaisons, 100 reminders")
+    parser.add_argument(
+        "--quick", action="store_true", help="30 liaisons, 100 reminders, 1 and 3 processes"
+    )
     parser.add_argument("--database-url", default="", help="a scratch PostgreSQL database")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
-    args.processes = [int(p) for p in str(args.processes).split(",") if p]
     if args.quick:
-        args.liaisons, args.reminders, args.timeout = 30, 100, 30.0
+        args.liaisons, args.reminders, args.timeout = 30, 100, 15.0
+    chosen = args.processes or ("1,3" if args.quick else "1,2,3")
+    args.processes = [int(p) for p in chosen.split(",") if p]
     logging.basicConfig(level=logging.WARNING)
     drop: Callable[[], None] = lambda: None  # noqa: E731
     url = args.database_url

@@ -123,7 +123,11 @@ class Chat:
         }
         self.sent.append(self.double.queue_update({"callback_query": query}))
         self.screens += 1
-        await self._wait(lambda: self._seen() >= (self.screens, len(self.queries)))
+        await self._wait(self._answered)
+
+    def _answered(self) -> bool:
+        screens, answers = self._seen()
+        return screens >= self.screens and answers >= len(self.queries)
 
 
 async def report(chat: Chat, i: int) -> None:

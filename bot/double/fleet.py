@@ -19,6 +19,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any
@@ -51,7 +52,7 @@ class BotProcess:
     process: asyncio.subprocess.Process
     port: int
     log: Path
-    _out: IO[bytes]
+    output: IO[bytes]  # the log file, open for the process to write
 
     def lines(self) -> list[dict[str, Any]]:
         """Its log as JSON objects (lines that are not JSON are left out)."""
@@ -70,11 +71,12 @@ async def start_one(
     double: BotApiDouble,
     database_url: str,
     hook_url: str,
+    port: int,
     log: Path,
     env: Mapping[str, str],
 ) -> BotProcess:
-    """`python -m bot.cli run` in webhook mode on its own port, logging JSON to `log`."""
-    port = free_port()
+    """`python -m bot.cli run` in webhook mode on `port`, logging JSON lines to `log`;
+    Telegram (the double) is told to deliver to `hook_url`."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_"))}
     out = log.open("wb")
     process = await asyncio.create_subprocess_exec(
@@ -132,11 +134,8 @@ class Fleet:
         hook = self.proxy.url("/hook")
         registered = len(self.double.calls_to("setWebhook"))
         for k, port in enumerate(ports):
-            env = {**self.env, "WEBHOOK_PORT": str(port)}
-            bot = await start_one(
-                self.double, self.database_url, hook, self.log_dir / f"bot{k}.log", env
-            )
-            bot.port = port
+            log = self.log_dir / f"bot{k}.log"
+            bot = await start_one(self.double, self.database_url, hook, port, log, self.env)
             self.bots.append(bot)
         deadline = asyncio.get_running_loop().time() + patience
         while len(self.double.calls_to("setWebhook")) < registered + self.count or not all(
@@ -161,7 +160,7 @@ class Fleet:
             except TimeoutError:
                 bot.process.kill()
                 codes.append(await bot.process.wait())
-            bot._out.close()
+            bot.output.close()
         if self.proxy is not None:
             await self.proxy.stop()
         return codes
@@ -177,7 +176,7 @@ class Handled:
     process: int
     update: int
     user: int | None
-    at: str  # the line's ISO-8601 UTC timestamp (microseconds): ordered as text
+    at: datetime  # the line's timestamp (written once the update's handlers finished)
 
 
 def handled(logs: Iterable[list[dict[str, Any]]]) -> tuple[list[Handled], Counter[int]]:
@@ -188,8 +187,8 @@ def handled(logs: Iterable[list[dict[str, Any]]]) -> tuple[list[Handled], Counte
     for k, log in enumerate(logs):
         for line in log:
             if line.get("logger") == EVENTS and isinstance(line.get("update"), int):
-                user = line.get("user")
-                lines.append(Handled(k, line["update"], user, str(line.get("timestamp"))))
+                at = datetime.fromisoformat(str(line["timestamp"]))
+                lines.append(Handled(k, line["update"], line.get("user"), at))
             elif line.get("logger") == ONCE and "delivered again" in str(line.get("message")):
                 ignored[int(str(line["message"]).split()[1])] += 1
     return lines, ignored
@@ -219,8 +218,8 @@ def check(
     for user, seen in by_user.items():
         seen.sort(key=lambda h: h.at)
         bad = [
-            f"user {user}: update {b.update} (process {b.process}, {b.at}) after "
-            f"{a.update} (process {a.process}, {a.at})"
+            f"user {user}: update {b.update} (process {b.process}, {b.at:%H:%M:%S.%f}) "
+            f"after {a.update} (process {a.process}, {a.at:%H:%M:%S.%f})"
             for a, b in pairwise(seen)
             if b.update <= a.update
         ]
