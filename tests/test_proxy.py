@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 import aiohttp
 from aiohttp import web
 
+from bot.double.fleet import free_port
 from bot.double.proxy import RoundRobinProxy
-from tests.test_run_modes import free_port
 
 SECRET = "X-Telegram-Bot-Api-Secret-Token"
 
