@@ -227,6 +227,7 @@ async def intake(processes: int, n: int, url: str, timeout: float) -> dict[str, 
     try:
         await fleet.start()
         await double.settle(quiet=0.2)
+        cpu0 = [bot.cpu_seconds() for bot in fleet.bots]
         t0 = time.monotonic()
         outcomes = await asyncio.gather(
             *(
@@ -274,6 +275,8 @@ async def intake(processes: int, n: int, url: str, timeout: float) -> dict[str, 
         "p50_ms": round(load.percentile(latencies, 50) * ms, 1) if latencies else None,
         "p99_ms": round(load.percentile(latencies, 99) * ms, 1) if latencies else None,
         "forwarded": sorted(fleet.proxy.forwarded.values()),
+        # the bot processes' CPU from the first update to their stop, per update
+        "cpu_ms_per_update": round((sum(fleet.cpu) - sum(cpu0)) / max(len(answered), 1) * ms, 2),
         "exactly_once": order["missing"] == 0 and order["twice"] == 0,
         "answered_once": not not_once and len(answered) == len(every),
         "in_order": order["out_of_order"] == 0,
@@ -413,7 +416,8 @@ def show(result: dict[str, Any]) -> str:
         f"{result['exactly_once']} (answered once {result['answered_once']}), "
         f"(b) in order {result['in_order']} "
         f"({order['users_out_of_order']} users, {order['out_of_order']} inversions), "
-        f"(c) stored {result['stored']}; per process {order['per_process']} "
+        f"(c) stored {result['stored']}; per process {order['per_process']}, bot CPU "
+        f"{result['cpu_ms_per_update']} ms/update "
         f"[{result.get('case_s')} s in all]"
     )
 

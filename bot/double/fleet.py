@@ -54,6 +54,15 @@ class BotProcess:
     log: Path
     output: IO[bytes]  # the log file, open for the process to write
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process used so far (user + system; 0 once it has ended)."""
+        try:
+            stat = Path(f"/proc/{self.process.pid}/stat").read_text(encoding="ascii")
+        except OSError:
+            return 0.0
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def lines(self) -> list[dict[str, Any]]:
         """Its log as JSON objects (lines that are not JSON are left out)."""
         found: list[dict[str, Any]] = []
@@ -124,6 +133,7 @@ class Fleet:
         self.env = dict(env or {})
         self.bots: list[BotProcess] = []
         self.proxy: RoundRobinProxy | None = None
+        self.cpu: list[float] = []  # each process's CPU seconds when it was stopped
 
     async def start(self, patience: float = 60.0) -> None:
         """Start the proxy and the processes; back once every one listens and has
@@ -150,6 +160,7 @@ class Fleet:
 
     async def stop(self, patience: float = 60.0) -> list[int | None]:
         """SIGTERM each process and wait for it; their exit codes."""
+        self.cpu = [bot.cpu_seconds() for bot in self.bots]
         for bot in self.bots:
             if bot.process.returncode is None:
                 bot.process.send_signal(signal.SIGTERM)
