@@ -68,6 +68,7 @@ from bot.double import BotApiDouble  # noqa: E402
 from bot.double.fleet import Fleet, check  # noqa: E402
 from bot.double.server import UserState  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from handlers.inbox import inbox_of  # noqa: E402
 from handlers.reminders import run_reminder_pass  # noqa: E402
 from storage.db import make_engine, session_scope, upgrade  # noqa: E402
 from storage.models import ReminderLog  # noqa: E402
@@ -306,13 +307,17 @@ async def worker(url: str, base_url: str, file_url: str) -> None:
     app = build_application(settings, engine)
     app.bot_data["services"].now = lambda: fanout.SLOT + timedelta(minutes=1)
     await app.initialize()
+    inbox = inbox_of(app)
+    await inbox.start()  # a worker of the inbox, as `huibao run` is: counted for pacing
     try:
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
+        await inbox.sweep()  # every worker is up now: each paces to its share
         started = time.perf_counter()
         report = await run_reminder_pass(app)
         seconds = time.perf_counter() - started
     finally:
+        inbox.close()
         await app.shutdown()
         engine.dispose()
     figures = {"seconds": seconds, "sent": report.sent, "taken": report.taken}
