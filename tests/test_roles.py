@@ -111,7 +111,7 @@ def conversations(db: Session) -> list[tuple[object, ...]]:
     ]
 
 
-# Every table a command could change (handled_update, the delivery bookkeeping, aside).
+# Every table a command could change (the inbox, the delivery bookkeeping, aside).
 SNAPSHOT_TABLES = (
     Invite,
     Liaison,
