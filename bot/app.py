@@ -24,9 +24,10 @@ from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers.backups import start_backups
 from handlers.common import Services, repeat, reply, with_db
-from handlers.events import EventLog
+from handlers.inbox import SWEEP_INTERVAL, Inbox, InboxApplication, InboxQueue, inbox_of
+from handlers.inbox import prune as prune_inbox
+from handlers.inbox import sweep as sweep_inbox
 from handlers.menus import set_default_menu
-from handlers.once import handled_once, prune_handled
 from handlers.reminders import start_reminders
 from storage.db import is_busy, session_scope
 from storage.roster import organisation_zone
@@ -39,8 +40,9 @@ WEBHOOK_SERVER = "webhook_server"  # bot_data key: the running bot.webhook.Webho
 # so a thread never waits for a connection, and about as many as updates run at once
 # (PerUserOrder): one user's statement waiting for a lock holds up only that user.
 DATABASE_THREADS = 15
-PRUNE_JOB_ID = "huibao-prune-handled-updates"
+PRUNE_JOB_ID = "huibao-prune-inbox"
 PRUNE_INTERVAL = 3600.0  # seconds
+SWEEP_JOB_ID = "huibao-sweep-inbox"
 
 
 Transport = Callable[..., BaseRequest]  # AiohttpRequest, or PTB's HTTPXRequest to compare
@@ -61,7 +63,10 @@ def build_application(
         zone = organisation_zone(db)
     app = (
         ApplicationBuilder()
-        .application_class(EventLog)  # one log line per update (handlers/events.py)
+        # Updates stored before Telegram is told, handled from there (handlers/inbox.py);
+        # one log line per update (handlers/events.py).
+        .application_class(InboxApplication)
+        .update_queue(queue := InboxQueue())
         .token(settings.token)
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
@@ -78,11 +83,16 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    app.bot_data["services"] = Services(
+    svc = Services(
         settings=settings,
         engine=engine,
         database=ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="huibao-db"),
     )
+    svc.inbox = queue.inbox = Inbox(svc, queue, app.bot)
+    limiter = app.bot.rate_limiter
+    assert isinstance(limiter, PacedRateLimiter)
+    limiter.before_answer = svc.inbox.answering
+    app.bot_data["services"] = svc
     app.bot_data[POLLING_REQUEST] = polling
     handlers.register(app)
     app.add_error_handler(_on_error)
@@ -101,13 +111,16 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         await set_default_menu(app.bot)
     except TelegramError:
         log.warning("could not set the default command menu", exc_info=True)
+    # What was stored and not handled before a restart goes first, in order.
+    await inbox_of(app).start()
+    repeat(app, sweep_inbox, every=SWEEP_INTERVAL, job_id=SWEEP_JOB_ID)
     start_reminders(app)  # a pass now (catch-up after downtime), then every minute
     start_backups(app)  # BACKUP_SCHEDULE: a backup now if one was missed, then daily
-    repeat(app, prune_handled, every=PRUNE_INTERVAL, job_id=PRUNE_JOB_ID)  # then hourly
+    repeat(app, prune_inbox, every=PRUNE_INTERVAL, job_id=PRUNE_JOB_ID)  # then hourly
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    handled_once(app).close()
+    inbox_of(app).close()
     svc: Services = app.bot_data["services"]
     if svc.database is not None:
         svc.database.shutdown(wait=False)
@@ -212,6 +225,7 @@ async def _listen(app: Application, settings: Settings, url: str) -> None:  # ty
         secret=secret,
         engine=app.bot_data["services"].engine,
         progress=processor,
+        store=inbox_of(app).receive,
     )
     try:
         await server.start(settings.webhook_listen, settings.webhook_port)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -46,6 +46,16 @@ def is_send(endpoint: str) -> bool:
     return endpoint in _SENDS or (endpoint.startswith("send") and endpoint != "sendChatAction")
 
 
+def is_answer(endpoint: str) -> bool:
+    """A request a user sees: a message, an edit, a deletion, a tap's answer."""
+    if endpoint in _NOT_ANSWERS:
+        return False
+    return is_send(endpoint) or endpoint.startswith(("edit", "delete", "answer"))
+
+
+_NOT_ANSWERS = frozenset({"deleteMyCommands", "deleteWebhook", "deleteStickerSet"})
+
+
 class PacedRateLimiter(BaseRateLimiter[int]):
     """Overall and per-chat pacing of sends, then AIORateLimiter for groups and 429s;
     `rate_limit_args`: how often to retry a network error (default never)."""
@@ -55,6 +65,9 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         self.overall = AsyncLimiter(OVERALL_BURST, OVERALL_BURST / OVERALL_RATE)
         self.chats: dict[str, AsyncLimiter] = {}
         self.groups = AIORateLimiter(overall_max_rate=0, max_retries=MAX_RETRIES)
+        # Awaited before each answer goes out (handlers/inbox.py: an update answered is
+        # marked handled, so a restart never answers it twice).
+        self.before_answer: Callable[[], Awaitable[None]] | None = None
 
     async def initialize(self) -> None:
         await self.groups.initialize()
@@ -80,6 +93,8 @@ class PacedRateLimiter(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSON:
+        if self.before_answer is not None and is_answer(endpoint):
+            await self.before_answer()
         paced = data.get("chat_id") is not None and is_send(endpoint)
         attempt = 0
         while True:

@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     backup_at: str = "03:00"
     backup_keep: int = Field(default=7, ge=1, le=1000)
     backup_dir: Path | None = None
+    # The inbox (storage/inbox.py): handled updates are kept this many days, so a delivery
+    # Telegram repeats is still recognised (Telegram keeps an undelivered update a day).
+    inbox_keep_days: int = Field(default=7, ge=1, le=365)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log collectors
     log_message_text: bool = False  # true: event lines carry the message text (staging only)

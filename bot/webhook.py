@@ -5,7 +5,8 @@ Ours rather than python-telegram-bot's (Updater.start_webhook), in the bot's eve
 (the Application runs without its updater here), so that the secret is checked before
 anything else is read, a body that is no update gets a 4xx (PTB's answered 500 to broken
 JSON, which Telegram retries, and logged a CRITICAL traceback for a JSON array), and the
-webhook is registered with Telegram only once the server listens.
+webhook is registered with Telegram only once the server listens. An update is stored
+in the inbox before the 200 (a 503 if the database cannot take it: Telegram retries).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Protocol
@@ -52,6 +54,9 @@ class Health:
         return self.database == "ok" and (self.waiting == 0 or self.idle_for < STUCK_AFTER)
 
 
+Store = Callable[[Update, str], Awaitable[object]]  # the inbox's receive (handlers/inbox.py)
+
+
 class Webhook:
     """POST <path>: an update, with Telegram's secret; GET /healthz: can the bot work."""
 
@@ -63,8 +68,10 @@ class Webhook:
         secret: str,
         engine: Engine,
         progress: Progress,
+        store: Store,
     ) -> None:
         self.app = app
+        self.store = store
         self.secret = secret.encode()
         self.engine = engine
         self.progress = progress
@@ -99,7 +106,11 @@ class Webhook:
         if update is None:
             log.warning("webhook: a body that is no update (%d bytes) refused", len(body))
             return _status(HTTPStatus.BAD_REQUEST)
-        await self.app.update_queue.put(update)
+        try:  # stored before the 200: Telegram sends it again until it is
+            await self.store(update, body.decode())
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("webhook: could not store update %s (%s)", update.update_id, exc)
+            return _status(HTTPStatus.SERVICE_UNAVAILABLE)
         return _status(HTTPStatus.OK)
 
     def _update(self, body: bytes) -> Update | None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -19,7 +17,6 @@ from handlers import (
     coordinator,
     history,
     onboarding,
-    once,
     people,
     reminders,
     report,
@@ -32,9 +29,6 @@ from handlers import (
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    # Group -1, before everything: an update Telegram delivered again stops here.
-    app.add_handler(TypeHandler(Update, once.skip_repeated), group=-1)
-
     # Group 0: commands and buttons with a fixed meaning.
     app.add_handler(CommandHandler("start", onboarding.start))
     app.add_handler(CommandHandler("help", onboarding.help_command))

@@ -34,7 +34,7 @@ from storage.people import Identity, identify_sender, not_seen_lately, seen
 from storage.reminder_log import set_unreachable
 
 if TYPE_CHECKING:
-    from handlers.once import HandledOnce
+    from handlers.inbox import Inbox
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -48,7 +48,7 @@ class Services:
     engine: Engine
     bot_username: str = ""
     now: Callable[[], datetime] = utcnow  # tests replace the clock
-    handled_once: HandledOnce | None = None  # the update ids claimed (handlers/once.py)
+    inbox: Inbox | None = None  # this process's worker of the inbox (handlers/inbox.py)
     # The threads database work runs in (bot/app.py sizes them to the connection pool);
     # None: asyncio's default executor.
     database: Executor | None = None

@@ -245,15 +245,39 @@ class ReminderMute(SQLModel, table=True):
     muted_at: datetime | None = _time()
 
 
-class HandledUpdate(SQLModel, table=True):
-    """A Telegram update already handled: a repeated delivery of it (a getUpdates batch
-    fetched again, a webhook retry) is acknowledged and ignored. Kept about a week."""
+class InboxUpdate(SQLModel, table=True):
+    """A Telegram update as received, written before Telegram is told it arrived (the
+    next getUpdates offset, the webhook's 200) and marked handled in the transaction of
+    the work it caused (storage/inbox.py). Kept INBOX_KEEP_DAYS once handled."""
 
-    __tablename__ = "handled_update"
+    __tablename__ = "inbox_update"
+    __table_args__ = (
+        # The updates not yet handled, per sender in order: a small part of the table.
+        sa.Index(
+            "ix_inbox_update_waiting",
+            "sender",
+            "update_id",
+            sqlite_where=sa.text("handled_at IS NULL"),
+            postgresql_where=sa.text("handled_at IS NULL"),
+        ),
+    )
     update_id: int = Field(
         sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False)
     )
-    handled_at: datetime | None = _time(nullable=False, index=True)
+    sender: str = Field(sa_column=sa.Column(sa.String(40), nullable=False))
+    body: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    received_at: datetime | None = _time(nullable=False)
+    handled_at: datetime | None = _time(index=True)
+
+
+class InboxLease(SQLModel, table=True):
+    """The bot process handling a sender's updates now: one at a time, in update order,
+    whichever process received them."""
+
+    __tablename__ = "inbox_lease"
+    sender: str = Field(sa_column=sa.Column(sa.String(40), primary_key=True))
+    worker: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
+    since: datetime | None = _time(nullable=False)
 
 
 class AuditEvent(SQLModel, table=True):

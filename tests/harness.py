@@ -94,6 +94,8 @@ class Harness:
 
         setattr(app, "create_task", create_and_track)  # noqa: B010 (a method, not a field)
         self.double.watch(app, busy=lambda: bool(running))
+        # A repeated delivery stops at the inbox, before the Application sees it.
+        app.bot_data["services"].inbox.on_repeat = self.double.handled
 
     def clock(self) -> datetime:
         return self.now or utcnow()

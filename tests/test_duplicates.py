@@ -13,7 +13,7 @@ from sqlmodel import func, select
 
 from bot.double import BotApiDouble
 from storage.db import session_scope
-from storage.models import HandledUpdate, Invite, Liaison
+from storage.models import InboxUpdate, Invite, Liaison
 from tests.harness import COORDINATOR_ID, Harness
 from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
 from tests.test_run_modes import TOKEN, free_port, listening, start_bot, stop, wait_for
@@ -89,7 +89,8 @@ async def test_a_repeat_after_a_restart_is_ignored(harness: Harness) -> None:
     assert len(coordinator.messages) == before
     assert invites(harness) == 1
     with session_scope(harness.engine) as db:
-        assert db.get(HandledUpdate, update_id) is not None
+        stored = db.get(InboxUpdate, update_id)
+        assert stored is not None and stored.handled_at is not None
 
 
 async def test_a_button_no_flow_knows_is_answered_quietly(harness: Harness) -> None:

@@ -1,4 +1,5 @@
-"""GET /healthz: what the reverse proxy and the container's health check are told."""
+"""GET /healthz: what the reverse proxy and the container's health check are told; an
+update the inbox cannot store: a 503, which Telegram retries."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy.exc import OperationalError
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.webhook import STUCK_AFTER, Webhook
@@ -28,8 +31,20 @@ def app() -> Application:  # type: ignore[type-arg]
     return ApplicationBuilder().token(TOKEN).updater(None).build()
 
 
+async def never_stored(update: Update, body: str) -> None:
+    """The inbox's receive with the database gone."""
+    raise OperationalError("INSERT INTO inbox_update", {}, ConnectionRefusedError())
+
+
 async def health(app: Application, url: str, progress: Progress) -> tuple[int, dict[str, object]]:  # type: ignore[type-arg]
-    server = Webhook(app, path="/hook", secret="s3cret", engine=make_engine(url), progress=progress)
+    server = Webhook(
+        app,
+        path="/hook",
+        secret="s3cret",
+        engine=make_engine(url),
+        progress=progress,
+        store=never_stored,
+    )
     port = free_port()
     await server.start("127.0.0.1", port)
     try:
@@ -72,3 +87,35 @@ async def test_unhealthy_when_updates_wait_and_none_moved_for_a_minute(
     assert (await health(app, url, busy))[0] == 200
     quiet = Progress(in_progress=0, last_progress=time.monotonic() - 3600)  # nobody wrote
     assert (await health(app, url, quiet))[0] == 200
+
+
+async def test_an_update_that_cannot_be_stored_gets_a_503(app: Application) -> None:  # type: ignore[type-arg]
+    """Not a 200: Telegram would drop the update. A 503 makes it deliver it again."""
+    server = Webhook(
+        app,
+        path="/hook",
+        secret="s3cret",
+        engine=make_engine("sqlite://"),
+        progress=Progress(),
+        store=never_stored,
+    )
+    port = free_port()
+    await server.start("127.0.0.1", port)
+    update = {
+        "update_id": 1,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"}, "text": "hi"},
+    }
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                f"http://127.0.0.1:{port}/hook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"},
+            ) as response,
+        ):
+            assert response.status == 503
+    finally:
+        await server.stop()
+        server.engine.dispose()
+    assert app.update_queue.empty()

@@ -531,6 +531,13 @@ class BotApiDouble:
         task.add_done_callback(self._tasks.discard)
         return update_id
 
+    def reserve_update_id(self) -> int:
+        """An update id no queued update will have: for an update a test stores itself, as
+        a bot that received it and then died would have."""
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        return update_id
+
     @property
     def last_update_id(self) -> int:
         """The update_id of the update queued last."""

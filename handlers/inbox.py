@@ -1,0 +1,243 @@
+"""Updates through the inbox (storage/inbox.py): stored before Telegram is told they
+arrived, handled from the database one sender at a time, marked handled with their work.
+
+Polling: python-telegram-bot's Updater awaits `update_queue.put` for each update of a
+batch before it asks for the next batch (which confirms this one to Telegram);
+`InboxQueue.put` stores the update there. Webhook (bot/webhook.py): `Inbox.receive`
+stores it before the 200. Either way only the worker holding the sender's lease puts
+the update into the Application's queue; `InboxApplication.process_update` then marks
+it handled and puts the sender's next waiting update, if any.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Awaitable, Callable, Generator
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.ordering import PerUserOrder
+from handlers.common import Services, in_db_thread, services
+from handlers.events import EventLog
+from storage import inbox
+from storage.inbox import HANDLING, Handling, Waiting
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRY_FIRST, RETRY_MOST = 0.2, 5.0  # seconds between tries while the database is down
+SWEEP_INTERVAL = 2.0  # seconds: updates of a worker that is gone are taken over this soon
+
+
+def sender_of(update: Update) -> str:
+    """Whose updates must be handled one after the other: the user's, else the chat's;
+    an update of neither is on its own."""
+    key = PerUserOrder.key(update)
+    return f"update:{update.update_id}" if key is None else f"{key[0]}:{key[1]}"
+
+
+class Inbox:
+    """This process's worker: receives, hands over to the Application, finishes."""
+
+    def __init__(self, svc: Services, queue: asyncio.Queue[object], bot: Any) -> None:
+        self.svc = svc
+        self.queue = queue
+        self.bot = bot
+        self.worker = 0
+        self.alive: Connection | None = None  # PostgreSQL: holds the worker's lock
+        self.queued: dict[int, str] = {}  # update id -> sender: put and not finished
+        self.on_repeat: Callable[[int], None] | None = None  # tests count repeats
+
+    async def start(self) -> None:
+        """Register as a worker, then hand over whatever waits: updates received before
+        a crash come before anything received now (a sender's later ones wait behind
+        the lease taken here)."""
+        self.worker, self.alive = await asyncio.to_thread(inbox.register, self.svc.engine)
+        await self.sweep()
+
+    def close(self) -> None:
+        if self.alive is not None:
+            inbox.retire(self.alive)
+            self.alive = None
+
+    async def _db(self, work: Callable[[Session], Any]) -> Any:
+        return await in_db_thread(self.svc, work)
+
+    async def receive(self, update: Update, body: str | None = None) -> bool:
+        """Store the update (raises if the database fails: nothing is confirmed then);
+        False for a repeated delivery."""
+        receive = functools.partial(
+            inbox.receive,
+            update_id=update.update_id,
+            sender=sender_of(update),
+            body=body if body is not None else update.to_json(),
+            worker=self.worker,
+            now=self.svc.now(),
+        )
+        receipt = await self._db(lambda db: receive(db))
+        if not receipt.new:
+            log.info("update %s delivered again: ignored", update.update_id)
+            if self.on_repeat is not None:
+                self.on_repeat(update.update_id)
+            return False
+        self._hand_over(receipt.next, sender_of(update), update)
+        return True
+
+    async def receive_patiently(self, update: Update) -> None:
+        """receive, retried while the database fails: polling must not confirm the batch
+        before every update of it is stored."""
+        pause = RETRY_FIRST
+        while True:
+            try:
+                await self.receive(update)
+                return
+            except SQLAlchemyError as exc:
+                log.warning("could not store update %s (%s); retrying", update.update_id, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MOST)
+
+    def _hand_over(self, waiting: Waiting | None, sender: str, received: Update | None) -> None:
+        if waiting is None or waiting.update_id in self.queued:
+            return  # nothing for this worker, or on its way already
+        if received is not None and received.update_id == waiting.update_id:
+            update = received
+        else:
+            update = Update.de_json(json.loads(waiting.body), self.bot)
+        self.queued[waiting.update_id] = sender
+        self.queue.put_nowait(update)  # asyncio's own: not stored again
+
+    async def answering(self) -> None:
+        """Before the bot answers the update being handled (bot/pacing.py): mark it
+        handled, if its work has not, so that a crash right after the answer does not
+        handle it, and answer it, again. Best effort: if the mark fails, finish marks."""
+        handling = HANDLING.get()
+        if handling is None or handling.marked:
+            return
+        mark = functools.partial(inbox.mark, update_id=handling.update_id, now=self.svc.now())
+        token = HANDLING.set(None)  # the mark is no work of the update's
+        try:
+            await self._db(lambda db: mark(db))
+            handling.marked = True
+        except SQLAlchemyError as exc:
+            log.info("update %s: not marked before its answer (%s)", handling.update_id, exc)
+        finally:
+            HANDLING.reset(token)
+
+    async def finish(self, update: Update, handling: Handling) -> None:
+        sender = sender_of(update)
+        finish = functools.partial(
+            inbox.finish,
+            update_id=update.update_id,
+            sender=sender,
+            marked=handling.marked,
+            worker=self.worker,
+        )
+        pause = RETRY_FIRST
+        while True:
+            try:
+                waiting = await self._db(lambda db: finish(db, now=self.svc.now()))
+                break
+            except SQLAlchemyError as exc:
+                log.warning("could not finish update %s (%s); retrying", update.update_id, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MOST)
+        self.queued.pop(update.update_id, None)
+        self._hand_over(waiting, sender, None)
+
+    async def sweep(self) -> None:
+        """Take over the senders whose updates wait with no live worker on them: after a
+        restart, or when another process died."""
+        senders = await self._db(inbox.waiting_senders)
+        busy = set(self.queued.values())
+        for sender in senders:
+            if sender in busy:
+                continue
+            take = functools.partial(
+                inbox.take, sender=sender, worker=self.worker, now=self.svc.now(), mine_too=True
+            )
+            waiting = await self._db(take)
+            self._hand_over(waiting, sender, None)
+
+
+class InboxQueue(asyncio.Queue[object]):
+    """The Application's update queue, whose `put` (the Updater's, per update) stores
+    the update in the inbox first; the inbox puts what is to be handled with put_nowait."""
+
+    inbox: Inbox | None = None
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.inbox is not None:
+            await self.inbox.receive_patiently(item)
+        else:  # the Application's stop signal, or no inbox yet
+            await super().put(item)
+
+
+class InboxApplication(EventLog):
+    """process_update, then the inbox's finish: handled is marked (by the work's own
+    commit if it wrote, else here) and the sender's next update handed over."""
+
+    async def process_update(self, update: object) -> None:
+        found = self.bot_data.get("services")
+        worker = found.inbox if isinstance(found, Services) else None
+        if not isinstance(update, Update) or not isinstance(worker, Inbox):
+            await super().process_update(update)
+            return
+        handling = Handling(update.update_id)
+        token = HANDLING.set(handling)
+        try:
+            await super().process_update(update)
+        finally:
+            HANDLING.reset(token)
+        await worker.finish(update, handling)
+
+    def create_task(
+        self,
+        coroutine: Generator[asyncio.Future[object], None, T] | Awaitable[T],
+        update: object | None = None,
+        *,
+        name: str | None = None,
+    ) -> asyncio.Task[T]:
+        """A task started while an update is handled (the last-seen note, a fan-out) is no
+        part of its work: its commits must not mark the update handled."""
+        token = HANDLING.set(None)
+        try:
+            return super().create_task(coroutine, update, name=name)
+        finally:
+            HANDLING.reset(token)
+
+
+def inbox_of(app: Any) -> Inbox:
+    found: Inbox = app.bot_data["services"].inbox
+    return found
+
+
+async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A job: take over updates left by a worker that is gone."""
+    try:
+        await inbox_of(context.application).sweep()
+    except SQLAlchemyError as exc:
+        log.info("inbox sweep: database unavailable (%s), next time", exc)
+
+
+async def prune(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A job: forget the updates handled more than INBOX_KEEP_DAYS ago."""
+    svc = services(context)
+    keep = svc.settings.inbox_keep_days
+    try:
+        gone = await in_db_thread(
+            svc, lambda db: inbox.prune(db, now=svc.now(), keep=timedelta(days=keep))
+        )
+    except SQLAlchemyError as exc:
+        log.info("pruning the inbox: database unavailable (%s), next time", exc)
+        return
+    if gone:
+        log.info("forgot %d handled updates", gone)

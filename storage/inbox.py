@@ -1,0 +1,251 @@
+"""The inbox: every Telegram update stored before Telegram is told it arrived, handled
+from here one sender at a time, in order, by whichever bot process holds the sender's
+lease.
+
+Why: python-telegram-bot confirms a getUpdates batch and answers a webhook's 200 before
+the updates are handled; a crash in between loses them, and Telegram does not send them
+again. Stored first, an update outlives any crash: the bot handles what it finds waiting
+when it starts. Its id is the key, so a delivery Telegram repeats is recognised.
+
+Handled is marked in the transaction of the work the update caused (`HANDLING`, and the
+session hooks at the end), so after a crash an update was either handled with its work,
+or not at all and is handled again. An update that changed nothing is marked by
+`finish`, after its handler.
+
+Several processes on one PostgreSQL database: a sender's updates go to the process that
+holds the sender's lease (`inbox_lease`); the others only store them. A lease is taken
+when free, or when its worker is gone: each process holds an advisory lock under its
+worker number while it lives (`register`), which PostgreSQL drops the moment the
+process's connection ends, kill -9 included. On SQLite there is one bot process
+(storage.db.only_bot_process): every worker but the current one is gone.
+"""
+
+from __future__ import annotations
+
+import secrets
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from storage.models import InboxLease, InboxUpdate, table_of, utcnow
+
+WORKERS_LOCK = 0x68756962  # "huib": the first key of every worker's advisory lock
+INBOX = table_of(InboxUpdate)
+LEASE = table_of(InboxLease)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An update stored and not handled: the next one of its sender."""
+
+    update_id: int
+    body: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    new: bool  # False: a repeated delivery of an update stored already
+    next: Waiting | None  # what this worker is to handle now (it took the sender's lease)
+
+
+@dataclass
+class Handling:
+    """The update the current task is handling; `marked` once a commit marked it."""
+
+    update_id: int
+    marked: bool = False
+
+
+HANDLING: ContextVar[Handling | None] = ContextVar("huibao_handling", default=None)
+
+
+# --- workers ------------------------------------------------------------------------------
+
+
+def register(engine: Engine) -> tuple[int, Connection | None]:
+    """A worker number for this process, and on PostgreSQL the connection whose advisory
+    lock says it lives (keep it open while the process runs)."""
+    while True:
+        worker = secrets.randbelow(2**31 - 2) + 1
+        if engine.dialect.name != "postgresql":
+            return worker, None
+        connection = engine.connect()
+        locked = connection.execute(
+            sa.select(sa.func.pg_try_advisory_lock(WORKERS_LOCK, worker))
+        ).scalar_one()
+        connection.commit()
+        if locked:
+            return worker, connection
+        connection.close()  # the number is taken by a live worker: draw again
+
+
+def retire(alive: Connection) -> None:
+    """This worker stops: its connection (and lock) ends, not back into the pool."""
+    alive.invalidate()
+    alive.close()
+
+
+def _gone(session: Session, worker: int) -> sa.ColumnElement[bool]:
+    """The lease's worker no longer runs."""
+    if session.get_bind().dialect.name != "postgresql":
+        return LEASE.c.worker != worker
+    live = sa.text(
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+        f"AND classid = {WORKERS_LOCK} AND granted AND database = "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())"
+    ).columns(sa.column("objid", sa.BigInteger()))
+    return sa.cast(LEASE.c.worker, sa.BigInteger).not_in(sa.select(live.subquery().c.objid))
+
+
+# --- receiving, handling, finishing ---------------------------------------------------------
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def receive(
+    session: Session, update_id: int, sender: str, body: str, *, worker: int, now: datetime
+) -> Receipt:
+    """Store an update (a repeat is recognised by its id); take the sender's lease if it
+    is free, and then say which of the sender's updates to handle first."""
+    row = {"update_id": update_id, "sender": sender, "body": body, "received_at": now}
+    stored = session.execute(
+        _insert(session)(INBOX).values(row).on_conflict_do_nothing().returning(INBOX.c.update_id)
+    ).first()
+    if stored is None:
+        return Receipt(new=False, next=None)
+    return Receipt(new=True, next=take(session, sender, worker=worker, now=now))
+
+
+def take(
+    session: Session, sender: str, *, worker: int, now: datetime, mine_too: bool = False
+) -> Waiting | None:
+    """The sender's first waiting update, if this worker got the lease: free, or held by
+    a worker that is gone (or, `mine_too`, by this one: a sweep for a sender it has
+    nothing queued for). None if another live worker (or this one) is on it."""
+    takeable = _gone(session, worker)
+    if mine_too:
+        takeable = sa.or_(takeable, LEASE.c.worker == worker)
+    statement = (
+        _insert(session)(LEASE)
+        .values(sender=sender, worker=worker, since=now)
+        .on_conflict_do_update(
+            index_elements=[LEASE.c.sender],
+            set_={"worker": worker, "since": now},
+            where=takeable,
+        )
+        .returning(LEASE.c.sender)
+    )
+    if session.execute(statement).first() is None:
+        return None
+    found = first_waiting(session, sender)
+    if found is None:  # handled meanwhile by the worker that was gone
+        session.execute(sa.delete(LEASE).where(LEASE.c.sender == sender, LEASE.c.worker == worker))
+    return found
+
+
+def first_waiting(session: Session, sender: str) -> Waiting | None:
+    row = session.execute(
+        sa.select(INBOX.c.update_id, INBOX.c.body)
+        .where(INBOX.c.sender == sender, INBOX.c.handled_at.is_(None))
+        .order_by(INBOX.c.update_id)
+        .limit(1)
+    ).first()
+    return None if row is None else Waiting(row.update_id, row.body)
+
+
+def mark(session: Session, update_id: int, *, now: datetime) -> None:
+    session.execute(
+        sa.update(INBOX)
+        .where(INBOX.c.update_id == update_id, INBOX.c.handled_at.is_(None))
+        .values(handled_at=now)
+    )
+
+
+def finish(
+    session: Session, update_id: int, sender: str, *, marked: bool, worker: int, now: datetime
+) -> Waiting | None:
+    """The update was handled: mark it (unless its work did), then keep the lease for the
+    sender's next waiting update, or give the lease back.
+
+    The lease row is locked first, and the waiting updates are read by a later statement:
+    a process storing one of the sender's updates meanwhile either committed before that
+    read (and its update is returned here) or finds the lease gone and takes it."""
+    if not marked:
+        mark(session, update_id, now=now)
+    mine = LEASE.c.sender == sender, LEASE.c.worker == worker
+    if session.execute(sa.select(LEASE.c.sender).where(*mine).with_for_update()).first() is None:
+        return None  # taken over: this worker was counted as gone (its lock's connection broke)
+    found = first_waiting(session, sender)
+    if found is None:
+        session.execute(sa.delete(LEASE).where(*mine))
+    return found
+
+
+def waiting_senders(session: Session) -> list[str]:
+    """Senders with updates stored and not handled, the longest-waiting first."""
+    first = sa.func.min(INBOX.c.update_id)
+    rows = session.execute(
+        sa.select(INBOX.c.sender)
+        .where(INBOX.c.handled_at.is_(None))
+        .group_by(INBOX.c.sender)
+        .order_by(first)
+    )
+    return [sender for (sender,) in rows]
+
+
+def prune(session: Session, *, now: datetime, keep: timedelta) -> int:
+    """Forget the updates handled more than `keep` ago; never one still waiting."""
+    result = session.execute(sa.delete(INBOX).where(INBOX.c.handled_at < now - keep))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- marking handled in the work's own transaction ---------------------------------------
+
+
+def _wrote(session: Session) -> bool:
+    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
+
+
+def _note_write(state: sa.orm.ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _before_commit(session: Session) -> None:
+    handling = HANDLING.get()
+    if handling is None or handling.marked or not _wrote(session):
+        return
+    mark(session, handling.update_id, now=utcnow())
+    session.info["marks"] = handling
+
+
+def _after_commit(session: Session) -> None:
+    handling = session.info.pop("marks", None)
+    if isinstance(handling, Handling):
+        handling.marked = True
+    session.info.pop("wrote", None)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("marks", None)
+    session.info.pop("wrote", None)
+
+
+sa.event.listen(Session, "do_orm_execute", _note_write)
+sa.event.listen(Session, "after_flush", _note_flush)
+sa.event.listen(Session, "before_commit", _before_commit)
+sa.event.listen(Session, "after_commit", _after_commit)
+sa.event.listen(Session, "after_soft_rollback", lambda session, _previous: _after_rollback(session))
