@@ -28,7 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core.periods import parse_due
 from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec
@@ -37,7 +37,7 @@ from bot.double import BotApiDouble, SentMessage
 from bot.double.server import UserState
 from storage import drafts
 from storage.db import session_scope
-from storage.models import Department, Submission, SubmissionRevision, WorkItem
+from storage.models import Department, InboxUpdate, Submission, SubmissionRevision, WorkItem
 from storage.people import create_invite, redeem_invite
 from storage.periods import get_period, open_period
 from storage.roster import apply_roster, department_by_code
@@ -52,10 +52,11 @@ MONTH = "2015-10"
 # every submission on time, whenever the test runs.
 DUE = "2099-11-05 17:00"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-# Seconds of the bot being up without an answer before a liaison sends /report again. A
-# loaded machine answers a hundred liaisons within a second or two; a retry is allowed
-# anyway, it only costs time.
-PATIENCE = 3.0
+# Seconds of the bot being up without an answer before a liaison sends /report again.
+# After the kills a backlog of a hundred liaisons' updates takes a loaded machine several
+# seconds (the double delivers webhook updates one at a time): impatient liaisons would
+# flood it with /report and each other's late answers.
+PATIENCE = 10.0
 SETTLE = 1.0  # seconds without a further screen after which a retry's answers are all in
 THINK = (0.1, 1.0)  # seconds a liaison takes to read a screen and act (uniform)
 RETRIES = 6  # /report sent again at most this often before a liaison gives up
@@ -290,7 +291,10 @@ class Liaison:
     progress_sent: bool = False
     plan_sent: bool = False
     seen: int = 0  # screens taken in so far
-    waiting: int = 0  # updates sent since the last screen taken in
+    # Whether the screens so far are as many as the updates sent (each answered): a screen
+    # that leaves some unanswered may be the late answer to an older update, the answer
+    # to the newest still to come.
+    complete: bool = False
 
     def __post_init__(self) -> None:
         self.state = self.double.user(self.id, f"联络员{self.i:03d}").state
@@ -308,7 +312,6 @@ class Liaison:
         body = {"message": self.double.user_message(self.id, self.state, {"text": text})}
         uid = self.double.queue_update(body)
         self.sent.append(Sent(uid, text, time.monotonic(), self.bot.uptime()))
-        self.waiting += 1
 
     def tap(self, screen: SentMessage, label: str) -> None:
         button = next(b for r in screen.button_rows for b in r if label in b.text)
@@ -325,25 +328,30 @@ class Liaison:
         }
         uid = self.double.queue_update(body)
         self.sent.append(Sent(uid, button.text, time.monotonic(), self.bot.uptime(), query))
-        self.waiting += 1
 
     def live(self) -> SentMessage | None:
         """The bot's message with the live keyboard: the newest with buttons."""
         return next((m for m in reversed(self.double.messages_in(self.id)) if m.buttons), None)
 
+    @property
+    def waiting(self) -> bool:
+        """Whether some update this liaison sent has no answer (yet)."""
+        return not self.outcome and len(self.double.screens[self.id]) < len(self.sent)
+
     async def answer(self) -> SentMessage | None:
-        """The live screen once the bot answered what was sent since the last one, or
-        None when it stayed silent for PATIENCE seconds of being up."""
+        """The live screen once every update sent has its answer, or once SETTLE seconds
+        of the bot being up brought no further screen after a new one; None when no new
+        screen came in PATIENCE seconds of the bot being up."""
         sent_up, shown, shown_up = self.sent[-1].up, self.seen, self.bot.uptime()
         while True:
             screens = len(self.double.screens[self.id])
             if screens != shown:
                 shown, shown_up = screens, self.bot.uptime()
-            got = screens - self.seen
-            if got >= self.waiting or (got and self.bot.uptime() - shown_up >= SETTLE):
-                self.seen, self.waiting = screens, 0
+            self.complete = screens >= len(self.sent)
+            if self.complete or (screens > self.seen and self.bot.uptime() - shown_up >= SETTLE):
+                self.seen = screens
                 return self.live()
-            if not got and self.bot.uptime() - sent_up >= PATIENCE:
+            if screens == self.seen and self.bot.uptime() - sent_up >= PATIENCE:
                 return None
             self.double.shown.clear()
             with contextlib.suppress(TimeoutError):
@@ -355,14 +363,18 @@ class Liaison:
         while not self.outcome:
             screen = await self.answer()
             if screen is None:
-                if self.retries >= RETRIES:
-                    self.outcome = f"stuck: no answer after {RETRIES} times /report"
-                    return
-                self.retries += 1
-                self.write("/report")
+                self.again("no answer")
                 continue
             await asyncio.sleep(self.rng.uniform(*THINK))
             self.act(screen)
+
+    def again(self, why: str) -> None:
+        """Send /report once more, or give up after RETRIES times."""
+        if self.retries >= RETRIES:
+            self.outcome = f"stuck: {why} after {RETRIES} times /report"
+        else:
+            self.retries += 1
+            self.write("/report")
 
     def act(self, screen: SentMessage) -> None:
         """Do what the screen asks for, or end (submitted, stopped, stuck)."""
@@ -386,7 +398,7 @@ class Liaison:
         elif any(title(self.i) in b for b in buttons):
             self.tap(screen, title(self.i))
         else:
-            self.outcome = f"stuck: a screen the liaison cannot read: {text[:80]!r}"
+            self.again(f"a screen the liaison cannot read: {text[:80]!r}")
 
     def done_in(self, button: str) -> bool:
         """The month's list shows this liaison's item as submitted."""
@@ -399,7 +411,9 @@ class Liaison:
             self.tap(screen, label)
 
     def send_part(self, already: bool, text: str, part: str) -> None:
-        if already:  # never sent twice: the bot lost it
+        if already and not self.complete:  # perhaps an old screen: look again
+            self.again(f"the {part} missing")
+        elif already:  # never sent twice: the bot lost it
             first = next(s.update_id for s in self.sent if s.what == text)
             self.outcome = f"stuck: the bot asks again for the {part} sent as update {first}"
         else:
@@ -459,6 +473,16 @@ def submitted_problems(
     if (found.progress, found.plan) != SAMPLE_ROWS[row(i)]:
         problems.append(f"liaison {i}: stored {found.progress} / {found.plan}")
     return problems
+
+
+def unhandled(engine: Engine, liaisons: list[Liaison]) -> list[int]:
+    """The updates the liaisons sent that the bot's inbox (storage/inbox.py) does not hold
+    as handled: lost, or still to be handled."""
+    sent = {s.update_id for x in liaisons for s in x.sent}
+    with session_scope(engine) as db:
+        stored = select(InboxUpdate.update_id).where(col(InboxUpdate.handled_at).is_not(None))
+        handled = db.exec(stored)
+        return sorted(sent - set(handled))
 
 
 def expected_draft(i: int, stop: Stop) -> tuple[list[str], list[str]]:
