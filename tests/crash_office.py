@@ -411,11 +411,13 @@ class Liaison:
             self.tap(screen, label)
 
     def send_part(self, already: bool, text: str, part: str) -> None:
-        if already and not self.complete:  # perhaps an old screen: look again
-            self.again(f"the {part} missing")
-        elif already:  # never sent twice: the bot lost it
+        if already:
             first = next(s.update_id for s in self.sent if s.what == text)
-            self.outcome = f"stuck: the bot asks again for the {part} sent as update {first}"
+            missing = f"the bot asks again for the {part} sent as update {first}"
+            if self.complete:  # never sent twice: the bot lost it
+                self.outcome = f"stuck: {missing}"
+            else:  # perhaps the late answer to an older update: look again
+                self.again(missing)
         else:
             self.write(text)
 
