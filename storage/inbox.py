@@ -115,13 +115,24 @@ def receive(
     session: Session, update_id: int, sender: str, body: str, *, worker: int, now: datetime
 ) -> Receipt:
     """Store an update (a repeat is recognised by its id); take the sender's lease if it
-    is free, and then say which of the sender's updates to handle first."""
+    is free, and then say which of the sender's updates to handle first.
+
+    A sender with updates waiting always has a lease row (finish and take delete it only
+    when none waits): when the row is new, the update just stored is the only one."""
     row = {"update_id": update_id, "sender": sender, "body": body, "received_at": now}
     stored = session.execute(
         _insert(session)(INBOX).values(row).on_conflict_do_nothing().returning(INBOX.c.update_id)
     ).first()
     if stored is None:
         return Receipt(new=False, next=None)
+    leased = session.execute(
+        _insert(session)(LEASE)
+        .values(sender=sender, worker=worker, since=now)
+        .on_conflict_do_nothing()
+        .returning(LEASE.c.sender)
+    ).first()
+    if leased is not None:
+        return Receipt(new=True, next=Waiting(update_id, body))
     return Receipt(new=True, next=take(session, sender, worker=worker, now=now))
 
 
@@ -182,6 +193,16 @@ def finish(
     if not marked:
         mark(session, update_id, now=now)
     mine = LEASE.c.sender == sender, LEASE.c.worker == worker
+    if session.get_bind().dialect.name == "sqlite":  # one writer at a time: one statement
+        released = session.execute(
+            sa.delete(LEASE)
+            .where(
+                *mine, ~sa.exists().where(INBOX.c.sender == sender, INBOX.c.handled_at.is_(None))
+            )
+            .returning(LEASE.c.sender)
+        ).first()
+        if released is not None:
+            return None
     if session.execute(sa.select(LEASE.c.sender).where(*mine).with_for_update()).first() is None:
         return None  # taken over: this worker was counted as gone (its lock's connection broke)
     found = first_waiting(session, sender)
