@@ -63,6 +63,7 @@ RETRIES = 6  # /report sent again at most this often before a liaison gives up
 NO_CHANGE = "本月无新进展"  # the button of a progress part that holds nothing yet
 PLAN_PART, PROGRESS_PART = "】下一步推进计划", "】本月份推进情况"
 CONFIRMATION = "✅ 已提交"
+REMOVALS = frozenset({"editMessageReplyMarkup", "deleteMessage"})  # shown in the timeline
 
 
 def title(i: int) -> str:
@@ -528,10 +529,17 @@ def write_timeline(path: Path, double: WatchedDouble, liaisons: list[Liaison]) -
                 lines_of[user].append(f"{log.stem}: {line}")
     first = min((s.at for x in liaisons for s in x.sent), default=0.0)
     with path.open("w", encoding="utf-8") as out:
+        for violation in double.violations:
+            out.write(f"violation: {violation}\n")
         for x in liaisons:
             out.write(f"liaison {x.i} (id {x.id}, stop: {x.stop}): {x.outcome}\n")
             events = [(s.at, f"sent {s.update_id} {s.what[:20]!r}") for s in x.sent]
             events += [(s.at, f"  screen {s.method} #{s.message_id}") for s in double.screens[x.id]]
+            events += [
+                (c.time, f"  {c.method} {c.status} #{c.params.get('message_id', '')}")
+                for c in double.calls
+                if c.method in REMOVALS and str(c.params.get("chat_id")) == str(x.id)
+            ]
             for at, what in sorted(events):
                 out.write(f"  {at - first:8.3f} {what}\n")
             for line in lines_of[str(x.id)]:
