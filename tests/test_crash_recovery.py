@@ -35,7 +35,8 @@ two-core machine. The seed is printed; `CRASH_SEED=<n>` replays the kill times, 
 think times (the bot's own timing still varies). The bots' logs and a timeline per liaison
 (what they sent, the screens, the bots' log lines about them) are in the test's tmp_path.
 
-Backends: polling on SQLite, webhook on PostgreSQL (on SQLite when PostgreSQL is absent).
+Backends: polling on SQLite, webhook on PostgreSQL (skipped, as the engine fixture does,
+when PostgreSQL is absent).
 Measured on two cores at a load of 5: polling 25 s, webhook on PostgreSQL 40 s; both
 modes on both backends would take the file past two minutes, and the backends differ in
 how a commit survives a kill, which one run each covers.
@@ -49,15 +50,12 @@ import os
 import random
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from bot.double.models import SentMessage, Violation
-from storage.db import make_engine, upgrade
-from tests.conftest import _fresh_postgres, _postgres_unavailable
 from tests.crash_office import (
     BotProcess,
     BotState,
@@ -199,35 +197,15 @@ async def drive(
         work.cancel()
 
 
-@pytest.fixture
-def sqlite(tmp_path: Path) -> Iterator[Engine]:
-    made = make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")
-    upgrade(made)
-    yield made
-    made.dispose()
+# The engine fixture (tests/conftest.py), on one backend each.
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+async def test_polling_loses_nothing_when_killed(engine: Engine, tmp_path: Path) -> None:
+    await run("polling", engine, tmp_path)
 
 
-@pytest.fixture
-def postgres_or_sqlite(tmp_path: Path) -> Iterator[Engine]:
-    """PostgreSQL when reachable (as the engine fixture makes it), else SQLite."""
-    made = (
-        make_engine(f"sqlite:///{tmp_path / 'huibao.db'}")
-        if _postgres_unavailable() and not os.environ.get("REQUIRE_POSTGRES")
-        else _fresh_postgres()
-    )
-    upgrade(made)
-    yield made
-    made.dispose()
-
-
-async def test_polling_on_sqlite_loses_nothing_when_killed(sqlite: Engine, tmp_path: Path) -> None:
-    await run("polling", sqlite, tmp_path)
-
-
-async def test_webhook_loses_nothing_when_killed(
-    postgres_or_sqlite: Engine, tmp_path: Path
-) -> None:
-    await run("webhook", postgres_or_sqlite, tmp_path)
+@pytest.mark.parametrize("engine", ["postgres"], indirect=True)
+async def test_webhook_loses_nothing_when_killed(engine: Engine, tmp_path: Path) -> None:
+    await run("webhook", engine, tmp_path)
 
 
 def test_a_double_answer_is_told() -> None:
