@@ -1,14 +1,16 @@
-"""A hundred liaisons reporting through a `huibao run` process that keeps being killed
+"""A hundred liaisons reporting through `huibao run` processes that keep being killed
 (tests/test_crash_recovery.py): the roster, the liaisons as scripted people, the bot
-process, and what the Bot API double saw of the bot's answers.
+processes (forked by tests/crash_bot.py), and what the Bot API double saw of the bot's
+answers.
 
 A liaison is a person at a phone, not a fixed list of updates: they look at the screen
 the bot shows last and do the next thing it asks for (tap their item, paste a block, tap
 "✅ 完成本部分", tap "📤 提交"). Each piece of their report is sent once and never again:
-if the bot later shows a draft without it, the liaison gives up there ("stuck") and the
-test reports the loss. When no answer comes (the bot died after doing the work and
-before answering, or lost the update), they wait a few seconds of the bot being up, then
-send /report and carry on from what the bot shows, as a person would.
+if the bot shows a draft without it once every update they sent has its answer (or still
+after RETRIES looks), the liaison gives up there ("stuck") and the test reports the
+loss. When no answer comes (the bot died after doing the work and before answering, or
+lost the update), they wait PATIENCE seconds of the bot being up, then send /report and
+carry on from what the bot shows, as a person would.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 # seconds (the double delivers webhook updates one at a time): impatient liaisons would
 # flood it with /report and each other's late answers.
 PATIENCE = 10.0
-SETTLE = 1.0  # seconds without a further screen after which a retry's answers are all in
+SETTLE = 1.0  # seconds of the bot up with no further screen: act on what is shown
 THINK = (0.1, 1.0)  # seconds a liaison takes to read a screen and act (uniform)
 RETRIES = 6  # /report sent again at most this often before a liaison gives up
 NO_CHANGE = "本月无新进展"  # the button of a progress part that holds nothing yet
