@@ -74,8 +74,9 @@ def _reset(url: str) -> sa.engine.Engine:
     return engine
 
 
-async def bench(n: int, url: str) -> dict[str, Any]:
-    engine = _reset(url)
+def populate(engine: sa.engine.Engine, n: int) -> None:
+    """An open period due on DUE, and N liaisons over up to 50 departments, none
+    reminded yet (benchmarks/scale.py runs the same pass in several processes)."""
     departments = min(DEPARTMENTS, n)
     with session_scope(engine) as db:
         apply_roster(db, _roster(departments), "Asia/Shanghai")
@@ -90,6 +91,10 @@ async def bench(n: int, url: str) -> dict[str, Any]:
                 Liaison(telegram_id=10_000 + k, name=f"联络员{k}", department_id=ids[k % len(ids)])
             )
 
+
+async def bench(n: int, url: str) -> dict[str, Any]:
+    engine = _reset(url)
+    populate(engine, n)
     double = BotApiDouble(token=TOKEN, flood_limits=True)
     await double.start()
     for k in range(n):

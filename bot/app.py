@@ -92,6 +92,7 @@ def build_application(
     limiter = app.bot.rate_limiter
     assert isinstance(limiter, PacedRateLimiter)
     limiter.before_answer = svc.inbox.answering
+    svc.inbox.on_workers = limiter.share
     app.bot_data["services"] = svc
     app.bot_data[POLLING_REQUEST] = polling
     handlers.register(app)

@@ -63,11 +63,27 @@ class PacedRateLimiter(BaseRateLimiter[int]):
     def __init__(self, chat_period: float = CHAT_PERIOD) -> None:
         self.chat_period = chat_period  # tests against a server without flood limits shorten it
         self.overall = AsyncLimiter(OVERALL_BURST, OVERALL_BURST / OVERALL_RATE)
+        self.processes = 1  # bot processes sharing Telegram's overall limit (share)
         self.chats: dict[str, AsyncLimiter] = {}
         self.groups = AIORateLimiter(overall_max_rate=0, max_retries=MAX_RETRIES)
         # Awaited before each answer goes out (handlers/inbox.py: an update answered is
         # marked handled, so a restart never answers it twice).
         self.before_answer: Callable[[], Awaitable[None]] | None = None
+
+    def share(self, processes: int) -> None:
+        """Several bot processes on one database (handlers/inbox.py counts them): each
+        sends at its share of the overall rate, so that together they keep under it."""
+        if processes == self.processes:
+            return
+        self.processes = processes
+        self.overall = AsyncLimiter(
+            max(1.0, OVERALL_BURST / processes), OVERALL_BURST / OVERALL_RATE
+        )
+        log.info(
+            "%d bot processes: this one sends up to %.1f a second",
+            processes,
+            OVERALL_RATE / processes,
+        )
 
     async def initialize(self) -> None:
         await self.groups.initialize()

@@ -56,6 +56,7 @@ class Inbox:
         self.alive: Connection | None = None  # PostgreSQL: holds the worker's lock
         self.queued: dict[int, str] = {}  # update id -> sender: put and not finished
         self.on_repeat: Callable[[int], None] | None = None  # tests count repeats
+        self.on_workers: Callable[[int], None] | None = None  # how many processes run
 
     async def start(self) -> None:
         """Register as a worker, then hand over whatever waits: updates received before
@@ -155,8 +156,12 @@ class Inbox:
 
     async def sweep(self) -> None:
         """Take over the senders whose updates wait with no live worker on them: after a
-        restart, or when another process died."""
-        senders = await self._db(inbox.waiting_senders)
+        restart, or when another process died. Count the processes, for their pacing."""
+        senders, workers = await self._db(
+            lambda db: (inbox.waiting_senders(db), inbox.live_workers(db))
+        )
+        if self.on_workers is not None:
+            self.on_workers(workers)
         busy = set(self.queued.values())
         for sender in senders:
             if sender in busy:

@@ -92,6 +92,21 @@ def retire(alive: Connection) -> None:
     alive.close()
 
 
+def live_workers(session: Session) -> int:
+    """How many bot processes work on this database now (each paces its sends to its
+    share of Telegram's overall limit)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 1
+    found = session.execute(
+        sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+            f"AND classid = {WORKERS_LOCK} AND granted AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+    ).scalar_one()
+    return max(1, int(found))
+
+
 def _gone(session: Session, worker: int) -> sa.ColumnElement[bool]:
     """The lease's worker no longer runs."""
     if session.get_bind().dialect.name != "postgresql":

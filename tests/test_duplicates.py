@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+from datetime import timedelta
 
 import aiohttp
 from sqlalchemy.engine import Engine
@@ -13,7 +14,8 @@ from sqlmodel import func, select
 
 from bot.double import BotApiDouble
 from storage.db import session_scope
-from storage.models import InboxUpdate, Invite, Liaison
+from storage.models import Department, InboxUpdate, Invite, Liaison
+from storage.people import create_invite, redeem_invite
 from tests.harness import COORDINATOR_ID, Harness
 from tests.test_report import DONE, SUBMIT, open_month, start_item, stored
 from tests.test_run_modes import TOKEN, free_port, listening, start_bot, stop, wait_for
@@ -153,4 +155,87 @@ async def test_a_webhook_retry_is_handled_once(engine: Engine) -> None:
             assert len(double.messages_in(COORDINATOR_ID)) == 2
         finally:
             await stop(process, signal.SIGTERM)
+        assert not double.violations
+
+
+WHOAMI = "/whoami"
+
+
+def handled_updates(engine: Engine) -> int:
+    with session_scope(engine) as db:
+        return db.exec(
+            select(func.count()).select_from(InboxUpdate).where(InboxUpdate.handled_at.is_not(None))  # type: ignore[union-attr]
+        ).one()
+
+
+async def test_five_hundred_updates_each_delivered_twice_are_handled_once(
+    harness: Harness,
+) -> None:
+    """Polling: every update comes twice in the getUpdates batches, and after a restart
+    the whole lot is fetched again, as Telegram does when the offset was never confirmed."""
+    people = [harness.coordinator()] + [
+        await harness.liaison(code, 6100 + n, f"联络员{n}")
+        for n, code in enumerate(("org", "office", "intl", "rights"))
+    ]
+    before = {p.id: len(p.messages) for p in people}
+    ids = []
+    for _ in range(100):
+        for person in people:
+            message = harness.double.user_message(person.id, person.state, {"text": WHOAMI})
+            ids.append(harness.double.queue_update({"message": message}, deliveries=2))
+    await harness.double.settle(timeout=120)
+    await harness.restart()
+    for update_id in ids:
+        harness.double.redeliver(update_id)
+    await harness.double.settle(timeout=120)
+    for person in people:
+        answers = person.messages[before[person.id] :]
+        assert len(answers) == 100, (person.id, len(answers))
+    with session_scope(harness.engine) as db:
+        rows = db.exec(select(InboxUpdate).where(InboxUpdate.update_id.in_(ids))).all()  # type: ignore[attr-defined]
+    assert len(rows) == 500 and all(row.handled_at is not None for row in rows)
+
+
+def bind_liaisons(engine: Engine, count: int, first_id: int) -> list[int]:
+    """`count` liaisons bound to the example roster's departments in turn."""
+    with session_scope(engine) as db:
+        departments = db.exec(select(Department).order_by(Department.position)).all()
+        for n in range(count):
+            token = create_invite(
+                db, departments[n % len(departments)], ttl=timedelta(days=1), created_by="test"
+            )
+            redeem_invite(db, token, telegram_id=first_id + n, name=f"联络员{n}")
+    return [first_id + n for n in range(count)]
+
+
+async def test_five_hundred_webhook_retries_are_handled_once(engine: Engine) -> None:
+    """Webhook: every update is posted twice, as Telegram does when the answer to its
+    request did not come in time; `huibao run` answers each once. 50 liaisons send 10
+    each (one chat gets about one message a second, as Telegram allows)."""
+    port = free_port()
+    async with BotApiDouble(token=TOKEN) as double:
+        url = f"http://127.0.0.1:{port}/hook"
+        process = await start_bot(
+            double, engine, WEBHOOK_URL=url, WEBHOOK_SECRET="s3cret", WEBHOOK_PORT=str(port)
+        )
+        try:
+            ids = bind_liaisons(engine, 50, 6200)
+            await wait_for(lambda: double.calls_to("setWebhook"))
+            people = [double.user(i, f"联络员{i}") for i in ids]
+            for _ in range(10):
+                for person in people:
+                    message = double.user_message(person.id, person.state, {"text": WHOAMI})
+                    double.queue_update({"message": message}, deliveries=2)
+
+            def answered() -> int:
+                return sum(len(double.messages_in(i)) for i in ids)
+
+            await wait_for(lambda: answered() >= 500, timeout=120)
+            await wait_for(lambda: handled_updates(engine) >= 500, timeout=30)
+            await double.settle(timeout=30)
+            assert [len(double.messages_in(i)) for i in ids] == [10] * 50
+            assert handled_updates(engine) == 500
+        finally:
+            await stop(process, signal.SIGTERM)
+        assert not double.webhook_errors
         assert not double.violations
