@@ -37,8 +37,8 @@ think times (the bot's own timing still varies). The bots' logs and a timeline p
 
 Backends: polling on SQLite, webhook on PostgreSQL in a database of its own
 (`own_database`; skipped, as the engine fixture does, when PostgreSQL is absent).
-Measured on two cores at a load of 3 to 9: polling 30-37 s, webhook 40-46 s, the file
-about 75 s. The other two pairings pass as well (polling on PostgreSQL 42 s, webhook on
+Measured on two cores at a load of 1.5 to 9: polling 30-40 s, webhook 36-46 s, the file
+70-85 s. The other two pairings pass as well (polling on PostgreSQL 42 s, webhook on
 SQLite 30 s), but all four would take the file to about two and a half minutes; the
 backends differ in how a commit survives a kill, which one run each covers.
 """
@@ -94,7 +94,7 @@ class Chaos:
         self.bot = BotState()
         self.starts = 0
         self.kills = 0
-        self.busy_kills = 0  # kills while some liaison waited for an answer
+        self.busy_kills = 0  # kills while some liaison's update had no answer yet
         self.current: BotProcess | None = None
         self.phases: list[float] = []  # seconds: the kills, then until the liaisons are done
 
@@ -150,7 +150,7 @@ async def run(mode: str, engine: Engine, logs: Path) -> None:
         stuck = [f"liaison {x.i}: {x.outcome}" for x in liaisons if x.outcome.startswith("stuck")]
         retried = sum(x.retries for x in liaisons)
         print(
-            f"{chaos.kills} kills ({chaos.busy_kills} with updates in flight), "
+            f"{chaos.kills} kills ({chaos.busy_kills} while a liaison waited for an answer), "
             f"{chaos.starts} starts, {retried} /report retries, "
             f"{len(double.violations) - len(serious(double.violations))} keyboards removed twice, "
             f"{sum(len(x.sent) for x in liaisons)} updates; kills over in "
