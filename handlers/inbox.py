@@ -57,6 +57,7 @@ class Inbox:
         self.queued: dict[int, str] = {}  # update id -> sender: put and not finished
         self.on_repeat: Callable[[int], None] | None = None  # tests count repeats
         self.on_workers: Callable[[int], None] | None = None  # how many processes run
+        self.stopping = False  # let_go: nothing more is put into the Application's queue
 
     async def start(self) -> None:
         """Register as a worker, then hand over whatever waits: updates received before
@@ -64,6 +65,19 @@ class Inbox:
         the lease taken here)."""
         self.worker, self.alive = await asyncio.to_thread(inbox.register, self.svc.engine)
         await self.sweep()
+
+    def let_go(self) -> int:
+        """Stopping: the updates queued and not started stay in the inbox for the next
+        start (or another process) instead of holding up the stop until all are handled
+        (python-telegram-bot's stop waits for its queue to empty). How many."""
+        self.stopping = True
+        dropped = 0
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.queue.task_done()
+            dropped += 1
+        self.queued.clear()
+        return dropped
 
     def close(self) -> None:
         if self.alive is not None:
@@ -107,8 +121,8 @@ class Inbox:
             pause = min(pause * 2, RETRY_MOST)
 
     def _hand_over(self, waiting: Waiting | None, sender: str, received: Update | None) -> None:
-        if waiting is None or waiting.update_id in self.queued:
-            return  # nothing for this worker, or on its way already
+        if waiting is None or waiting.update_id in self.queued or self.stopping:
+            return  # nothing for this worker, on its way already, or left for the next start
         if received is not None and received.update_id == waiting.update_id:
             update = received
         else:

@@ -355,3 +355,30 @@ async def test_a_second_bot_on_one_sqlite_file_is_refused(sqlite_engine: Engine)
             await started(third)  # past the lock: the killed bot's went with it
         finally:
             await stop(third, signal.SIGTERM)
+
+
+async def test_sigterm_stops_at_once_and_the_queued_updates_wait_in_the_inbox(
+    engine: Engine,
+) -> None:
+    """A chat gets about one message a second: twelve /whoami in a row are minutes of work
+    to a bot that would answer them all before it stops. It stops at once instead; what it
+    had not started is stored, and the next start answers each of them once."""
+    async with BotApiDouble(token=TOKEN) as double:
+        process = await start_bot(double, engine)
+        coordinator = double.user(COORDINATOR_ID, "李明")
+        for _ in range(12):
+            message = double.user_message(COORDINATOR_ID, coordinator.state, {"text": "/whoami"})
+            double.queue_update({"message": message})
+        await wait_for(lambda: len(double.messages_in(COORDINATOR_ID)) >= 1)
+        started = asyncio.get_running_loop().time()
+        await stop(process, signal.SIGTERM)
+        assert asyncio.get_running_loop().time() - started < 5
+        assert len(double.messages_in(COORDINATOR_ID)) < 12
+        process = await start_bot(double, engine)
+        try:
+            await wait_for(lambda: len(double.messages_in(COORDINATOR_ID)) >= 12, timeout=60)
+            await double.settle()
+        finally:
+            await stop(process, signal.SIGTERM)
+        assert len(double.messages_in(COORDINATOR_ID)) == 12
+        assert not double.violations
