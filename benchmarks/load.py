@@ -15,7 +15,7 @@ that answers), driven by the same N users with the same 7 updates each.
 Timestamps are taken inside the double: an update's latency runs from the moment it
 is queued for getUpdates to the bot's first request for that chat (sendMessage,
 answerCallbackQuery, ...), observed by overriding the double's request log
-(``BotApiDouble._record``). "done" is when the whole answer is in: the message with
+(``BotApiDouble.observers``). "done" is when the whole answer is in: the message with
 the inline keyboard (and, for a tap, the answerCallbackQuery) — the echo bot's single
 request. Checks: every update got exactly one answer (one keyboard message and, for
 taps, one callback answer; the echo: one message or one callback answer), no request
@@ -82,6 +82,7 @@ from bot.core.periods import parse_due  # noqa: E402
 from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec  # noqa: E402
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS  # noqa: E402
 from bot.double import BotApiDouble, SentMessage  # noqa: E402
+from bot.double.models import Call  # noqa: E402
 from bot.double.server import UserState  # noqa: E402
 from bot.pacing import PacedRateLimiter  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
@@ -189,6 +190,7 @@ class ObservedDouble(BotApiDouble):
         self.watch: dict[int, Exchange] = {}
         self.unattributed: list[str] = []
         self.rtt = rtt  # simulated network round trip between the bot and the Bot API
+        self.observers.append(self._observe)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         """Half the round trip on the way in, half on the way out."""
@@ -199,30 +201,20 @@ class ObservedDouble(BotApiDouble):
         await asyncio.sleep(self.rtt / 2)
         return response
 
-    def _record(
-        self,
-        method: str,
-        params: dict[str, Any],
-        status: int,
-        err: Any,
-        injected: bool = False,
-    ) -> None:
-        super()._record(method, params, status, err, injected)
-        if method not in ANSWERING:
+    def _observe(self, call: Call) -> None:
+        if call.method not in ANSWERING:
             return
-        at = self.calls[-1].time
-        chat_id: Any = params.get("chat_id")
-        if method == "answerCallbackQuery":
-            query = self._queries.get(str(params.get("callback_query_id")))
-            chat_id = query.chat_id if query else None
+        chat_id: Any = call.params.get("chat_id")
+        if call.method == "answerCallbackQuery":
+            chat_id = self.callback_query_chat(str(call.params.get("callback_query_id")))
         try:
             exchange = self.watch.get(int(chat_id)) if chat_id is not None else None
         except (TypeError, ValueError):
             exchange = None
         if exchange is None:
-            self.unattributed.append(f"{method} {chat_id}")
+            self.unattributed.append(f"{call.method} {chat_id}")
             return
-        exchange.note(method, params, status, at)
+        exchange.note(call.method, call.params, call.status, call.time)
 
 
 # --- the data: N departments, one key work item each, one liaison each ----------------

@@ -66,6 +66,7 @@ from bot.app import build_application  # noqa: E402
 from bot.demo.sample_month import SAMPLE_ROWS  # noqa: E402
 from bot.double import BotApiDouble  # noqa: E402
 from bot.double.fleet import Fleet, check  # noqa: E402
+from bot.double.models import Call  # noqa: E402
 from bot.double.server import UserState  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.inbox import inbox_of  # noqa: E402
@@ -92,22 +93,14 @@ class InOrderDouble(BotApiDouble):
         super().__init__(**kw)
         self.waiting: dict[int, list[load.Exchange]] = {}
         self.unattributed: list[str] = []
+        self.observers.append(self._observe)
 
-    def _record(
-        self,
-        method: str,
-        params: dict[str, Any],
-        status: int,
-        err: Any,
-        injected: bool = False,
-    ) -> None:
-        super()._record(method, params, status, err, injected)
-        if method not in load.ANSWERING:
+    def _observe(self, call: Call) -> None:
+        if call.method not in load.ANSWERING:
             return
-        chat_id: Any = params.get("chat_id")
-        if method == "answerCallbackQuery":
-            query = self.callback_query(str(params.get("callback_query_id")))
-            chat_id = query.chat_id if query else None
+        chat_id: Any = call.params.get("chat_id")
+        if call.method == "answerCallbackQuery":
+            chat_id = self.callback_query_chat(str(call.params.get("callback_query_id")))
         try:
             pending = self.waiting.get(int(chat_id), []) if chat_id is not None else []
         except (TypeError, ValueError):
@@ -116,12 +109,9 @@ class InOrderDouble(BotApiDouble):
         # taken off an older message after the answer was complete)
         exchange = next((ex for ex in pending if ex.done is None), pending[-1] if pending else None)
         if exchange is None:
-            self.unattributed.append(f"{method} {chat_id}")
+            self.unattributed.append(f"{call.method} {chat_id}")
             return
-        exchange.note(method, params, status, self.calls[-1].time)
-
-    def callback_query(self, query_id: str) -> Any:
-        return self._queries.get(query_id)
+        exchange.note(call.method, call.params, call.status, call.time)
 
 
 # --- the data ------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from bot.core.periods import parse_due
 from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS
 from bot.double import BotApiDouble, SentMessage
+from bot.double.models import Call
 from bot.double.server import UserState
 from storage import drafts
 from storage.db import session_scope
@@ -124,20 +125,14 @@ class WatchedDouble(BotApiDouble):
         self.screens: defaultdict[int, list[Screen]] = defaultdict(list)
         self.answer_attempts: Counter[str] = Counter()
         self.shown = asyncio.Event()  # set on every screen; liaisons clear it to wait
+        self.observers.append(self._observe)
 
-    def _record(
-        self,
-        method: str,
-        params: dict[str, Any],
-        status: int,
-        err: Any,
-        injected: bool = False,
-    ) -> None:
-        super()._record(method, params, status, err, injected)
+    def _observe(self, call: Call) -> None:
+        method, params = call.method, call.params
         if method == "answerCallbackQuery":
             self.answer_attempts[str(params.get("callback_query_id"))] += 1
             return
-        if method not in ("sendMessage", "editMessageText") or status != 200:
+        if method not in ("sendMessage", "editMessageText") or call.status != 200:
             return
         markup = params.get("reply_markup")
         if not (isinstance(markup, dict) and markup.get("inline_keyboard")):

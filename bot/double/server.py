@@ -265,6 +265,9 @@ class BotApiDouble:
         self.host = host
         self.port = 0
         self.calls: list[Call] = []
+        # Called with each request as it is recorded: benchmarks and tests that watch
+        # the bot's answers (benchmarks/load.py, tests/crash_office.py).
+        self.observers: list[Callable[[Call], None]] = []
         self.violations: list[Violation] = []
         self.stats = Stats()
         self.files: dict[str, StoredFile] = {}
@@ -725,6 +728,11 @@ class BotApiDouble:
         self._queries[qid] = QueryState(chat_id=message.chat_id, message_id=message.message_id)
         return qid
 
+    def callback_query_chat(self, query_id: str) -> int | None:
+        """The chat of the message whose button made the callback query."""
+        query = self._queries.get(query_id)
+        return None if query is None else query.chat_id
+
     def callback_answer(self, query_id: str) -> CallbackAnswer | None:
         q = self._queries.get(query_id)
         return None if q is None else q.answer
@@ -825,16 +833,17 @@ class BotApiDouble:
         injected: bool = False,
     ) -> None:
         safe = _json_safe(params)
-        self.calls.append(
-            Call(
-                method=method,
-                params=safe,
-                status=status,
-                description=None if err is None else err.description,
-                injected=injected,
-                time=time.monotonic(),
-            )
+        call = Call(
+            method=method,
+            params=safe,
+            status=status,
+            description=None if err is None else err.description,
+            injected=injected,
+            time=time.monotonic(),
         )
+        self.calls.append(call)
+        for observe in self.observers:
+            observe(call)
         if err is not None and not injected and 400 <= status < 500 and err.violation:
             self.violations.append(Violation(method, err.description, safe, status))
             if self.expect_violations:
