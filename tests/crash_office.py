@@ -36,6 +36,7 @@ from bot.core.periods import parse_due
 from bot.core.roster import CoordinatorSpec, DepartmentSpec, Roster, WorkItemSpec
 from bot.demo.sample_month import SAMPLE_RAW, SAMPLE_ROWS
 from bot.double import BotApiDouble, SentMessage
+from bot.double.fleet import bot_environment
 from bot.double.models import Call
 from bot.double.server import UserState
 from storage import drafts
@@ -46,7 +47,6 @@ from storage.periods import get_period, open_period
 from storage.roster import apply_roster, department_by_code
 from tests.harness import COORDINATOR_ID
 from tests.test_report import DONE, SUBMIT
-from tests.test_run_modes import TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_ID = 6_000_001  # the liaisons' Telegram ids
@@ -222,20 +222,13 @@ class BotProcess:
 async def forker(double: BotApiDouble, engine: Engine, **env: str) -> Forker:
     """tests/crash_bot.py against the double, with tests/test_run_modes.py's environment
     for `huibao run`; no roster loaded (the database has its own)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_"))}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "tests.crash_bot",
         cwd=str(ROOT),
         env={
-            **clean,
-            "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "BOT_API_BASE_URL": double.base_url,
-            "BOT_API_FILE_URL": double.base_file_url,
-            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "BACKUP_SCHEDULE": "off",
+            **bot_environment(double, engine.url.render_as_string(hide_password=False)),
             "REMINDERS_ENABLED": "false",
             "LOG_LEVEL": "INFO",
             **env,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import sys
@@ -18,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from bot.core.roster import load_roster
 from bot.double import BotApiDouble
+from bot.double.fleet import bot_environment
 from bot.logs import MASK
 from storage.db import make_engine, session_scope, upgrade
 from storage.periods import all_periods
@@ -41,23 +41,13 @@ def free_port() -> int:
 async def start_bot(double: BotApiDouble, engine: Engine, **env: str) -> asyncio.subprocess.Process:
     with session_scope(engine) as db:
         apply_roster(db, load_roster(ROOT / "examples" / "roster.toml"), "Asia/Shanghai")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_"))}
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot.cli",
         "run",
         cwd=str(ROOT),
-        env={
-            **clean,
-            "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": TOKEN,
-            "BOT_API_BASE_URL": double.base_url,
-            "BOT_API_FILE_URL": double.base_file_url,
-            "DATABASE_URL": engine.url.render_as_string(hide_password=False),
-            "BACKUP_SCHEDULE": "off",  # run from the repository: no backups/ written there
-            **env,
-        },
+        env={**bot_environment(double, engine.url.render_as_string(hide_password=False)), **env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -76,6 +76,21 @@ class BotProcess:
         return found
 
 
+def bot_environment(double: BotApiDouble, database_url: str) -> dict[str, str]:
+    """The environment of a `huibao run` against the double, from this process's without
+    its own bot and webhook settings; no scheduled backups (it runs in the checkout)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_"))}
+    return {
+        **clean,
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": double.token,
+        "BOT_API_BASE_URL": double.base_url,
+        "BOT_API_FILE_URL": double.base_file_url,
+        "DATABASE_URL": database_url,
+        "BACKUP_SCHEDULE": "off",
+    }
+
+
 async def start_one(
     double: BotApiDouble,
     database_url: str,
@@ -86,7 +101,6 @@ async def start_one(
 ) -> BotProcess:
     """`python -m bot.cli run` in webhook mode on `port`, logging JSON lines to `log`;
     Telegram (the double) is told to deliver to `hook_url`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "WEBHOOK_"))}
     out = log.open("wb")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -95,13 +109,7 @@ async def start_one(
         "run",
         cwd=str(ROOT),
         env={
-            **clean,
-            "PYTHONPATH": str(ROOT),
-            "BOT_TOKEN": double.token,
-            "BOT_API_BASE_URL": double.base_url,
-            "BOT_API_FILE_URL": double.base_file_url,
-            "DATABASE_URL": database_url,
-            "BACKUP_SCHEDULE": "off",
+            **bot_environment(double, database_url),
             "WEBHOOK_URL": hook_url,
             "WEBHOOK_SECRET": SECRET,
             "WEBHOOK_PORT": str(port),
