@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import importlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -85,6 +86,17 @@ def only_bot_process(engine: Engine) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def upsert_insert(session: Session, table: sa.Table) -> Any | None:
+    """INSERT with ON CONFLICT for the session's database (PostgreSQL, SQLite), None for
+    another. The dialect's module loads on first use: a SQLite bot never loads
+    PostgreSQL's."""
+    name = session.get_bind().dialect.name
+    if name not in ("postgresql", "sqlite"):
+        return None
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{name}")
+    return dialect.insert(table)
 
 
 def is_busy(error: BaseException | None) -> bool:

@@ -29,11 +29,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
+from storage.db import upsert_insert
 from storage.models import InboxLease, InboxUpdate, table_of, utcnow
 
 WORKERS_LOCK = 0x68756962  # "huib": the first key of every worker's advisory lock
@@ -122,8 +121,11 @@ def _gone(session: Session, worker: int) -> sa.ColumnElement[bool]:
 # --- receiving, handling, finishing ---------------------------------------------------------
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _insert(session: Session, table: sa.Table) -> Any:
+    insert = upsert_insert(session, table)
+    if insert is None:
+        raise NotImplementedError("the inbox needs PostgreSQL or SQLite")
+    return insert
 
 
 def receive(
@@ -136,12 +138,12 @@ def receive(
     when none waits): when the row is new, the update just stored is the only one."""
     row = {"update_id": update_id, "sender": sender, "body": body, "received_at": now}
     stored = session.execute(
-        _insert(session)(INBOX).values(row).on_conflict_do_nothing().returning(INBOX.c.update_id)
+        _insert(session, INBOX).values(row).on_conflict_do_nothing().returning(INBOX.c.update_id)
     ).first()
     if stored is None:
         return Receipt(new=False, next=None)
     leased = session.execute(
-        _insert(session)(LEASE)
+        _insert(session, LEASE)
         .values(sender=sender, worker=worker, since=now)
         .on_conflict_do_nothing()
         .returning(LEASE.c.sender)
@@ -161,7 +163,7 @@ def take(
     if mine_too:
         takeable = sa.or_(takeable, LEASE.c.worker == worker)
     statement = (
-        _insert(session)(LEASE)
+        _insert(session, LEASE)
         .values(sender=sender, worker=worker, since=now)
         .on_conflict_do_update(
             index_elements=[LEASE.c.sender],

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -34,6 +32,7 @@ from bot.core.reminders import (
     held_up_by,
 )
 from bot.core.status import Assignment, State, WorkItemView
+from storage.db import upsert_insert
 from storage.models import (
     Coordinator,
     Department,
@@ -115,17 +114,14 @@ def skip(
     if not rows:
         return 0
     table = ReminderLog.metadata.tables[str(ReminderLog.__tablename__)]
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        statement: Any = pg_insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite_insert(table).on_conflict_do_nothing()
-    else:  # any other database: one savepoint a row
+    insert = upsert_insert(session, table)
+    if insert is None:  # any other database: one savepoint a row
         return sum(
             claim(session, period_id, r, slot, kind, status=status, now=now) for r, slot in pairs
         )
     # RETURNING lists only the rows that went in (rowcount is unreliable for many rows)
-    inserted = session.execute(statement.returning(table.c.id), rows).all()
+    statement = insert.on_conflict_do_nothing().returning(table.c.id)
+    inserted = session.execute(statement, rows).all()
     return len(inserted)
 
 
