@@ -35,7 +35,14 @@ from sqlmodel import Session
 from storage.db import upsert_insert
 from storage.models import InboxLease, InboxUpdate, table_of, utcnow
 
-WORKERS_LOCK = 0x68756962  # "huib": the first key of every worker's advisory lock
+# The first key of every worker's advisory lock: from the schema, so that bots on other
+# schemas of the same database (tests run side by side so) are not counted as workers.
+WORKERS_KEY = "(('x' || substr(md5(current_schema()), 1, 7))::bit(28)::int)"
+_WORKERS = (
+    "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+    f"AND classid = {WORKERS_KEY}::oid AND granted AND database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 INBOX = table_of(InboxUpdate)
 LEASE = table_of(InboxLease)
 
@@ -77,7 +84,7 @@ def register(engine: Engine) -> tuple[int, Connection | None]:
             return worker, None
         connection = engine.connect()
         locked = connection.execute(
-            sa.select(sa.func.pg_try_advisory_lock(WORKERS_LOCK, worker))
+            sa.select(sa.func.pg_try_advisory_lock(sa.literal_column(WORKERS_KEY), worker))
         ).scalar_one()
         connection.commit()
         if locked:
@@ -96,13 +103,7 @@ def live_workers(session: Session) -> int:
     share of Telegram's overall limit)."""
     if session.get_bind().dialect.name != "postgresql":
         return 1
-    found = session.execute(
-        sa.text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
-            f"AND classid = {WORKERS_LOCK} AND granted AND database = "
-            "(SELECT oid FROM pg_database WHERE datname = current_database())"
-        )
-    ).scalar_one()
+    found = session.execute(sa.text(f"SELECT count(*) FROM ({_WORKERS}) AS live")).scalar_one()
     return max(1, int(found))
 
 
@@ -110,11 +111,7 @@ def _gone(session: Session, worker: int) -> sa.ColumnElement[bool]:
     """The lease's worker no longer runs."""
     if session.get_bind().dialect.name != "postgresql":
         return LEASE.c.worker != worker
-    live = sa.text(
-        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
-        f"AND classid = {WORKERS_LOCK} AND granted AND database = "
-        "(SELECT oid FROM pg_database WHERE datname = current_database())"
-    ).columns(sa.column("objid", sa.BigInteger()))
+    live = sa.text(_WORKERS).columns(sa.column("objid", sa.BigInteger()))
     return sa.cast(LEASE.c.worker, sa.BigInteger).not_in(sa.select(live.subquery().c.objid))
 
 

@@ -4,6 +4,7 @@ there one sender at a time, and marked handled in the transaction of its work.""
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from telegram import Update
 
 from handlers.inbox import Inbox
 from storage import inbox
-from storage.db import session_scope, upgrade
+from storage.db import make_engine, session_scope, upgrade
 from storage.inbox import HANDLING, Handling
 from storage.models import CalendarDay, InboxLease, InboxUpdate
 from tests.harness import Harness
@@ -123,8 +124,6 @@ def test_pruning_keeps_what_waits(engine: Engine) -> None:
 
 
 def test_the_upgrade_keeps_the_handled_update_ids(tmp_path: object) -> None:
-    from storage.db import make_engine
-
     made = make_engine(f"sqlite:///{tmp_path}/old.db")
     try:
         upgrade(made, "0006")
@@ -192,3 +191,34 @@ async def test_an_update_is_marked_handled_before_its_answer_goes_out(
     monkeypatch.setattr(Inbox, "finish", finishing)
     await harness.coordinator().send("/whoami")
     assert at_finish[harness.double.last_update_id] is not None
+
+
+def test_only_the_workers_of_this_schema_count(engine: Engine) -> None:
+    """Bots of another schema in the same PostgreSQL database (another office, or tests
+    side by side) are no workers of this one: they take no share of its pacing."""
+    if engine.dialect.name != "postgresql":  # one bot process, whose worker alone counts
+        with session_scope(engine) as db:
+            assert inbox.live_workers(db) == 1
+        return
+    schema = f"other_{secrets.token_hex(4)}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    other = make_engine(
+        engine.url.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    )
+    try:
+        _, mine_alive = inbox.register(engine)
+        _, theirs_alive = inbox.register(other)
+        with session_scope(engine) as db:
+            assert inbox.live_workers(db) == 1
+        with session_scope(other) as db:
+            assert inbox.live_workers(db) == 1
+        for alive in (mine_alive, theirs_alive):
+            assert alive is not None
+            inbox.retire(alive)
+    finally:
+        other.dispose()
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
