@@ -98,7 +98,9 @@ def write(harness: Harness, user: FakeUser, text: str) -> None:
 async def test_a_locked_database_holds_up_only_the_writer(short_bound: Harness) -> None:
     harness = short_bound
     if harness.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite locks the whole file: every update waits to be stored (next test)")
+        pytest.skip(
+            reason="SQLite locks the whole file: every update waits to be stored (next test)"
+        )
     writer = await harness.liaison("office", 7001, "甲")
     reader = await harness.liaison("org", 7002, "乙")
     before_writer, before_reader = len(writer.messages), len(reader.messages)
@@ -145,7 +147,7 @@ async def test_a_reminder_pass_waiting_for_the_lock_holds_up_nobody(long_bound: 
     held that waits, in a thread, and a liaison's /whoami is answered meanwhile."""
     harness = long_bound
     if harness.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite locks the whole file: every update waits to be stored")
+        pytest.skip(reason="SQLite locks the whole file: every update waits to be stored")
     reader = await harness.liaison("org", 7003, "丙")
     for number in range(5):  # departments with items owed, each to be reminded
         await harness.liaison(
