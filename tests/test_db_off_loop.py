@@ -98,9 +98,7 @@ def write(harness: Harness, user: FakeUser, text: str) -> None:
 async def test_a_locked_database_holds_up_only_the_writer(short_bound: Harness) -> None:
     harness = short_bound
     if harness.engine.dialect.name == "sqlite":
-        pytest.skip(
-            reason="SQLite locks the whole file: every update waits to be stored (next test)"
-        )
+        pytest.skip(reason="SQLite locks the whole file: every update waits (next test)")
     writer = await harness.liaison("office", 7001, "甲")
     reader = await harness.liaison("org", 7002, "乙")
     before_writer, before_reader = len(writer.messages), len(reader.messages)
