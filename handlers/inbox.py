@@ -66,18 +66,18 @@ class Inbox:
         self.worker, self.alive = await asyncio.to_thread(inbox.register, self.svc.engine)
         await self.sweep()
 
-    def let_go(self) -> int:
+    def let_go(self) -> None:
         """Stopping: the updates queued and not started stay in the inbox for the next
         start (or another process) instead of holding up the stop until all are handled
-        (python-telegram-bot's stop waits for its queue to empty). How many."""
+        (python-telegram-bot's stop waits for its queue to empty)."""
         self.stopping = True
-        dropped = 0
+        left = 0
         while not self.queue.empty():
             self.queue.get_nowait()
             self.queue.task_done()
-            dropped += 1
-        self.queued.clear()
-        return dropped
+            left += 1
+        if left:
+            log.info("stopping: %d updates left in the inbox for the next start", left)
 
     def close(self) -> None:
         if self.alive is not None:
@@ -110,15 +110,7 @@ class Inbox:
     async def receive_patiently(self, update: Update) -> None:
         """receive, retried while the database fails: polling must not confirm the batch
         before every update of it is stored."""
-        pause = RETRY_FIRST
-        while True:
-            try:
-                await self.receive(update)
-                return
-            except SQLAlchemyError as exc:
-                log.warning("could not store update %s (%s); retrying", update.update_id, exc)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, RETRY_MOST)
+        await _patiently(lambda: self.receive(update), f"store update {update.update_id}")
 
     def _hand_over(self, waiting: Waiting | None, sender: str, received: Update | None) -> None:
         if waiting is None or waiting.update_id in self.queued or self.stopping:
@@ -156,15 +148,10 @@ class Inbox:
             marked=handling.marked,
             worker=self.worker,
         )
-        pause = RETRY_FIRST
-        while True:
-            try:
-                waiting = await self._db(lambda db: finish(db, now=self.svc.now()))
-                break
-            except SQLAlchemyError as exc:
-                log.warning("could not finish update %s (%s); retrying", update.update_id, exc)
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, RETRY_MOST)
+        waiting = await _patiently(
+            lambda: self._db(lambda db: finish(db, now=self.svc.now())),
+            f"finish update {update.update_id}",
+        )
         self.queued.pop(update.update_id, None)
         self._hand_over(waiting, sender, None)
 
@@ -185,6 +172,19 @@ class Inbox:
             )
             waiting = await self._db(take)
             self._hand_over(waiting, sender, None)
+
+
+async def _patiently(attempt: Callable[[], Awaitable[T]], what: str) -> T:
+    """`attempt`, again after a growing pause while the database fails: an update must
+    be stored before it is confirmed, and finished before its sender's next one."""
+    pause = RETRY_FIRST
+    while True:
+        try:
+            return await attempt()
+        except SQLAlchemyError as exc:
+            log.warning("could not %s (%s); retrying", what, exc)
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, RETRY_MOST)
 
 
 class InboxQueue(asyncio.Queue[object]):
