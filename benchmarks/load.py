@@ -410,16 +410,7 @@ async def liaison(
                     last = messages[-1].text[:80] if messages else "nothing"
                     raise Stuck(f"chat {chat_id}: no button {payload!r}; last: {last!r}")
                 target, data = found
-            qid = double.new_callback_query(state, target, data)
-            body = {
-                "callback_query": {
-                    "id": qid,
-                    "from": state.to_json(),
-                    "message": double.message_json(target),
-                    "chat_instance": str(chat_id * 31 + double.bot_id),
-                    "data": data,
-                }
-            }
+            _, body = double.tap_update(state, target, data)
         exchange = Exchange(kind, complete)
         double.watch[chat_id] = exchange
         exchange.queued = time.monotonic()

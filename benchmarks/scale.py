@@ -152,16 +152,7 @@ def _body(double: InOrderDouble, state: UserState, kind: str, payload: str) -> d
         last = messages[-1].text[:80] if messages else "nothing"
         raise load.Stuck(f"chat {chat_id}: no button {payload!r}; last: {last!r}")
     target, data = found
-    qid = double.new_callback_query(state, target, data)
-    return {
-        "callback_query": {
-            "id": qid,
-            "from": state.to_json(),
-            "message": double.message_json(target),
-            "chat_instance": str(chat_id * 31 + double.bot_id),
-            "data": data,
-        }
-    }
+    return double.tap_update(state, target, data)[1]
 
 
 async def liaison(

@@ -90,21 +90,22 @@ class Inbox:
     async def receive(self, update: Update, body: str | None = None) -> bool:
         """Store the update (raises if the database fails: nothing is confirmed then);
         False for a repeated delivery."""
+        sender = sender_of(update)
         receive = functools.partial(
             inbox.receive,
             update_id=update.update_id,
-            sender=sender_of(update),
+            sender=sender,
             body=body if body is not None else update.to_json(),
             worker=self.worker,
             now=self.svc.now(),
         )
-        receipt = await self._db(lambda db: receive(db))
+        receipt = await self._db(receive)
         if not receipt.new:
             log.info("update %s delivered again: ignored", update.update_id)
             if self.on_repeat is not None:
                 self.on_repeat(update.update_id)
             return False
-        self._hand_over(receipt.next, sender_of(update), update)
+        self._hand_over(receipt.next, sender, update)
         return True
 
     async def receive_patiently(self, update: Update) -> None:
@@ -132,7 +133,7 @@ class Inbox:
         mark = functools.partial(inbox.mark, update_id=handling.update_id, now=self.svc.now())
         token = HANDLING.set(None)  # the mark is no work of the update's
         try:
-            await self._db(lambda db: mark(db))
+            await self._db(mark)
             handling.marked = True
         except SQLAlchemyError as exc:
             log.info("update %s: not marked before its answer (%s)", handling.update_id, exc)

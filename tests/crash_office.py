@@ -307,16 +307,7 @@ class Liaison:
     def tap(self, screen: SentMessage, label: str) -> None:
         button = next(b for r in screen.button_rows for b in r if label in b.text)
         assert button.callback_data is not None
-        query = self.double.new_callback_query(self.state, screen, button.callback_data)
-        body = {
-            "callback_query": {
-                "id": query,
-                "from": self.state.to_json(),
-                "message": self.double.message_json(screen),
-                "chat_instance": str(self.id * 31 + self.double.bot_id),
-                "data": button.callback_data,
-            }
-        }
+        query, body = self.double.tap_update(self.state, screen, button.callback_data)
         uid = self.double.queue_update(body)
         self.sent.append(Sent(uid, button.text, time.monotonic(), self.bot.uptime(), query))
 

@@ -13,7 +13,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -112,16 +111,9 @@ class Chat:
         )
         assert found is not None, f"chat {self.state.id}: no button {label!r}"
         message, data = found
-        qid = self.double.new_callback_query(self.state, message, data)
+        qid, body = self.double.tap_update(self.state, message, data)
         self.queries.add(qid)
-        query: dict[str, Any] = {
-            "id": qid,
-            "from": self.state.to_json(),
-            "message": self.double.message_json(message),
-            "chat_instance": str(self.state.id * 31 + self.double.bot_id),
-            "data": data,
-        }
-        self.sent.append(self.double.queue_update({"callback_query": query}))
+        self.sent.append(self.double.queue_update(body))
         self.screens += 1
         await self._wait(self._answered)
 

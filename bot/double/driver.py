@@ -111,16 +111,7 @@ class _Actor:
             raise ButtonNotFound(
                 f"button {button.text!r} is a {kind} button, not a callback button"
             )
-        qid = self.double.new_callback_query(sender, m, button.callback_data)
-        body = {
-            "callback_query": {
-                "id": qid,
-                "from": sender.to_json(),
-                "message": self.double.message_json(m),
-                "chat_instance": str(self.chat_id * 31 + self.double.bot_id),
-                "data": button.callback_data,
-            }
-        }
+        qid, body = self.double.tap_update(sender, m, button.callback_data)
         replies = await self.double.act(
             self.chat_id, body, quiet=quiet, timeout=timeout, deliveries=deliveries
         )

@@ -728,6 +728,21 @@ class BotApiDouble:
         self._queries[qid] = QueryState(chat_id=message.chat_id, message_id=message.message_id)
         return qid
 
+    def tap_update(
+        self, sender: UserState, message: SentMessage, data: str
+    ) -> tuple[str, dict[str, Any]]:
+        """A tap by `sender` on the button of `message` with callback `data`: the new
+        callback query's id and the update's body to queue."""
+        qid = self.new_callback_query(sender, message, data)
+        query = {
+            "id": qid,
+            "from": sender.to_json(),
+            "message": self.message_json(message),
+            "chat_instance": str(message.chat_id * 31 + self.bot_id),
+            "data": data,
+        }
+        return qid, {"callback_query": query}
+
     def callback_query_chat(self, query_id: str) -> int | None:
         """The chat of the message whose button made the callback query."""
         query = self._queries.get(query_id)
