@@ -24,7 +24,14 @@ from bot.settings import Settings
 from bot.transport import AiohttpRequest
 from handlers.backups import start_backups
 from handlers.common import Services, repeat, reply, with_db
-from handlers.inbox import SWEEP_INTERVAL, Inbox, InboxApplication, InboxQueue, inbox_of
+from handlers.inbox import (
+    SWEEP_INTERVAL,
+    Inbox,
+    InboxApplication,
+    InboxQueue,
+    PollingRequest,
+    inbox_of,
+)
 from handlers.inbox import prune as prune_inbox
 from handlers.inbox import sweep as sweep_inbox
 from handlers.menus import set_default_menu
@@ -76,7 +83,8 @@ def build_application(
         # draws no 429, which would halt all of the bot's requests.
         .rate_limiter(PacedRateLimiter())
         .request(transport(connection_pool_size=64))
-        .get_updates_request(polling := transport(connection_pool_size=1))
+        # The batch received is stored before the next getUpdates confirms it.
+        .get_updates_request(polled := PollingRequest(polling := transport(connection_pool_size=1)))
         # Different users' updates side by side, each user's in order (bot/ordering.py).
         .concurrent_updates(PerUserOrder())
         .post_init(_post_init)
@@ -88,7 +96,7 @@ def build_application(
         engine=engine,
         database=ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="huibao-db"),
     )
-    svc.inbox = queue.inbox = Inbox(svc, queue, app.bot)
+    svc.inbox = queue.inbox = polled.inbox = Inbox(svc, queue, app.bot)
     limiter = app.bot.rate_limiter
     assert isinstance(limiter, PacedRateLimiter)
     limiter.before_answer = svc.inbox.answering

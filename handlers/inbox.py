@@ -1,12 +1,14 @@
 """Updates through the inbox (storage/inbox.py): stored before Telegram is told they
 arrived, handled from the database one sender at a time, marked handled with their work.
 
-Polling: python-telegram-bot's Updater awaits `update_queue.put` for each update of a
-batch before it asks for the next batch (which confirms this one to Telegram);
-`InboxQueue.put` stores the update there. Webhook (bot/webhook.py): `Inbox.receive`
-stores it before the 200. Either way only the worker holding the sender's lease puts
-the update into the Application's queue; `InboxApplication.process_update` then marks
-it handled and puts the sender's next waiting update, if any.
+Polling: python-telegram-bot's Updater puts each update of a batch into `update_queue`
+and then asks for the next batch, which confirms this one to Telegram. `InboxQueue.put`
+holds the update; `PollingRequest`, the getUpdates client, stores the batch held in one
+transaction (`Inbox.flush`) before it asks. Webhook (bot/webhook.py): `Inbox.receive`
+stores the update before the 200. Either way only the worker holding the sender's lease
+puts the update into the Application's queue; `InboxApplication.process_update` then
+finishes it (together with the others finished meanwhile: `Inbox.finish`), and the
+sender's next waiting update, if any, is put next.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from datetime import timedelta
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
@@ -24,6 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from telegram import Update
 from telegram.ext import ContextTypes
+from telegram.request import BaseRequest, RequestData
 
 from bot.ordering import PerUserOrder
 from handlers.common import Services, in_db_thread, services
@@ -58,6 +62,10 @@ class Inbox:
         self.on_repeat: Callable[[int], None] | None = None  # tests count repeats
         self.on_workers: Callable[[int], None] | None = None  # how many processes run
         self.stopping = False  # let_go: nothing more is put into the Application's queue
+        self.held: list[Update] = []  # polling: the batch received, stored by `flush`
+        self.bodies: dict[int, str] = {}  # polling: the batch's raw JSON, by update id
+        self.finishing: list[tuple[inbox.Done, asyncio.Future[Waiting | None]]] = []
+        self.finisher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Register as a worker, then hand over whatever waits: updates received before
@@ -90,28 +98,51 @@ class Inbox:
     async def receive(self, update: Update, body: str | None = None) -> bool:
         """Store the update (raises if the database fails: nothing is confirmed then);
         False for a repeated delivery."""
-        sender = sender_of(update)
-        receive = functools.partial(
-            inbox.receive,
-            update_id=update.update_id,
-            sender=sender,
-            body=body if body is not None else update.to_json(),
-            worker=self.worker,
-            now=self.svc.now(),
+        (new,) = await self._store([(update, body)])
+        return new
+
+    async def _store(self, updates: list[tuple[Update, str | None]]) -> list[bool]:
+        arrivals = [
+            inbox.Arrival(u.update_id, sender_of(u), body if body is not None else u.to_json())
+            for u, body in updates
+        ]
+        receipts = await self._db(
+            lambda db: inbox.receive_many(db, arrivals, worker=self.worker, now=self.svc.now())
         )
-        receipt = await self._db(receive)
-        if not receipt.new:
+        for (update, _), arrival, receipt in zip(updates, arrivals, receipts, strict=True):
+            if receipt.new:
+                self._hand_over(receipt.next, arrival.sender, update)
+                continue
             log.info("update %s delivered again: ignored", update.update_id)
             if self.on_repeat is not None:
                 self.on_repeat(update.update_id)
-            return False
-        self._hand_over(receipt.next, sender, update)
-        return True
+        return [receipt.new for receipt in receipts]
 
-    async def receive_patiently(self, update: Update) -> None:
-        """receive, retried while the database fails: polling must not confirm the batch
-        before every update of it is stored."""
-        await _patiently(lambda: self.receive(update), f"store update {update.update_id}")
+    def hold(self, update: Update) -> None:
+        """Polling: keep an update of the batch just received until `flush`."""
+        self.held.append(update)
+
+    def keep_bodies(self, payload: bytes) -> None:
+        """The raw JSON of the updates of a getUpdates answer, stored as Telegram sent
+        them (cheaper than turning the parsed objects back into JSON)."""
+        try:
+            found = json.loads(payload).get("result")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(found, list):
+            for item in found:
+                if isinstance(item, dict) and isinstance(item.get("update_id"), int):
+                    self.bodies[item["update_id"]] = json.dumps(item, ensure_ascii=False)
+
+    async def flush(self) -> None:
+        """Store the updates held (the batch received last), retried while the database
+        fails, before the next getUpdates confirms them to Telegram: one transaction
+        for the whole batch."""
+        if self.held:
+            batch = [(update, self.bodies.get(update.update_id)) for update in self.held]
+            await _patiently(lambda: self._store(batch), f"store {len(batch)} updates")
+            self.held.clear()
+        self.bodies.clear()
 
     def _hand_over(self, waiting: Waiting | None, sender: str, received: Update | None) -> None:
         if waiting is None or waiting.update_id in self.queued or self.stopping:
@@ -141,20 +172,44 @@ class Inbox:
             HANDLING.reset(token)
 
     async def finish(self, update: Update, handling: Handling) -> None:
+        """The update was handled: finished together with the others handled meanwhile
+        (one transaction for all), then the sender's next waiting update handed over."""
         sender = sender_of(update)
-        finish = functools.partial(
-            inbox.finish,
-            update_id=update.update_id,
-            sender=sender,
-            marked=handling.marked,
-            worker=self.worker,
-        )
-        waiting = await _patiently(
-            lambda: self._db(lambda db: finish(db, now=self.svc.now())),
-            f"finish update {update.update_id}",
-        )
+        done = inbox.Done(update.update_id, sender, handling.marked)
+        finished = asyncio.get_running_loop().create_future()
+        self.finishing.append((done, finished))
+        if self.finisher is None or self.finisher.done():
+            self.finisher = asyncio.create_task(self._finish_all())
+        waiting: Waiting | None = await finished
         self.queued.pop(update.update_id, None)
         self._hand_over(waiting, sender, None)
+
+    async def _finish_all(self) -> None:
+        while self.finishing:
+            batch, self.finishing = self.finishing, []
+            try:
+                found = await self._finish_batch([item for item, _ in batch])
+            except asyncio.CancelledError:
+                for _, finished in batch + self.finishing:
+                    finished.cancel()
+                raise
+            except Exception as exc:  # each finish of the batch hears of it
+                for _, finished in batch:
+                    if not finished.done():
+                        finished.set_exception(exc)
+                continue
+            for item, finished in batch:
+                if not finished.done():
+                    finished.set_result(found.get(item.sender))
+
+    async def _finish_batch(self, done: list[inbox.Done]) -> dict[str, Waiting]:
+        found: dict[str, Waiting] = await _patiently(
+            lambda: self._db(
+                lambda db: inbox.finish_many(db, done, worker=self.worker, now=self.svc.now())
+            ),
+            f"finish {len(done)} updates",
+        )
+        return found
 
     async def sweep(self) -> None:
         """Take over the senders whose updates wait with no live worker on them: after a
@@ -196,9 +251,48 @@ class InboxQueue(asyncio.Queue[object]):
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update) and self.inbox is not None:
-            await self.inbox.receive_patiently(item)
+            self.inbox.hold(item)  # stored before the next getUpdates (PollingRequest)
         else:  # the Application's stop signal, or no inbox yet
             await super().put(item)
+
+
+class PollingRequest(BaseRequest):
+    """The getUpdates client around the Bot API client `inner`: before it asks for the
+    next batch, which confirms the last one to Telegram, the inbox stores the last one
+    (`Inbox.flush`); from each answer it keeps the updates' raw JSON."""
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.inbox: Inbox | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self.inbox is not None:
+            await self.inbox.flush()
+        status, payload = await self.inner.do_request(
+            url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+        )
+        if self.inbox is not None and status == HTTPStatus.OK:
+            self.inbox.keep_bodies(payload)
+        return status, payload
 
 
 class InboxApplication(EventLog):

@@ -23,6 +23,7 @@ process's connection ends, kill -9 included. On SQLite there is one bot process
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -125,29 +126,74 @@ def _insert(session: Session, table: sa.Table) -> Any:
     return insert
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """An update as received: its id, whose it is (for the order), its JSON."""
+
+    update_id: int
+    sender: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Done:
+    """An update handled; `marked` if its work's commit marked it so already."""
+
+    update_id: int
+    sender: str
+    marked: bool
+
+
 def receive(
     session: Session, update_id: int, sender: str, body: str, *, worker: int, now: datetime
 ) -> Receipt:
-    """Store an update (a repeat is recognised by its id); take the sender's lease if it
-    is free, and then say which of the sender's updates to handle first.
+    """One update's receive_many."""
+    return receive_many(session, [Arrival(update_id, sender, body)], worker=worker, now=now)[0]
 
-    A sender with updates waiting always has a lease row (finish and take delete it only
-    when none waits): when the row is new, the update just stored is the only one."""
-    row = {"update_id": update_id, "sender": sender, "body": body, "received_at": now}
-    stored = session.execute(
-        _insert(session, INBOX).values(row).on_conflict_do_nothing().returning(INBOX.c.update_id)
-    ).first()
-    if stored is None:
-        return Receipt(new=False, next=None)
-    leased = session.execute(
-        _insert(session, LEASE)
-        .values(sender=sender, worker=worker, since=now)
-        .on_conflict_do_nothing()
-        .returning(LEASE.c.sender)
-    ).first()
-    if leased is not None:
-        return Receipt(new=True, next=Waiting(update_id, body))
-    return Receipt(new=True, next=take(session, sender, worker=worker, now=now))
+
+def receive_many(
+    session: Session, arrivals: Sequence[Arrival], *, worker: int, now: datetime
+) -> list[Receipt]:
+    """Store updates (a repeat is recognised by its id); take each sender's lease if it is
+    free, and then say which of the sender's updates to handle first: a receipt for each
+    arrival, and the `next` of a sender in the receipt of its first new update.
+
+    Two statements for a whole getUpdates batch in the usual case. A sender with updates
+    waiting always has a lease row (finish and take delete it only when none waits):
+    when the row is new, the sender's first update stored here is the first waiting."""
+    rows = [
+        {"update_id": a.update_id, "sender": a.sender, "body": a.body, "received_at": now}
+        for a in arrivals
+    ]
+    insert = _insert(session, INBOX).values(rows).on_conflict_do_nothing()
+    stored = set(session.execute(insert.returning(INBOX.c.update_id)).scalars())
+    fresh = sorted(
+        {a.update_id: a for a in arrivals if a.update_id in stored}.values(),
+        key=lambda a: a.update_id,
+    )
+    senders = sorted({a.sender for a in fresh})  # rows locked in one order by every process
+    leased: set[str] = set()
+    if senders:
+        leases = [{"sender": s, "worker": worker, "since": now} for s in senders]
+        insert = _insert(session, LEASE).values(leases).on_conflict_do_nothing()
+        leased = set(session.execute(insert.returning(LEASE.c.sender)).scalars())
+    firsts: dict[str, Arrival] = {}  # each sender's first new update
+    for arrival in fresh:
+        firsts.setdefault(arrival.sender, arrival)
+    first: dict[int, Waiting | None] = {
+        a.update_id: (
+            Waiting(a.update_id, a.body)
+            if sender in leased
+            else take(session, sender, worker=worker, now=now)
+        )
+        for sender, a in sorted(firsts.items())  # leases locked in one order, as in finish
+    }
+    receipts: list[Receipt] = []
+    for arrival in arrivals:
+        new = arrival.update_id in stored
+        stored.discard(arrival.update_id)  # the same update twice in a batch: new once
+        receipts.append(Receipt(new=new, next=first.pop(arrival.update_id, None)))
+    return receipts
 
 
 def take(
@@ -171,26 +217,37 @@ def take(
     )
     if session.execute(statement).first() is None:
         return None
-    found = first_waiting(session, sender)
+    found = first_waiting(session, [sender]).get(sender)
     if found is None:  # handled meanwhile by the worker that was gone
         session.execute(sa.delete(LEASE).where(LEASE.c.sender == sender, LEASE.c.worker == worker))
     return found
 
 
-def first_waiting(session: Session, sender: str) -> Waiting | None:
-    row = session.execute(
-        sa.select(INBOX.c.update_id, INBOX.c.body)
-        .where(INBOX.c.sender == sender, INBOX.c.handled_at.is_(None))
-        .order_by(INBOX.c.update_id)
-        .limit(1)
-    ).first()
-    return None if row is None else Waiting(row.update_id, row.body)
+def first_waiting(session: Session, senders: Sequence[str]) -> dict[str, Waiting]:
+    """Each sender's first update stored and not handled, for those that have one."""
+    if not senders:
+        return {}
+    firsts = (
+        sa.select(sa.func.min(INBOX.c.update_id))
+        .where(INBOX.c.sender.in_(senders), INBOX.c.handled_at.is_(None))
+        .group_by(INBOX.c.sender)
+    )
+    rows = session.execute(
+        sa.select(INBOX.c.update_id, INBOX.c.sender, INBOX.c.body).where(
+            INBOX.c.update_id.in_(firsts)
+        )
+    )
+    return {row.sender: Waiting(row.update_id, row.body) for row in rows}
 
 
 def mark(session: Session, update_id: int, *, now: datetime) -> None:
+    mark_all(session, [update_id], now=now)
+
+
+def mark_all(session: Session, update_ids: Sequence[int], *, now: datetime) -> None:
     session.execute(
         sa.update(INBOX)
-        .where(INBOX.c.update_id == update_id, INBOX.c.handled_at.is_(None))
+        .where(INBOX.c.update_id.in_(update_ids), INBOX.c.handled_at.is_(None))
         .values(handled_at=now)
     )
 
@@ -198,30 +255,40 @@ def mark(session: Session, update_id: int, *, now: datetime) -> None:
 def finish(
     session: Session, update_id: int, sender: str, *, marked: bool, worker: int, now: datetime
 ) -> Waiting | None:
-    """The update was handled: mark it (unless its work did), then keep the lease for the
-    sender's next waiting update, or give the lease back.
+    """One update's finish_many: the sender's next update, or None."""
+    done = [Done(update_id, sender, marked)]
+    return finish_many(session, done, worker=worker, now=now).get(sender)
 
-    The lease row is locked first, and the waiting updates are read by a later statement:
-    a process storing one of the sender's updates meanwhile either committed before that
-    read (and its update is returned here) or finds the lease gone and takes it."""
-    if not marked:
-        mark(session, update_id, now=now)
-    mine = LEASE.c.sender == sender, LEASE.c.worker == worker
-    if session.get_bind().dialect.name == "sqlite":  # one writer at a time: one statement
-        released = session.execute(
-            sa.delete(LEASE)
-            .where(
-                *mine, ~sa.exists().where(INBOX.c.sender == sender, INBOX.c.handled_at.is_(None))
-            )
-            .returning(LEASE.c.sender)
-        ).first()
-        if released is not None:
-            return None
-    if session.execute(sa.select(LEASE.c.sender).where(*mine).with_for_update()).first() is None:
-        return None  # taken over: this worker was counted as gone (its lock's connection broke)
-    found = first_waiting(session, sender)
-    if found is None:
-        session.execute(sa.delete(LEASE).where(*mine))
+
+def finish_many(
+    session: Session, done: Sequence[Done], *, worker: int, now: datetime
+) -> dict[str, Waiting]:
+    """The updates were handled: mark them (those whose work did not), then keep each
+    sender's lease for its next waiting update, or give the lease back. Returns the next
+    update of each sender whose lease this worker keeps.
+
+    PostgreSQL: the lease rows are locked first, and the waiting updates read by a later
+    statement, so a process storing one of the senders' updates meanwhile either
+    committed before that read (and its update is returned here) or finds the lease gone
+    and takes it. A lease taken over (this worker was counted as gone: its lock's
+    connection broke) is left to its new worker. SQLite has one writer at a time: the
+    write comes first, so that the transaction never has to turn from reader to writer."""
+    unmarked = [d.update_id for d in done if not d.marked]
+    if unmarked:
+        mark_all(session, unmarked, now=now)
+    senders = sorted({d.sender for d in done})
+    mine = LEASE.c.worker == worker, LEASE.c.sender.in_(senders)
+    if session.get_bind().dialect.name == "sqlite":
+        waits = sa.exists().where(INBOX.c.sender == LEASE.c.sender, INBOX.c.handled_at.is_(None))
+        session.execute(sa.delete(LEASE).where(*mine, ~waits))
+        kept = session.execute(sa.select(LEASE.c.sender).where(*mine)).scalars().all()
+        return first_waiting(session, kept)
+    locked = sa.select(LEASE.c.sender).where(*mine).order_by(LEASE.c.sender).with_for_update()
+    kept = session.execute(locked).scalars().all()
+    found = first_waiting(session, kept)
+    free = [sender for sender in kept if sender not in found]
+    if free:
+        session.execute(sa.delete(LEASE).where(LEASE.c.worker == worker, LEASE.c.sender.in_(free)))
     return found
 
 
