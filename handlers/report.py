@@ -41,7 +41,17 @@ from bot.core.summary import cell_paragraphs
 from handlers import approval, buttons, review
 from handlers.buttons import Action, OnDraft, OpenItem, ShowList
 from handlers.chunks import pack, too_long
-from handlers.common import LIAISONS, REPORTING, Role, Who, is_private, reply, services, with_db
+from handlers.common import (
+    LIAISONS,
+    REPORTING,
+    Role,
+    Who,
+    in_db_thread,
+    is_private,
+    reply,
+    services,
+    with_db,
+)
 from handlers.notices import Notice, send_notices
 from handlers.onboarding import stranger_or_idle
 from storage import drafts, prompts
@@ -536,10 +546,10 @@ async def present(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: O
     now_live = shown if markup is not None else (None if superseded else live)
     echo = (shown, outcome.echo_of) if shown is not None and outcome.echo_of else None
     if now_live != live or echo is not None or screen.keep:
-        await with_db(
-            update,
-            context,
-            lambda db, _sender: _remember_screen(db, user.id, now_live, echo, screen.keep),
+        # The sender was looked up by the work before; the note needs only their chat.
+        await in_db_thread(
+            services(context),
+            lambda db: _remember_screen(db, user.id, now_live, echo, screen.keep),
         )
 
 
