@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -65,11 +64,14 @@ def _server(settings: Settings) -> str:
 
 
 def _route(settings: Settings) -> str:
-    """The server, and the proxy the requests go through (aiohttp's trust_env reads the
-    same variables), by host only: a proxy URL may hold a password."""
+    """The server, and the proxy the requests go through (the bot's client picks it so,
+    bot/transport.py), by host only: a proxy URL may hold a password."""
+    from bot.transport import environment_proxy
+
     server = _server(settings)
-    proxy = urllib.request.getproxies().get(urlparse(server).scheme)
-    if not proxy or urllib.request.proxy_bypass(urlparse(server).hostname or ""):
+    parsed = urlparse(server)
+    proxy = environment_proxy(parsed.scheme, parsed.hostname or "")
+    if not proxy:
         return server
     return terminal("check_via_proxy", server=server, proxy=urlparse(proxy).netloc.split("@")[-1])
 

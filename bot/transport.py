@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.request
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -48,6 +50,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> proxy
         self.token_rejected = asyncio.Event()
 
     @property
@@ -59,8 +62,9 @@ class AiohttpRequest(BaseRequest):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size),
                 headers={"User-Agent": self.USER_AGENT},
-                # The environment's proxy (HTTP(S)_PROXY, NO_PROXY, ...), as httpx honours it.
-                trust_env=True,
+                # The environment's proxy comes from environment_proxy, once per server:
+                # aiohttp's trust_env would look it up in a worker thread per request.
+                trust_env=False,
             )
 
     async def shutdown(self) -> None:
@@ -105,7 +109,10 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, content, filename=filename, content_type=mime)
             body = form
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as res:
+            proxy = self._proxy_for(url)
+            async with self._session.request(
+                method, url, data=body, timeout=timeout, proxy=proxy
+            ) as res:
                 if res.status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
                     self.token_rejected.set()
                 return res.status, await res.read()
@@ -117,8 +124,38 @@ class AiohttpRequest(BaseRequest):
         except (aiohttp.ClientError, OSError) as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {err}") from err
 
+    def _proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        server = (parts.scheme, parts.hostname or "")
+        if server not in self._proxies:
+            self._proxies[server] = environment_proxy(*server)
+        return self._proxies[server]
+
     @staticmethod
     def _pick(value: DefaultTimeout, default: float | None) -> float | None:
         if value is BaseRequest.DEFAULT_NONE:
             return default
         return value  # type: ignore[no-any-return]
+
+
+def environment_proxy(scheme: str, host: str) -> str | None:
+    """The proxy the environment names for a server (HTTP_PROXY, HTTPS_PROXY, as httpx
+    and aiohttp's trust_env read them), unless NO_PROXY exempts its host: a name, a
+    domain (``example.org`` or ``.example.org`` covers its subdomains) or ``*``."""
+    proxies = urllib.request.getproxies()  # scheme -> proxy, and "no" -> NO_PROXY
+    proxy = proxies.get(scheme)
+    if not proxy or _exempt(host.lower(), proxies.get("no", "")):
+        return None
+    return proxy
+
+
+def _exempt(host: str, no_proxy: str) -> bool:
+    for entry in no_proxy.split(","):
+        name = entry.strip().lower().lstrip(".")
+        if name.startswith("["):  # [::1] or [::1]:8081
+            name = name[1:].partition("]")[0]
+        elif name.count(":") == 1:  # host:port (a port is not told apart)
+            name = name.partition(":")[0]
+        if name == "*" or (name and (host == name or host.endswith("." + name))):
+            return True
+    return False

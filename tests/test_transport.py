@@ -17,7 +17,7 @@ from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
 from bot.double import BotApiDouble, FakeUser
-from bot.transport import AiohttpRequest
+from bot.transport import AiohttpRequest, environment_proxy
 from tests.test_run_modes import free_port
 
 TOKEN = "123456:TEST-token"
@@ -125,3 +125,29 @@ async def test_the_environments_proxy_is_used_and_no_proxy_honoured(
         # The server itself is in NO_PROXY: reached directly.
         status, _ = await request.do_request(f"{base}/echo", "POST")
     assert status == 200 and received[-1]["user-agent"].startswith("python-telegram-bot")
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "host", "proxied"),
+    [
+        ("", "api.telegram.org", True),
+        ("127.0.0.1,localhost", "api.telegram.org", True),
+        ("telegram.org", "api.telegram.org", False),
+        (".telegram.org", "api.telegram.org", False),
+        ("api.telegram.org:443", "api.telegram.org", False),
+        ("legram.org", "api.telegram.org", True),
+        ("*", "api.telegram.org", False),
+        ("[::1]:8081", "::1", False),
+        (" LOCALHOST ", "localhost", False),
+    ],
+)
+def test_no_proxy_exempts_names_domains_and_everything(
+    monkeypatch: pytest.MonkeyPatch, no_proxy: str, host: str, proxied: bool
+) -> None:
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    expected = "http://proxy.example:3128" if proxied else None
+    assert environment_proxy("https", host) == expected
+    assert environment_proxy("ftp", host) is None  # no proxy named for the scheme
