@@ -71,6 +71,46 @@ def test_a_senders_updates_go_one_at_a_time_in_order_to_the_lease_holder(engine:
                 inbox.retire(connection)
 
 
+def test_a_batch_is_stored_at_once_and_each_sender_handled_from_its_first(
+    engine: Engine,
+) -> None:
+    """A getUpdates batch: one sender's two updates, another's one, a repeat of the
+    first inside the batch and one of an update stored before."""
+    receive(engine, 50, "user:1", worker=1)
+    batch = [
+        inbox.Arrival(51, "user:2", '{"a": 51}'),
+        inbox.Arrival(52, "user:3", '{"a": 52}'),
+        inbox.Arrival(51, "user:2", '{"a": 51}'),
+        inbox.Arrival(53, "user:2", '{"a": 53}'),
+        inbox.Arrival(50, "user:1", "{}"),
+    ]
+    with session_scope(engine) as db:
+        receipts = inbox.receive_many(db, batch, worker=1, now=NOW)
+    assert receipts == [
+        inbox.Receipt(new=True, next=inbox.Waiting(51, '{"a": 51}')),
+        inbox.Receipt(new=True, next=inbox.Waiting(52, '{"a": 52}')),
+        inbox.Receipt(new=False, next=None),
+        inbox.Receipt(new=True, next=None),  # behind 51, which holds user:2's lease
+        inbox.Receipt(new=False, next=None),
+    ]
+    # Finished together: user:2 goes on with 53, user:1's and user:3's leases are free.
+    with session_scope(engine) as db:  # 52's work marked it in its own commit
+        inbox.mark(db, 52, now=NOW - timedelta(minutes=1))
+    done = [
+        inbox.Done(50, "user:1", marked=False),
+        inbox.Done(51, "user:2", marked=False),
+        inbox.Done(52, "user:3", marked=True),
+    ]
+    with session_scope(engine) as db:
+        found = inbox.finish_many(db, done, worker=1, now=NOW)
+    assert found == {"user:2": inbox.Waiting(53, '{"a": 53}')}
+    with session_scope(engine) as db:
+        assert db.execute(sa.select(InboxLease.sender)).scalars().all() == ["user:2"]
+    assert handled_at(engine, 50) == handled_at(engine, 51) == NOW
+    assert handled_at(engine, 52) == NOW - timedelta(minutes=1)  # by its work, not finish
+    assert handled_at(engine, 53) is None
+
+
 def test_the_lease_of_a_worker_that_is_gone_is_taken_over(engine: Engine) -> None:
     """On PostgreSQL a worker lives while its advisory lock's connection does (kill -9
     ends it); on SQLite only the current process's worker lives."""
