@@ -278,11 +278,12 @@ def finish_many(
         mark_all(session, unmarked, now=now)
     senders = sorted({d.sender for d in done})
     mine = LEASE.c.worker == worker, LEASE.c.sender.in_(senders)
-    if session.get_bind().dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":  # one process: every lease is this one's
         waits = sa.exists().where(INBOX.c.sender == LEASE.c.sender, INBOX.c.handled_at.is_(None))
-        session.execute(sa.delete(LEASE).where(*mine, ~waits))
-        kept = session.execute(sa.select(LEASE.c.sender).where(*mine)).scalars().all()
-        return first_waiting(session, kept)
+        released = session.execute(
+            sa.delete(LEASE).where(*mine, ~waits).returning(LEASE.c.sender)
+        ).scalars()
+        return first_waiting(session, sorted(set(senders) - set(released)))
     locked = sa.select(LEASE.c.sender).where(*mine).order_by(LEASE.c.sender).with_for_update()
     kept = session.execute(locked).scalars().all()
     found = first_waiting(session, kept)
