@@ -144,13 +144,6 @@ class Done:
     marked: bool
 
 
-def receive(
-    session: Session, update_id: int, sender: str, body: str, *, worker: int, now: datetime
-) -> Receipt:
-    """One update's receive_many."""
-    return receive_many(session, [Arrival(update_id, sender, body)], worker=worker, now=now)[0]
-
-
 def receive_many(
     session: Session, arrivals: Sequence[Arrival], *, worker: int, now: datetime
 ) -> list[Receipt]:
@@ -250,14 +243,6 @@ def mark_all(session: Session, update_ids: Sequence[int], *, now: datetime) -> N
         .where(INBOX.c.update_id.in_(update_ids), INBOX.c.handled_at.is_(None))
         .values(handled_at=now)
     )
-
-
-def finish(
-    session: Session, update_id: int, sender: str, *, marked: bool, worker: int, now: datetime
-) -> Waiting | None:
-    """One update's finish_many: the sender's next update, or None."""
-    done = [Done(update_id, sender, marked)]
-    return finish_many(session, done, worker=worker, now=now).get(sender)
 
 
 def finish_many(

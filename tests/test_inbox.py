@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import Update
 
 from handlers.inbox import Inbox
@@ -26,7 +27,13 @@ NOW = datetime(2026, 12, 4, 2, 0, tzinfo=UTC)
 
 def receive(engine: Engine, update_id: int, sender: str, worker: int) -> inbox.Receipt:
     with session_scope(engine) as db:
-        return inbox.receive(db, update_id, sender, "{}", worker=worker, now=NOW)
+        arrival = inbox.Arrival(update_id, sender, "{}")
+        return inbox.receive_many(db, [arrival], worker=worker, now=NOW)[0]
+
+
+def finish(db: Session, update_id: int, sender: str, worker: int) -> inbox.Waiting | None:
+    done = inbox.Done(update_id, sender, marked=False)
+    return inbox.finish_many(db, [done], worker=worker, now=NOW).get(sender)
 
 
 def handled_at(engine: Engine, update_id: int) -> datetime | None:
@@ -54,14 +61,12 @@ def test_a_senders_updates_go_one_at_a_time_in_order_to_the_lease_holder(engine:
         assert receive(engine, 12, "user:7", worker).next is None  # busy with 10 already
         assert receive(engine, 13, "user:8", other).next == inbox.Waiting(13, "{}")
         with session_scope(engine) as db:
-            assert inbox.finish(db, 10, "user:7", marked=False, worker=worker, now=NOW) == (
-                inbox.Waiting(11, "{}")
-            )
+            assert finish(db, 10, "user:7", worker) == (inbox.Waiting(11, "{}"))
         with session_scope(engine) as db:
-            next_one = inbox.finish(db, 11, "user:7", marked=False, worker=worker, now=NOW)
+            next_one = finish(db, 11, "user:7", worker)
         assert next_one == inbox.Waiting(12, "{}")
         with session_scope(engine) as db:
-            assert inbox.finish(db, 12, "user:7", marked=False, worker=worker, now=NOW) is None
+            assert finish(db, 12, "user:7", worker) is None
             assert db.get(InboxLease, "user:7") is None
         assert all(handled_at(engine, u) == NOW for u in (10, 11, 12))
         assert handled_at(engine, 13) is None
@@ -191,7 +196,8 @@ async def test_what_a_crashed_bot_stored_is_handled_first_and_in_order(harness: 
         message = harness.double.user_message(liaison.id, liaison.state, {"text": text})
         body = json.dumps({"update_id": update_id, "message": message})
         with session_scope(harness.engine) as db:
-            inbox.receive(db, update_id, f"user:{liaison.id}", body, worker=1, now=NOW)
+            arrival = inbox.Arrival(update_id, f"user:{liaison.id}", body)
+            inbox.receive_many(db, [arrival], worker=1, now=NOW)
         ids.append(update_id)
     await harness.start_bot()
     await wait_for(lambda: all(handled_at(harness.engine, u) is not None for u in ids))
