@@ -36,17 +36,13 @@ from handlers.inbox import prune as prune_inbox
 from handlers.inbox import sweep as sweep_inbox
 from handlers.menus import set_default_menu
 from handlers.reminders import start_reminders
-from storage.db import is_busy, session_scope
+from storage.db import DATABASE_THREADS, is_busy, session_scope
 from storage.roster import organisation_zone
 
 log = logging.getLogger(__name__)
 POLLING_REQUEST = "polling_request"  # bot_data key: the getUpdates transport, for run()
 WEBHOOK_SERVER = "webhook_server"  # bot_data key: the running bot.webhook.Webhook
 
-# Database threads: as many as SQLAlchemy's default pool has connections (5 + 10 overflow),
-# so a thread never waits for a connection, and about as many as updates run at once
-# (PerUserOrder): one user's statement waiting for a lock holds up only that user.
-DATABASE_THREADS = 15
 PRUNE_JOB_ID = "huibao-prune-inbox"
 PRUNE_INTERVAL = 3600.0  # seconds
 SWEEP_JOB_ID = "huibao-sweep-inbox"

@@ -28,6 +28,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # timeout, PostgreSQL's lock_timeout): the user is told the system is busy instead of
 # waiting indefinitely, and the transaction is rolled back.
 LOCK_TIMEOUT = 5.0
+# Database threads of a bot process (bot.app runs handlers' work in them): about as many as
+# updates run at once (PerUserOrder), so one user's statement waiting for a lock holds up
+# only that user.
+DATABASE_THREADS = 15
+# Connections the pool keeps open: one for each database thread. A smaller pool makes every
+# busy minute open and close connections (on PostgreSQL a server process each); up to
+# POOL_OVERFLOW more serve work in asyncio's default threads while all of them are busy.
+POOL_SIZE = DATABASE_THREADS
+POOL_OVERFLOW = 10
 
 
 class SchemaError(TerminalError):
@@ -39,16 +48,20 @@ def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     a bound on lock waits (`lock_timeout` seconds)."""
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
+        pool: dict[str, Any] = {}  # an in-memory database has one connection per thread
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}
+            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, **pool
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    engine = sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(
+        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
+    )
     if engine.dialect.name == "postgresql":
 
         @sa.event.listens_for(engine, "connect")
