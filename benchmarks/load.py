@@ -10,7 +10,16 @@ run it.
 
 The baseline is a bare python-telegram-bot echo bot on the same double (defaults, no
 rate limiter, one MessageHandler that sends the text back and one CallbackQueryHandler
-that answers), driven by the same N users with the same 7 updates each.
+that answers), driven by the same N users with the same 7 updates each. ``--bot screens``
+is that bot making huibao's requests instead, and nothing else: a tap is answered and its
+message edited, typed text gets a new screen with a keyboard and the previous screen loses
+its buttons (about 1.9 requests an update against the echo bot's one), through huibao's
+client (``--transport``). It is what huibao's replies cost before any of its own work; the
+rest of huibao's CPU is its own.
+
+CPU is the process's (the bot, the double and the liaisons share it);
+``thread_cpu_ms_per_update`` is the part used by threads other than the event loop's:
+huibao's database threads, where its SQL runs.
 
 Timestamps are taken inside the double: an update's latency runs from the moment it
 is queued for getUpdates to the bot's first request for that chat (sendMessage,
@@ -24,13 +33,14 @@ at version 1, with one revision and the pasted items.
 
     .venv/bin/python benchmarks/load.py --bot huibao --backend sqlite -n 200
     .venv/bin/python benchmarks/load.py --bot echo -n 200 --json out.json
+    .venv/bin/python benchmarks/load.py --bot screens -n 200 --transport httpx
     .venv/bin/python benchmarks/load.py -n 200 --unpaced --transport both --rounds 3
 
-``--transport`` picks huibao's Bot API client: its own on aiohttp (bot/transport.py) or
-PTB's HTTPXRequest; ``both`` runs the same load with each, alternating, one process per
-run, and prints the figures side by side. ``--unpaced`` takes Telegram's flood pacing
-(bot/pacing.py) out, which otherwise caps huibao near 30 sends a second whatever the
-client costs.
+``--transport`` picks huibao's (and the screens bot's) Bot API client: its own on aiohttp
+(bot/transport.py) or PTB's HTTPXRequest; ``both`` runs the same load with each,
+alternating, one process per run, and prints the figures side by side. ``--unpaced``
+takes Telegram's flood pacing (bot/pacing.py) out, which otherwise caps huibao near 30
+sends a second whatever the client costs.
 
 Each run is meant to be its own process (benchmarks/run.py starts one per case), so
 the resident memory it reports after the run is that case's own.
@@ -49,6 +59,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,7 +77,7 @@ from aiohttp import web  # noqa: E402
 from aiolimiter import AsyncLimiter  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from sqlmodel import select  # noqa: E402
-from telegram import Update  # noqa: E402
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update  # noqa: E402
 from telegram.ext import (  # noqa: E402
     Application,
     ApplicationBuilder,
@@ -122,6 +133,21 @@ def rss_mb() -> dict[str, float]:
             if key in ("VmRSS", "VmHWM"):
                 found[key] = round(int(value.split()[0]) / 1024, 1)
     return found
+
+
+def other_threads_cpu() -> float:
+    """CPU seconds used so far by this process's threads other than the event loop's:
+    the database threads, where huibao's SQL runs."""
+    here = threading.get_ident()
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread.ident is None or thread.ident == here:
+            continue
+        try:
+            total += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except OSError:  # it ended meanwhile
+            continue
+    return total
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -331,6 +357,49 @@ def build_echo(double: BotApiDouble) -> Application:  # type: ignore[type-arg]
     return app
 
 
+# Huibao's Bot API requests without anything else: a tap is answered and its message
+# edited, typed text gets a new screen and the previous one loses its buttons.
+SCREEN_KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("继续", callback_data="tap")]])
+
+
+async def _screen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message, chat = update.effective_message, update.effective_chat
+    assert chat is not None and message is not None and context.chat_data is not None
+    previous = context.chat_data.get("screen")
+    if previous is not None:
+        await context.bot.edit_message_reply_markup(chat.id, previous, reply_markup=None)
+    sent = await chat.send_message(message.text or "?", reply_markup=SCREEN_KEYBOARD)
+    context.chat_data["screen"] = sent.message_id
+
+
+async def _tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    assert context.chat_data is not None
+    await query.answer()
+    taps = context.chat_data["taps"] = context.chat_data.get("taps", 0) + 1
+    text = f"{taps}. {query.message.text}"  # a screen that changes, as huibao's do
+    await query.edit_message_text(text, reply_markup=SCREEN_KEYBOARD)
+
+
+def build_screens(double: BotApiDouble, transport: str) -> Application:  # type: ignore[type-arg]
+    """The echo bot making huibao's requests through huibao's client (or PTB's): what
+    huibao's replies cost before any of its own work."""
+    client = TRANSPORTS[transport]
+    app = (
+        ApplicationBuilder()
+        .token(TOKEN)
+        .base_url(double.base_url)
+        .base_file_url(double.base_file_url)
+        .request(client(connection_pool_size=64))
+        .get_updates_request(client(connection_pool_size=1))
+        .build()
+    )
+    app.add_handler(MessageHandler(filters.TEXT, _screen))
+    app.add_handler(CallbackQueryHandler(_tapped))
+    return app
+
+
 def build_huibao(  # type: ignore[type-arg]
     double: BotApiDouble, engine: Engine, transport: str = "aiohttp", paced: bool = True
 ) -> Application:
@@ -435,8 +504,8 @@ async def run_case(
     paced: bool = True,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {"bot": bot, "backend": backend, "liaisons": n, "rtt_ms": rtt_ms}
-    if bot == "huibao":
-        result.update(transport=transport, paced=paced)
+    if bot != "echo":
+        result.update(transport=transport, paced=paced if bot == "huibao" else False)
     engine: Engine | None = None
     tmp = tempfile.TemporaryDirectory(prefix="huibao-bench-")
     if bot == "huibao":
@@ -464,6 +533,9 @@ async def run_case(
         assert engine is not None
         app = build_huibao(double, engine, transport, paced)
         complete, once = bot_complete, bot_exactly_once
+    elif bot == "screens":
+        app = build_screens(double, transport)
+        complete, once = bot_complete, bot_exactly_once
     else:
         app = build_echo(double)
         complete, once = echo_complete, echo_exactly_once
@@ -472,17 +544,17 @@ async def run_case(
 
     exchanges: list[list[Exchange]] = [[] for _ in range(n)]
     statements[0] = 0
-    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0, threads0 = resource.getrusage(resource.RUSAGE_SELF), other_threads_cpu()
     t0 = time.monotonic()
     outcomes = await asyncio.gather(
         *(
-            liaison(double, u.state, script(i), complete, timeout, exchanges[i], bot == "echo")
+            liaison(double, u.state, script(i), complete, timeout, exchanges[i], bot != "huibao")
             for i, u in enumerate(users)
         ),
         return_exceptions=True,
     )
     t1 = time.monotonic()
-    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu1, threads1 = resource.getrusage(resource.RUSAGE_SELF), other_threads_cpu()
     sql = statements[0]
     await double.settle(quiet=0.5, timeout=60)  # late or duplicate answers show up now
     await stop_polling(app)
@@ -529,6 +601,7 @@ async def run_case(
             "updates_per_s": round(len(answered) / wall, 1) if wall > 0 else None,
             "cpu_s": round(cpu, 2),
             "cpu_ms_per_update": round(cpu / max(len(every), 1) * ms, 2),
+            "thread_cpu_ms_per_update": round((threads1 - threads0) / max(len(every), 1) * ms, 2),
             "requests": double.stats.requests,
             "polls": len(double.calls_to("getUpdates")),
             "sql_per_update": round(sql / max(len(every), 1), 1) if engine is not None else 0,
@@ -615,7 +688,7 @@ def compare_transports(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--bot", choices=("huibao", "echo"), default="huibao")
+    parser.add_argument("--bot", choices=("huibao", "echo", "screens"), default="huibao")
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("-n", "--liaisons", type=int, default=50)
     parser.add_argument("--timeout", type=float, default=120.0, help="per update, seconds")

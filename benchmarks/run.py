@@ -15,7 +15,9 @@ submission not stored exactly once) or a target is missed:
 - 200 liaisons on SQLite: p99 reply latency <= 1.5 x the echo bot's, throughput >= 60 %
   of the echo bot's;
 - the same for one process on PostgreSQL with the inbox, unpaced (without Telegram's
-  flood pacing, as the echo bot runs), 200 liaisons;
+  flood pacing, as the echo bot runs), 200 liaisons; beside it runs the screens bot
+  (load.py --bot screens: huibao's requests and nothing else), for what huibao's own work
+  costs on top of its replies;
 - start-up (process start to first getUpdates) < 1 s; idle resident memory < 100 MB.
 """
 
@@ -130,7 +132,10 @@ def run_load(plan: list[Plan], repeat: int, timeout: float) -> list[dict[str, An
     minutes apart at most; each case's figures are the medians of its rounds."""
     cases: list[dict[str, Any]] = []
     for entry, (n, rtt, backends, paced) in enumerate(plan):
-        runs = [("echo", "-")] + [("huibao", b) for b in backends]
+        # Unpaced, the bot making huibao's requests and nothing else runs too: the floor of
+        # huibao's own request pattern against the echo bot's one request per update.
+        floor = [] if paced else [("screens", "-")]
+        runs = [("echo", "-"), *floor] + [("huibao", b) for b in backends]
         rounds: dict[tuple[str, str], list[dict[str, Any]]] = {r: [] for r in runs}
         for round_no in range(1, repeat + 1):
             for bot, backend in runs:
@@ -158,7 +163,7 @@ def run_load(plan: list[Plan], repeat: int, timeout: float) -> list[dict[str, An
                     runs = [r for r in runs if r != (bot, backend)]
         for (bot, backend), results in rounds.items():
             case = _median_case(results)
-            case.update({"bot": bot, "backend": "-" if bot == "echo" else backend, "liaisons": n})
+            case.update({"bot": bot, "backend": backend, "liaisons": n})
             case["rtt_ms"] = rtt
             case["paced"] = paced if bot == "huibao" else False
             case["plan"] = entry  # compared with the echo bot of the same entry
@@ -177,7 +182,13 @@ def _median_case(results: list[dict[str, Any]]) -> dict[str, Any]:
         values = [get(r) for r in done if get(r) is not None]
         return round(statistics.median(values), 2) if values else None
 
-    for key in ("updates_per_s", "cpu_ms_per_update", "wall_s", "sql_per_update"):
+    for key in (
+        "updates_per_s",
+        "cpu_ms_per_update",
+        "thread_cpu_ms_per_update",
+        "wall_s",
+        "sql_per_update",
+    ):
         case[key] = med(lambda r, k=key: r.get(k))
     for group in ("latency_ms", "complete_ms", "rss_mb"):
         case[group] = {k: med(lambda r, g=group, k=k: r[g].get(k)) for k in done[0].get(group, {})}
@@ -205,7 +216,7 @@ def with_ratios(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     echo = {c["plan"]: c for c in cases if c["bot"] == "echo" and "latency_ms" in c}
     for c in cases:
         base = echo.get(c["plan"])
-        if c["bot"] != "huibao" or base is None or "latency_ms" not in c:
+        if c["bot"] == "echo" or base is None or "latency_ms" not in c:
             continue
         c["vs_echo"] = {
             "p99_ratio": round(c["latency_ms"]["p99"] / base["latency_ms"]["p99"], 2),
@@ -223,13 +234,14 @@ def _f(value: Any, fmt: str = "{:.1f}") -> str:
 
 def print_load(cases: list[dict[str, Any]]) -> None:
     print(
-        f"\n{'bot':<7}{'db':<9}{'N':>6}{'RTT':>5}{'paced':>6}{'upd/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'p99 ms':>9}{'CPU ms/upd':>11}{'SQL/upd':>8}{'RSS MB':>8}{'p99 x':>7}{'thru x':>7}"
+        f"\n{'bot':<8}{'db':<9}{'N':>6}{'RTT':>5}{'paced':>6}{'upd/s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'CPU ms/upd':>11}{'of it DB':>9}{'SQL/upd':>8}{'RSS MB':>8}{'p99 x':>7}"
+        f"{'thru x':>7}"
         "  checks"
     )
     for c in cases:
         paced = "yes" if c.get("paced") else "no"
-        head = f"{c['bot']:<7}{c['backend']:<9}{c['liaisons']:>6}{c['rtt_ms']:>5g}{paced:>6}"
+        head = f"{c['bot']:<8}{c['backend']:<9}{c['liaisons']:>6}{c['rtt_ms']:>5g}{paced:>6}"
         if "error" in c or "skipped" in c:
             print(f"{head}  {c.get('error') or 'skipped: ' + c['skipped']}")
             continue
@@ -239,6 +251,7 @@ def print_load(cases: list[dict[str, Any]]) -> None:
         print(
             f"{head}{_f(c.get('updates_per_s')):>9}{_f(lat.get('p50')):>9}{_f(lat.get('p95')):>9}"
             f"{_f(lat.get('p99')):>9}{_f(c.get('cpu_ms_per_update'), '{:.2f}'):>11}"
+            f"{_f(c.get('thread_cpu_ms_per_update') or None, '{:.2f}'):>9}"
             f"{_f(c.get('sql_per_update') or None):>8}{_f(c['rss_mb'].get('after_run')):>8}"
             f"{_f(ratios.get('p99_ratio'), '{:.2f}'):>7}"
             f"{_f(ratios.get('throughput_ratio'), '{:.2f}'):>7}  {checks}"
