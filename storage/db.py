@@ -32,11 +32,10 @@ LOCK_TIMEOUT = 5.0
 # updates run at once (PerUserOrder), so one user's statement waiting for a lock holds up
 # only that user.
 DATABASE_THREADS = 15
-# Connections the pool keeps open: one for each database thread. A smaller pool makes every
-# busy minute open and close connections (on PostgreSQL a server process each); up to
-# POOL_OVERFLOW more serve work in asyncio's default threads while all of them are busy.
-POOL_SIZE = DATABASE_THREADS
-POOL_OVERFLOW = 10
+# The pool keeps a connection open for each database thread. A smaller pool makes every
+# busy minute open and close connections (on PostgreSQL a server process each); up to 10
+# more serve work in asyncio's default threads while all of them are busy.
+POOL = {"pool_size": DATABASE_THREADS, "max_overflow": 10}
 
 
 class SchemaError(TerminalError):
@@ -48,20 +47,19 @@ def make_engine(url: str, *, lock_timeout: float = LOCK_TIMEOUT) -> Engine:
     a bound on lock waits (`lock_timeout` seconds)."""
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
-        pool: dict[str, Any] = {}  # an in-memory database has one connection per thread
-        if path and path != ":memory:":
+        in_memory = path in (None, "", ":memory:")  # one connection per thread, no pool
+        if path and not in_memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW}
         engine = sa.create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": lock_timeout}, **pool
+            url,
+            connect_args={"check_same_thread": False, "timeout": lock_timeout},
+            **({} if in_memory else POOL),
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    engine = sa.create_engine(
-        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW
-    )
+    engine = sa.create_engine(url, pool_pre_ping=True, **POOL)
     if engine.dialect.name == "postgresql":
 
         @sa.event.listens_for(engine, "connect")
